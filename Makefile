@@ -1,0 +1,28 @@
+# The README's commands. Each first makes .venv/ from uv.lock (scripts/bootstrap.py) if needed.
+PYTHON ?= python3
+VENV := .venv/bin
+BOOTSTRAP := $(PYTHON) scripts/bootstrap.py
+
+.PHONY: run test lint format bench
+
+## run: start the three services (embedded PostgreSQL unless *_DATABASE_URL are set)
+run:
+	@$(BOOTSTRAP)
+	@$(VENV)/huimin run
+
+## test: lint, type-check and run every test on real PostgreSQL
+test: lint
+	@$(VENV)/pytest -n auto -q
+
+## lint: ruff (lint + format check) and mypy strict on shared/
+lint:
+	@$(BOOTSTRAP)
+	@$(VENV)/ruff check .
+	@$(VENV)/ruff format --check .
+	@$(VENV)/mypy
+
+## format: apply ruff's fixes and formatting
+format:
+	@$(BOOTSTRAP)
+	@$(VENV)/ruff check --fix .
+	@$(VENV)/ruff format .

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Make the project's own environment from nothing but Python 3.11+.
+
+Creates .tools/ (a virtual environment holding only the pinned uv) and .venv/ (the project,
+installed from the committed uv.lock with `uv sync --frozen`). Re-running does nothing unless
+the lock file or a pyproject changed. Standard library only: it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+UV_VERSION = "0.13.9"
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / ".tools"
+VENV = ROOT / ".venv"
+STAMP = VENV / ".huimin-synced"
+
+
+def _bin(env: Path, name: str) -> Path:
+    return env / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted([ROOT / "uv.lock", *ROOT.glob("**/pyproject.toml")]):
+        if ".venv" in path.parts or ".tools" in path.parts:
+            continue
+        digest.update(path.read_bytes())
+    digest.update(UV_VERSION.encode())
+    return digest.hexdigest()
+
+
+def ensure_uv() -> Path:
+    uv = _bin(TOOLS, "uv")
+    if uv.exists():
+        current = subprocess.run([str(uv), "--version"], capture_output=True, text=True).stdout
+        if UV_VERSION in current:
+            return uv
+    print(f"bootstrap: installing uv {UV_VERSION} into .tools/", file=sys.stderr)
+    venv.create(TOOLS, with_pip=True, clear=True)
+    subprocess.run(
+        [str(_bin(TOOLS, "python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         f"uv=={UV_VERSION}"],
+        check=True,
+    )  # fmt: skip
+    return uv
+
+
+def main() -> int:
+    if sys.version_info < (3, 11):
+        print("huimin needs Python 3.11 or newer", file=sys.stderr)
+        return 1
+    fingerprint = _fingerprint()
+    if STAMP.exists() and STAMP.read_text() == fingerprint and _bin(VENV, "huimin").exists():
+        return 0
+    uv = ensure_uv()
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV), UV_PYTHON=sys.executable, UV_PYTHON_DOWNLOADS="never")
+    print("bootstrap: installing the locked dependencies into .venv/", file=sys.stderr)
+    subprocess.run([str(uv), "sync", "--frozen", "--all-packages", "--quiet"], cwd=ROOT, env=env, check=True)
+    STAMP.write_text(fingerprint)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from huimin_shared.settings import SharedSettings
+
+
+class PremiumSettings(SharedSettings):
+    """Read from PREMIUM_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="PREMIUM_", extra="ignore")
+    service_name: ClassVar[str] = "premium"
+
+    eligibility_url: str = "http://127.0.0.1:8001"
+    settlement_url: str = "http://127.0.0.1:8003"

@@ -1,0 +1,9 @@
+"""The declarative base of the settlement service's own tables."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+from huimin_shared.db import new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()

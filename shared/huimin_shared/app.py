@@ -1,0 +1,291 @@
+"""What every huimin service is built on: ``build_app`` returns a FastAPI app with the error
+model, request ids, JSON access logs, Prometheus metrics, /health, /ready and the database,
+HTTP client and token verifier opened and closed by the lifespan.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from huimin_shared import db
+from huimin_shared.auth import Role, TokenVerifier, mint_token
+from huimin_shared.errors import Problem, install_problem_handlers
+from huimin_shared.idnumber import mask_in_text
+from huimin_shared.logging import configure_logging, request_id_var
+from huimin_shared.migrations import head_revision
+from huimin_shared.settings import JwtAlgorithm, SharedSettings
+
+log = structlog.get_logger("huimin.access")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+OPEN_PATHS = frozenset({"/health", "/ready", "/metrics", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
+
+
+@dataclass
+class Runtime:
+    """Resources opened by the lifespan, reachable from ``request.app.state.runtime``."""
+
+    settings: SharedSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+
+    def service_token(self) -> str:
+        """The bearer token this service presents to its peers."""
+        settings = self.settings
+        if settings.service_token is not None:
+            return settings.service_token.get_secret_value()
+        if settings.jwt_algorithm is not JwtAlgorithm.hs256:
+            raise RuntimeError("with RS256, configure service_token from the identity provider")
+        return mint_token(
+            settings.jwt_secret.get_secret_value(),
+            subject=f"service:{settings.service_name}",
+            roles=[Role.service],
+            ttl_seconds=300,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async for session in db.session_scope(runtime_of(request).sessions):
+        yield session
+
+
+# scope="function": commit before the response is sent, so a failed commit is the client's error too.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+
+class _Metrics:
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests", ["service", "method", "route", "status"], registry=self.registry
+        )
+        self.duration = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request duration",
+            ["service", "method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
+        self.service = service
+
+
+class RequestContextMiddleware:
+    """Request id (taken from X-Request-ID or made), one masked access log line, metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: _Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            method = scope["method"]
+            self.metrics.requests.labels(self.metrics.service, method, template, str(status)).inc()
+            self.metrics.duration.labels(self.metrics.service, method, template).observe(elapsed)
+            if scope["path"] not in ("/health", "/metrics"):
+                log.info(
+                    "request",
+                    method=method,
+                    path=mask_in_text(scope["path"]),
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 1),
+                )
+            request_id_var.reset(token)
+
+
+class Health(BaseModel):
+    status: str = Field(description="`ok` when the process answers.")
+    service: str
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="`ready` or `not_ready`.")
+    service: str
+    database: bool = Field(description="The service's database answers.")
+    revision: str | None = Field(description="Migration revision applied to the database.")
+    head: str | None = Field(description="Newest migration revision the code knows.")
+
+
+def _ops_router(service: str, migrations: str) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    head = head_revision(migrations)
+
+    @router.get("/health", summary="Liveness: the process answers", response_model=Health)
+    async def health() -> Health:
+        return Health(status="ok", service=service)
+
+    @router.get(
+        "/ready",
+        summary="Readiness: the database answers and its migrations are at head",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Not ready: database down or migrations behind."}},
+    )
+    async def ready(request: Request) -> JSONResponse:
+        runtime = runtime_of(request)
+        reachable = await db.database_reachable(runtime.engine)
+        revision = await db.current_revision(runtime.engine) if reachable else None
+        ok = reachable and revision == head
+        body = Readiness(
+            status="ready" if ok else "not_ready", service=service, database=reachable, revision=revision, head=head
+        )
+        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics(request: Request) -> Response:
+        registry: CollectorRegistry = request.app.state.metrics.registry
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def _admitted_roles(route: APIRoute) -> frozenset[Role] | None:
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        roles = getattr(dependant.call, "admitted_roles", None)
+        if roles is not None:
+            return frozenset(roles)
+        stack.extend(dependant.dependencies)
+    return None
+
+
+def _document_roles(app: FastAPI) -> None:
+    """Append the admitted roles to each route's description, so /docs states them."""
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.path in OPEN_PATHS:
+            continue
+        roles = _admitted_roles(route)
+        if roles is None:
+            raise RuntimeError(f"{route.path} has no role check; every route but health, ready and metrics needs one")
+        names = ", ".join(f"`{role.value}`" for role in sorted(roles))
+        route.description = (route.description or "").rstrip() + f"\n\n**Roles:** {names}."
+
+
+LifespanHook = Callable[[FastAPI, Runtime], AbstractAsyncContextManager[None]]
+
+
+def build_app(
+    settings: SharedSettings,
+    *,
+    title: str,
+    description: str,
+    version: str,
+    migrations: str,
+    routers: Sequence[APIRouter],
+    lifespan_hook: LifespanHook | None = None,
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    """The one way a huimin service app is made. ``migrations`` is e.g. ``huimin_premium:migrations``."""
+    service = settings.service_name
+    configure_logging(service, settings.log_level, settings.log_json)
+    if settings.database_url is None:
+        raise RuntimeError(
+            f"{service}: no database URL; set {service.upper()}_DATABASE_URL or start with `huimin run`"
+        )
+    database_url = settings.database_url
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = db.create_engine(database_url, pool_size=settings.database_pool_size)
+        async with httpx.AsyncClient(headers={"User-Agent": f"huimin-{service}"}) as http:
+            runtime = Runtime(settings=settings, engine=engine, sessions=db.session_factory(engine), http=http)
+            app.state.runtime = runtime
+            try:
+                if lifespan_hook is None:
+                    yield
+                else:
+                    async with lifespan_hook(app, runtime):
+                        yield
+            finally:
+                await engine.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+        responses={},
+    )
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(settings)
+    app.state.metrics = _Metrics(service)
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.include_router(_ops_router(service, migrations))
+    for router in routers:
+        app.include_router(router)
+    _document_roles(app)
+    _add_problem_schema(app)
+    return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    """Make sure ``Problem`` is in the OpenAPI components even if no route lists it yet."""
+    original: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+        for name, definition in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get(
+            "$defs", {}
+        ).items():
+            components.setdefault(name, definition)
+        components["Problem"].pop("$defs", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+

@@ -1,0 +1,190 @@
+"""Bearer JWT authentication and role checks.
+
+HS256 with the configured secret by default; RS256 against an identity provider's JWKS
+(Keycloak-style: roles in ``realm_access.roles``, the user in ``preferred_username``).
+An optional ``region`` claim limits a token to one area code and the codes under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from fastapi import Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from huimin_shared import areas
+from huimin_shared.errors import Forbidden, OutOfRegion, TokenExpired, Unauthenticated
+from huimin_shared.settings import JwtAlgorithm, SharedSettings
+
+
+class Role(StrEnum):
+    community_officer = "community_officer"  # 社区医保专管员 / 低保员
+    civil_affairs = "civil_affairs"  # 民政部门
+    social_insurance = "social_insurance"  # 劳动保障部门 · 社保局
+    finance = "finance"  # 财政部门
+    auditor = "auditor"  # 审计
+    service = "service"  # another huimin service
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    subject: str
+    roles: frozenset[Role]
+    region: str | None = None
+    name: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def has_any(self, roles: Iterable[Role]) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def covers(self, area_code: str) -> bool:
+        """Whether the token's region (if any) includes ``area_code``."""
+        return self.region is None or areas.contains(self.region, area_code)
+
+    def ensure_covers(self, area_code: str) -> None:
+        if not self.covers(area_code):
+            raise OutOfRegion(f"this token is limited to region {self.region}; {area_code} lies outside it")
+
+
+def _roles_from_claims(claims: dict[str, Any]) -> frozenset[Role]:
+    raw: list[Any] = []
+    if isinstance(claims.get("roles"), list):
+        raw.extend(claims["roles"])
+    realm_access = claims.get("realm_access")
+    if isinstance(realm_access, dict) and isinstance(realm_access.get("roles"), list):
+        raw.extend(realm_access["roles"])
+    known = {role.value for role in Role}
+    return frozenset(Role(value) for value in raw if isinstance(value, str) and value in known)
+
+
+class TokenVerifier:
+    """Turns a bearer token into a ``Principal`` or raises the matching 401 problem."""
+
+    def __init__(self, settings: SharedSettings) -> None:
+        self._settings = settings
+        self._jwks: jwt.PyJWKClient | None = None
+        if settings.jwt_algorithm is JwtAlgorithm.rs256:
+            assert settings.jwt_jwks_url is not None
+            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300)
+
+    async def _key(self, token: str) -> Any:
+        if self._jwks is None:
+            return self._settings.jwt_secret.get_secret_value()
+        jwks = self._jwks
+        try:
+            signing_key = await asyncio.to_thread(jwks.get_signing_key_from_jwt, token)
+        except jwt.PyJWKClientError as exc:
+            raise Unauthenticated(f"the token's signing key could not be found: {exc}") from exc
+        except jwt.DecodeError as exc:
+            raise Unauthenticated("the token is not a well-formed JWT") from exc
+        return signing_key.key
+
+    async def verify(self, token: str) -> Principal:
+        settings = self._settings
+        key = await self._key(token)
+        options: dict[str, Any] = {"require": ["exp", "sub"], "verify_aud": settings.jwt_audience is not None}
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[settings.jwt_algorithm.value],
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                options=options,
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenExpired("the token has expired; ask for a new one") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise Unauthenticated("the token's signature does not verify") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated(f"the token is not valid: {exc}") from exc
+        region = claims.get("region")
+        if region is not None and (not isinstance(region, str) or not areas.is_area_code(region)):
+            raise Unauthenticated("the token's region claim is not a six-digit area code")
+        return Principal(
+            subject=str(claims["sub"]),
+            roles=_roles_from_claims(claims),
+            region=region,
+            name=claims.get("preferred_username") or claims.get("name"),
+            claims=claims,
+        )
+
+
+def mint_token(
+    secret: str,
+    *,
+    subject: str,
+    roles: Iterable[Role | str],
+    region: str | None = None,
+    name: str | None = None,
+    ttl_seconds: int = 3600,
+    issuer: str | None = None,
+    audience: str | None = None,
+    now: float | None = None,
+) -> str:
+    """An HS256 token with Keycloak-style claims (for development, tests and service calls)."""
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "preferred_username": name or subject,
+        "realm_access": {"roles": [Role(r).value for r in roles]},
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    if region is not None:
+        claims["region"] = region
+    if issuer is not None:
+        claims["iss"] = issuer
+    if audience is not None:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT from the identity provider (or `huimin token`).")
+
+
+def verifier_from(request: Request) -> TokenVerifier:
+    verifier = getattr(request.app.state, "token_verifier", None)
+    if not isinstance(verifier, TokenVerifier):
+        raise RuntimeError("the app has no token verifier; build it with huimin_shared.app.build_app")
+    return verifier
+
+
+async def authenticate(request: Request) -> Principal:
+    credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated(
+            "send a Bearer token in the Authorization header",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = await verifier_from(request).verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+def require_roles(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency admitting only tokens that carry one of ``roles``.
+
+    The route's OpenAPI description lists the roles, so integrators see them in /docs.
+    """
+    admitted = frozenset(roles)
+
+    async def dependency(request: Request) -> Principal:
+        principal = await authenticate(request)
+        if not principal.has_any(admitted):
+            names = ", ".join(sorted(role.value for role in admitted))
+            raise Forbidden(f"this route admits the roles {names}; the token has none of them")
+        return principal
+
+    dependency.__name__ = "require_" + "_or_".join(sorted(role.value for role in admitted))
+    dependency.admitted_roles = admitted  # type: ignore[attr-defined]
+    return dependency

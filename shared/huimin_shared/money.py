@@ -1,0 +1,103 @@
+"""Money in yuan with fen precision (POLICY.md P6).
+
+Amounts are ``Decimal`` quantised to 0.01 and travel in JSON as strings ("130.00").
+Rounding happens only at the edges (``to_yuan``); ``split`` never rounds: it hands out
+whole fen and says who takes the remainder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+FEN = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+class MoneyError(ValueError):
+    """An amount that is not a finite number of yuan with at most two decimals."""
+
+
+def to_yuan(value: Decimal | int | str) -> Decimal:
+    """Round any decimal amount to fen, half up (the only rounding the suite does)."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation as exc:
+        raise MoneyError(f"{value!r} is not a number") from exc
+    if not amount.is_finite():
+        raise MoneyError(f"{value!r} is not a finite amount")
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def parse_yuan(value: object) -> Decimal:
+    """Read an amount from input exactly: a string or integer with at most two decimals.
+
+    Floats are refused because 0.1 + 0.2 is not 0.3 in binary; a client sends "0.30".
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise MoneyError("amounts are decimal strings such as \"130.00\", not floating-point numbers")
+    if not isinstance(value, (Decimal, int, str)):
+        raise MoneyError("amounts are decimal strings such as \"130.00\"")
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation as exc:
+        raise MoneyError(f"{value!r} is not a decimal amount") from exc
+    if not amount.is_finite():
+        raise MoneyError(f"{value!r} is not a finite amount")
+    if amount != amount.quantize(FEN, rounding=ROUND_DOWN):
+        raise MoneyError(f"{value!r} has more than two decimal places (fen is the smallest unit)")
+    return amount.quantize(FEN)
+
+
+def format_yuan(amount: Decimal) -> str:
+    return str(amount.quantize(FEN))
+
+
+def split(amount: Decimal, weights: Sequence[int | Decimal], remainder_to: int = 0) -> list[Decimal]:
+    """Split ``amount`` in proportion to ``weights`` so the parts add up to the whole to the fen.
+
+    Each part is first rounded down to whole fen; the fen left over (fewer than there are parts)
+    all go to the part at index ``remainder_to``, so who takes a remainder is a stated rule, not
+    an accident of rounding (P6: the pack names the party, by default the city).
+    """
+    if not weights:
+        raise ValueError("split needs at least one weight")
+    if any(Decimal(w) < 0 for w in weights):
+        raise ValueError("weights cannot be negative")
+    total_weight = sum((Decimal(w) for w in weights), Decimal(0))
+    if total_weight == 0:
+        raise ValueError("weights cannot all be zero")
+    if not 0 <= remainder_to < len(weights):
+        raise ValueError("remainder_to must index one of the weights")
+    whole = amount.quantize(FEN)
+    if whole != amount:
+        raise MoneyError(f"{amount} is not a whole number of fen")
+    total_fen = int(whole * 100)
+    sign = -1 if total_fen < 0 else 1
+    fen_parts = [abs(total_fen) * Decimal(w) // total_weight for w in weights]
+    parts = [int(p) for p in fen_parts]
+    parts[remainder_to] += abs(total_fen) - sum(parts)
+    return [(Decimal(sign * p) / 100).quantize(FEN) for p in parts]
+
+
+def _validate_money(value: Any) -> Decimal:
+    return parse_yuan(value)
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_validate_money),
+    PlainSerializer(format_yuan, return_type=str, when_used="always"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?\d+\.\d{2}$",
+            "examples": ["130.00"],
+            "description": "Amount in yuan (元) with two decimals (fen, 分), as a string.",
+        }
+    ),
+]
+"""A pydantic field type for yuan amounts: read exactly, written as a two-decimal string."""

@@ -1,0 +1,42 @@
+"""The design's boundaries, checked in code: services talk only over REST; shared holds no service."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("eligibility", "premium", "settlement")
+
+
+def imported_modules(folder: Path) -> set[tuple[Path, str]]:
+    found = set()
+    for path in folder.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update((path, alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add((path, node.module))
+    return found
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_imports_no_other_service(service: str) -> None:
+    others = {f"huimin_{name}" for name in SERVICES if name != service} | {"huimin_cli"}
+    offending = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path, module in imported_modules(ROOT / "services" / service)
+        if module.split(".")[0] in others
+    ]
+    assert offending == []
+
+
+def test_shared_imports_no_service() -> None:
+    services = {f"huimin_{name}" for name in SERVICES} | {"huimin_cli"}
+    offending = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path, module in imported_modules(ROOT / "shared")
+        if module.split(".")[0] in services
+    ]
+    assert offending == []
