@@ -53,14 +53,16 @@ def ensure_uv() -> Path:
 
 
 def main() -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - runs under whatever python3 the newcomer has
         print("huimin needs Python 3.11 or newer", file=sys.stderr)
         return 1
     fingerprint = _fingerprint()
     if STAMP.exists() and STAMP.read_text() == fingerprint and _bin(VENV, "huimin").exists():
         return 0
     uv = ensure_uv()
-    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV), UV_PYTHON=sys.executable, UV_PYTHON_DOWNLOADS="never")
+    env = dict(
+        os.environ, UV_PROJECT_ENVIRONMENT=str(VENV), UV_PYTHON=sys.executable, UV_PYTHON_DOWNLOADS="never"
+    )
     print("bootstrap: installing the locked dependencies into .venv/", file=sys.stderr)
     subprocess.run([str(uv), "sync", "--frozen", "--all-packages", "--quiet"], cwd=ROOT, env=env, check=True)
     STAMP.write_text(fingerprint)

@@ -15,7 +15,9 @@ from huimin_shared import areas
 from huimin_shared.auth import Role, mint_token
 from huimin_shared.settings import DEVELOPMENT_JWT_SECRET
 
-app = typer.Typer(help="huimin (惠民): run the suite, mint development tokens, run migrations.", no_args_is_help=True)
+app = typer.Typer(
+    help="huimin (惠民): run the suite, mint development tokens, run migrations.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -43,8 +45,11 @@ def run(
             raise typer.Exit(1)
         for spec in SERVICES:
             typer.echo(f"{spec.name:<12} http://{host}:{spec.port}/docs")
-        typer.echo("token:       .venv/bin/huimin token --role civil_affairs   (roles: "
-                   + ", ".join(role.value for role in Role) + ")")
+        typer.echo(
+            "token:       .venv/bin/huimin token --role civil_affairs   (roles: "
+            + ", ".join(role.value for role in Role)
+            + ")"
+        )
         typer.echo("Ctrl-C stops all three.")
         while not stopping:
             for spec, process in processes:
@@ -60,11 +65,14 @@ def run(
 @app.command()
 def token(
     role: Annotated[list[Role], typer.Option(help="Role(s) the token carries; repeat for several.")],
-    region: Annotated[str | None, typer.Option(help="Limit the token to this area code and those under it.")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Limit the token to this area code and those under it.")
+    ] = None,
     subject: Annotated[str, typer.Option(help="User id (sub).")] = "dev-user",
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 8 * 3600,
     secret: Annotated[
-        str, typer.Option(envvar="HUIMIN_JWT_SECRET", help="HS256 secret the services share.", show_default=False)
+        str,
+        typer.Option(envvar="HUIMIN_JWT_SECRET", help="HS256 secret the services share.", show_default=False),
     ] = DEVELOPMENT_JWT_SECRET,
 ) -> None:
     """Print a development token (HS256, signed with the shared secret; the development one by default)."""
@@ -75,7 +83,9 @@ def token(
 
 @app.command()
 def migrate(
-    service: Annotated[str | None, typer.Argument(help="eligibility, premium or settlement; all when left out.")] = None,
+    service: Annotated[
+        str | None, typer.Argument(help="eligibility, premium or settlement; all when left out.")
+    ] = None,
 ) -> None:
     """Upgrade the services' databases to the newest migration (embedded server unless URLs are set)."""
     if service is not None and service not in SERVICES_BY_NAME:

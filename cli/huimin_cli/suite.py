@@ -46,7 +46,9 @@ def migrate(urls: dict[str, str], specs: tuple[ServiceSpec, ...] = SERVICES) -> 
         migrations.upgrade(spec.migrations, urls[spec.name])
 
 
-def start_processes(urls: dict[str, str], host: str = "127.0.0.1") -> list[tuple[ServiceSpec, subprocess.Popen[bytes]]]:
+def start_processes(
+    urls: dict[str, str], host: str = "127.0.0.1"
+) -> list[tuple[ServiceSpec, subprocess.Popen[bytes]]]:
     processes = []
     for spec in SERVICES:
         env = dict(os.environ)

@@ -5,10 +5,11 @@ HTTP client and token verifier opened and closed by the lifespan.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huimin_shared import db
 from huimin_shared.auth import Role, TokenVerifier, mint_token
-from huimin_shared.errors import Problem, install_problem_handlers
+from huimin_shared.errors import PROBLEM_MEDIA_TYPE, Problem, ServiceError, install_problem_handlers
 from huimin_shared.idnumber import mask_in_text
 from huimin_shared.logging import configure_logging, request_id_var
 from huimin_shared.migrations import head_revision
@@ -35,7 +36,9 @@ log = structlog.get_logger("huimin.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-OPEN_PATHS = frozenset({"/health", "/ready", "/metrics", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
+OPEN_PATHS = frozenset(
+    {"/health", "/ready", "/metrics", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"}
+)
 
 
 @dataclass
@@ -83,7 +86,10 @@ class _Metrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "http_requests_total", "HTTP requests", ["service", "method", "route", "status"], registry=self.registry
+            "http_requests_total",
+            "HTTP requests",
+            ["service", "method", "route", "status"],
+            registry=self.registry,
         )
         self.duration = Histogram(
             "http_request_duration_seconds",
@@ -110,21 +116,31 @@ class RequestContextMiddleware:
         request_id = incoming if _REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
-        started = time.perf_counter()
+        began = time.perf_counter()
         status = 500
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                # Answered here, inside the request id, so no traceback ever reaches a client.
+                log.exception("unhandled_error", method=scope["method"], path=mask_in_text(scope["path"]))
+                if started:
+                    raise
+                await _send_internal_error(send_with_id, mask_in_text(scope["path"]), request_id)
         finally:
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - began
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             method = scope["method"]
@@ -141,6 +157,19 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+async def _send_internal_error(send: Send, path: str, request_id: str) -> None:
+    body = ServiceError("An unexpected error happened; it has been logged with this request id.").to_problem(
+        instance=path, request_id=request_id
+    )
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
 class Health(BaseModel):
     status: str = Field(description="`ok` when the process answers.")
     service: str
@@ -154,9 +183,9 @@ class Readiness(BaseModel):
     head: str | None = Field(description="Newest migration revision the code knows.")
 
 
-def _ops_router(service: str, migrations: str) -> APIRouter:
+def _ops_router(service: str, migrations: str | None) -> APIRouter:
     router = APIRouter(tags=["operations"])
-    head = head_revision(migrations)
+    head = head_revision(migrations) if migrations else None
 
     @router.get("/health", summary="Liveness: the process answers", response_model=Health)
     async def health() -> Health:
@@ -166,7 +195,9 @@ def _ops_router(service: str, migrations: str) -> APIRouter:
         "/ready",
         summary="Readiness: the database answers and its migrations are at head",
         response_model=Readiness,
-        responses={503: {"model": Readiness, "description": "Not ready: database down or migrations behind."}},
+        responses={
+            503: {"model": Readiness, "description": "Not ready: database down or migrations behind."}
+        },
     )
     async def ready(request: Request) -> JSONResponse:
         runtime = runtime_of(request)
@@ -174,7 +205,11 @@ def _ops_router(service: str, migrations: str) -> APIRouter:
         revision = await db.current_revision(runtime.engine) if reachable else None
         ok = reachable and revision == head
         body = Readiness(
-            status="ready" if ok else "not_ready", service=service, database=reachable, revision=revision, head=head
+            status="ready" if ok else "not_ready",
+            service=service,
+            database=reachable,
+            revision=revision,
+            head=head,
         )
         return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
@@ -197,16 +232,37 @@ def _admitted_roles(route: APIRoute) -> frozenset[Role] | None:
     return None
 
 
-def _document_roles(app: FastAPI) -> None:
-    """Append the admitted roles to each route's description, so /docs states them."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or route.path in OPEN_PATHS:
+def _api_routes(routes: Sequence[Any]) -> list[APIRoute]:
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):  # a router included into a router
+            found.extend(_api_routes(route.original_router.routes))
+    return found
+
+
+def _document_roles(routers: Sequence[APIRouter]) -> None:
+    """Append the admitted roles to each route's description, so /docs states them; refuse
+    a route that has no role check."""
+    for route in _api_routes([route for router in routers for route in router.routes]):
+        if route.path in OPEN_PATHS or getattr(route.endpoint, "huimin_open", False):
             continue
         roles = _admitted_roles(route)
         if roles is None:
-            raise RuntimeError(f"{route.path} has no role check; every route but health, ready and metrics needs one")
+            raise RuntimeError(
+                f"{route.path} has no role check; every route but health, ready and metrics needs one"
+            )
         names = ", ".join(f"`{role.value}`" for role in sorted(roles))
-        route.description = (route.description or "").rstrip() + f"\n\n**Roles:** {names}."
+        marker = "\n\n**Roles:** "
+        description = (route.description or "").split(marker)[0].rstrip()
+        route.description = description + f"{marker}{names}."
+
+
+def open_route(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a route as public on purpose (a JWKS, say), so ``build_app`` admits it unguarded."""
+    endpoint.huimin_open = True  # type: ignore[attr-defined]
+    return endpoint
 
 
 LifespanHook = Callable[[FastAPI, Runtime], AbstractAsyncContextManager[None]]
@@ -218,7 +274,7 @@ def build_app(
     title: str,
     description: str,
     version: str,
-    migrations: str,
+    migrations: str | None,
     routers: Sequence[APIRouter],
     lifespan_hook: LifespanHook | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
@@ -236,7 +292,9 @@ def build_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = db.create_engine(database_url, pool_size=settings.database_pool_size)
         async with httpx.AsyncClient(headers={"User-Agent": f"huimin-{service}"}) as http:
-            runtime = Runtime(settings=settings, engine=engine, sessions=db.session_factory(engine), http=http)
+            runtime = Runtime(
+                settings=settings, engine=engine, sessions=db.session_factory(engine), http=http
+            )
             app.state.runtime = runtime
             try:
                 if lifespan_hook is None:
@@ -261,9 +319,9 @@ def build_app(
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.include_router(_ops_router(service, migrations))
+    _document_roles(routers)
     for router in routers:
         app.include_router(router)
-    _document_roles(app)
     _add_problem_schema(app)
     return app
 
@@ -277,15 +335,15 @@ def _add_problem_schema(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
-        for name, definition in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get(
-            "$defs", {}
-        ).items():
+        components.setdefault(
+            "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        for name, definition in (
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
+        ):
             components.setdefault(name, definition)
         components["Problem"].pop("$defs", None)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-

@@ -89,7 +89,7 @@ class TokenVerifier:
     async def verify(self, token: str) -> Principal:
         settings = self._settings
         key = await self._key(token)
-        options: dict[str, Any] = {"require": ["exp", "sub"], "verify_aud": settings.jwt_audience is not None}
+        options: Any = {"require": ["exp", "sub"], "verify_aud": settings.jwt_audience is not None}
         try:
             claims = jwt.decode(
                 token,

@@ -39,7 +39,9 @@ class Problem(BaseModel):
     detail: str | None = Field(default=None, description="What went wrong with this request.")
     instance: str | None = Field(default=None, description="The request path.")
     request_id: str | None = Field(default=None, description="The X-Request-ID to quote to support.")
-    errors: list[FieldProblem] | None = Field(default=None, description="For validation problems: each field.")
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="For validation problems: each field."
+    )
 
 
 class ServiceError(Exception):
@@ -217,15 +219,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return problem_response(error_class(detail), request, headers=dict(exc.headers or {}))
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
-        error = ServiceError("An unexpected error happened; it has been logged with this request id.")
-        return problem_response(error, request)
-
     app.add_exception_handler(ServiceError, on_service_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -102,7 +102,9 @@ class PeerClient:
                     response = await self._send_once(method, path, headers=all_headers, **kwargs)
         except _Retryable as exc:
             log.warning("peer_unavailable", peer=self.service, reason=exc.reason)
-            raise DependencyUnavailable(self.service, f"the {self.service} service is unavailable: {exc.reason}") from exc
+            raise DependencyUnavailable(
+                self.service, f"the {self.service} service is unavailable: {exc.reason}"
+            ) from exc
         if response.status_code >= 400:
             raise PeerResponseError(self.service, response.status_code, _problem_of(response))
         return response

@@ -22,7 +22,7 @@ EARLIEST_BIRTH_DATE = date(1800, 1, 1)
 
 # Any run that looks like an ID number, for masking logs: 17 digits and a check character,
 # or the 15-digit legacy form.
-ID_NUMBER_PATTERN = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{7}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])|(?<![0-9])[0-9]{15}(?![0-9])")
+ID_NUMBER_PATTERN = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
 
 
 class InvalidIdNumber(ValueError):

@@ -37,10 +37,10 @@ def parse_yuan(value: object) -> Decimal:
 
     Floats are refused because 0.1 + 0.2 is not 0.3 in binary; a client sends "0.30".
     """
-    if isinstance(value, bool) or isinstance(value, float):
-        raise MoneyError("amounts are decimal strings such as \"130.00\", not floating-point numbers")
+    if isinstance(value, (bool, float)):
+        raise MoneyError('amounts are decimal strings such as "130.00", not floating-point numbers')
     if not isinstance(value, (Decimal, int, str)):
-        raise MoneyError("amounts are decimal strings such as \"130.00\"")
+        raise MoneyError('amounts are decimal strings such as "130.00"')
     try:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation as exc:

