@@ -106,14 +106,15 @@ def _name(rng: random.Random) -> str:
     return rng.choice(_SURNAMES) + given
 
 
-def _certifications(rng: random.Random, year: int, joining: bool) -> tuple[SyntheticCertification, ...]:
+def _certifications(
+    rng: random.Random, year: int, joining: bool, born: date
+) -> tuple[SyntheticCertification, ...]:
     year_start, year_end = date(year, 1, 1), date(year, 12, 31)
     first = "dibao" if rng.random() < 0.70 else "marginal"
-    valid_from = (
-        _day_in(rng, date(year, 1, 2), year_end)
-        if joining
-        else _day_in(rng, date(year - 6, 1, 1), year_start)
-    )
+    if joining:
+        valid_from = _day_in(rng, date(year, 1, 2), year_end)
+    else:  # never before the person was born
+        valid_from = _day_in(rng, max(date(year - 6, 1, 1), born), year_start)
     exiting = rng.random() < 0.08
     valid_to = _day_in(rng, max(valid_from, year_start), year_end) if exiting else None
     certifications = [SyntheticCertification(first, valid_from, valid_to)]
@@ -176,6 +177,6 @@ def synthetic_residents(
             community=community,
             household=household,
             employee_insurance_since=employee_insurance_since,
-            certifications=_certifications(rng, year, joining),
+            certifications=_certifications(rng, year, joining, born),
             already_paid=joining and rng.random() < 0.3,
         )

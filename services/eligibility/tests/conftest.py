@@ -1,6 +1,8 @@
 """Fixtures for the eligibility service's tests, on a PostgreSQL database of this worker's own."""
 
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -8,8 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from huimin_eligibility.app import MIGRATIONS, create_app
 from huimin_eligibility.settings import EligibilitySettings
+from huimin_eligibility.streaming import get_read_session
 from huimin_shared.db import create_engine
 from huimin_shared.testing import api_client, rolled_back_session, service_database
+
+# --import-mode=importlib: make the helpers module next to this file importable by the tests.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")
@@ -40,5 +46,11 @@ def settings(database_url: str) -> EligibilitySettings:
 @pytest.fixture
 async def client(settings: EligibilitySettings, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
     """The app over ASGI; every request shares the test's rolled-back session."""
-    async with api_client(create_app(settings), session) as client:
+    app = create_app(settings)
+
+    async def shared_session() -> AsyncIterator[AsyncSession]:
+        yield session
+
+    app.dependency_overrides[get_read_session] = shared_session
+    async with api_client(app, session) as client:
         yield client

@@ -3,7 +3,18 @@
 from fastapi import FastAPI
 
 from huimin_eligibility import __version__
+from huimin_eligibility.applications.router import router as applications_router
+from huimin_eligibility.audit.router import router as audit_router
+from huimin_eligibility.certifications.router import router as certifications_router
+from huimin_eligibility.imports.router import router as imports_router
+from huimin_eligibility.reports.router import router as reports_router
+from huimin_eligibility.residents.router import router as residents_router
+from huimin_eligibility.roster.router import router as roster_router
 from huimin_eligibility.settings import EligibilitySettings
+from huimin_eligibility.status.router import jwks
+from huimin_eligibility.status.router import router as status_router
+from huimin_eligibility.status.schemas import Jwks
+from huimin_eligibility.status.signing import signer_lifespan
 from huimin_shared.app import build_app
 
 MIGRATIONS = "huimin_eligibility:migrations"
@@ -20,11 +31,32 @@ Errors are RFC 9457 problem details (`application/problem+json`).
 
 def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
     settings = settings or EligibilitySettings()
-    return build_app(
+    app = build_app(
         settings,
         title="huimin eligibility (资格认定)",
         description=DESCRIPTION,
         version=__version__,
         migrations=MIGRATIONS,
-        routers=[],
+        routers=[
+            residents_router,
+            certifications_router,
+            status_router,
+            roster_router,
+            imports_router,
+            applications_router,
+            reports_router,
+            audit_router,
+        ],
+        lifespan_hook=signer_lifespan,
     )
+    # Open like /health: added after build_app, whose role check covers the /v1 routes only.
+    app.add_api_route(
+        "/.well-known/jwks.json",
+        jwks,
+        methods=["GET"],
+        response_model=Jwks,
+        summary="Keys that verify status certificates",
+        description="证书公钥: the JWKS (Ed25519, alg EdDSA) for the `certificate` of a status answer. Open.",
+        tags=["status"],
+    )
+    return app

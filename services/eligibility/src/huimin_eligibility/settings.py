@@ -1,8 +1,9 @@
-from typing import ClassVar
+from typing import ClassVar, Self
 
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from huimin_shared.settings import SharedSettings
+from huimin_shared.settings import Environment, SharedSettings
 
 
 class EligibilitySettings(SharedSettings):
@@ -10,3 +11,27 @@ class EligibilitySettings(SharedSettings):
 
     model_config = SettingsConfigDict(env_prefix="ELIGIBILITY_", extra="ignore")
     service_name: ClassVar[str] = "eligibility"
+
+    certificate_private_key: SecretStr | None = Field(
+        default=None,
+        description="PEM (PKCS#8) Ed25519 private key that signs status certificates. Unset in local and test: "
+        "a key is generated once and kept in the service's database, so restarts keep it.",
+    )
+    certificate_issuer: str = Field(
+        default="huimin-eligibility", description="The `iss` of status certificates."
+    )
+    import_chunk_rows: int = Field(default=10_000, ge=1, description="Rows per committed chunk of an import.")
+    import_inline_max_bytes: int = Field(
+        default=2_000_000,
+        ge=0,
+        description="Files up to this size are imported within the request (one transaction); larger ones "
+        "run as a background job committing chunk by chunk.",
+    )
+
+    @model_validator(mode="after")
+    def _production_needs_a_certificate_key(self) -> Self:
+        if self.environment is Environment.production and self.certificate_private_key is None:
+            raise ValueError(
+                "production needs ELIGIBILITY_CERTIFICATE_PRIVATE_KEY (the certificate signing key)"
+            )
+        return self

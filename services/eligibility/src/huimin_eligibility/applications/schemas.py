@@ -1,0 +1,73 @@
+"""The applicant's detail sheet (资助对象明细表) and the decision."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from huimin_eligibility.common import DistrictCode
+from huimin_eligibility.rules import Category
+from huimin_shared.idnumber import ResidentIdNumber
+
+
+class ApplicationStatus(StrEnum):
+    submitted = "submitted"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class ApplicationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: ResidentIdNumber
+    name: str = Field(min_length=1, max_length=100, description="姓名")
+    region_code: DistrictCode
+    community: str = Field(min_length=1, max_length=100, description="社区")
+    household: str = Field(min_length=1, max_length=100, description="户号")
+    household_size: int = Field(ge=1, le=30, description="家庭人口")
+    category: Category = Field(description="类别 applied for.")
+    requested_from: date = Field(description="申请资助起始日期: the first day asked for.")
+    employee_insurance_since: date | None = Field(default=None, description="职工医保参保日期, if any (E3).")
+    reason: str = Field(min_length=1, max_length=1000, description="困难情况说明")
+
+
+class ApplicationApprove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    authority: str = Field(min_length=1, max_length=200, description="认定机关")
+    evidence_ref: str = Field(min_length=1, max_length=200, description="证明文号")
+    valid_from: date | None = Field(default=None, description="Defaults to the requested date.")
+
+
+class ApplicationReject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000, description="不予认定理由")
+
+
+class ApplicationOut(BaseModel):
+    id: uuid.UUID
+    id_number: str
+    name: str
+    region_code: str
+    community: str
+    household: str
+    household_size: int
+    category: Category
+    requested_from: date
+    employee_insurance_since: date | None
+    reason: str
+    status: ApplicationStatus
+    submitted_by: str
+    submitted_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    rejection_reason: str | None
+    certification_id: int | None = Field(description="The certification record the approval created.")
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationOut]

@@ -1,0 +1,28 @@
+"""Role dependencies as Annotated aliases, so route signatures read like prose."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from huimin_shared.auth import Principal, Role, require_roles
+
+Registrar = Annotated[Principal, Depends(require_roles(Role.civil_affairs, Role.community_officer))]
+CivilAffairs = Annotated[Principal, Depends(require_roles(Role.civil_affairs))]
+CommunityOfficer = Annotated[Principal, Depends(require_roles(Role.community_officer))]
+StatusReader = Annotated[
+    Principal,
+    Depends(require_roles(Role.service, Role.social_insurance, Role.civil_affairs, Role.community_officer)),
+]
+RosterReader = Annotated[
+    Principal, Depends(require_roles(Role.service, Role.social_insurance, Role.civil_affairs))
+]
+CountReader = Annotated[
+    Principal, Depends(require_roles(Role.service, Role.social_insurance, Role.civil_affairs, Role.finance))
+]
+ReportReader = Annotated[
+    Principal, Depends(require_roles(Role.civil_affairs, Role.social_insurance, Role.community_officer))
+]
+Auditor = Annotated[Principal, Depends(require_roles(Role.auditor, Role.civil_affairs))]
+ReadLogReader = Annotated[
+    Principal, Depends(require_roles(Role.auditor, Role.civil_affairs, Role.community_officer))
+]

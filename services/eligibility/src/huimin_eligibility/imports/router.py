@@ -1,0 +1,155 @@
+"""HTTP routes for roster imports (名册导入)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from huimin_eligibility.common import now
+from huimin_eligibility.deps import CivilAffairs
+from huimin_eligibility.imports import service
+from huimin_eligibility.imports.parsing import UnreadableFile, file_format, read_rows
+from huimin_eligibility.imports.repository import ImportRepository
+from huimin_eligibility.imports.schemas import ImportJobOut, ImportMode, ImportRowOut, ImportRowsPage
+from huimin_eligibility.settings import EligibilitySettings
+from huimin_shared.app import RuntimeDep, SessionDep
+from huimin_shared.errors import FieldProblem, NotFound, ValidationFailed, problem_responses
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"])
+
+
+def _unreadable(reason: str) -> ValidationFailed:
+    return ValidationFailed(f"file: {reason}", errors=[FieldProblem(field="body.file", reason=reason)])
+
+
+def _tasks(request: Request) -> set[asyncio.Task[None]]:
+    tasks: set[asyncio.Task[None]] = request.app.state.import_tasks  # made by the lifespan
+    return tasks
+
+
+@router.post(
+    "",
+    response_model=ImportJobOut,
+    status_code=201,
+    summary="Import a civil-affairs roster",
+    description="名册导入: upload a CSV (UTF-8 or GBK) or XLSX roster, one row per resident and certification, "
+    "headers in Chinese (公民身份号码, 姓名, 区县代码, 社区, 户号, 类别, 认定日期, 退出日期, 职工医保参保日期, 认定机关, "
+    "证明文号) or English. Each row is accepted, rejected with a reason, or unchanged; importing the same "
+    "file twice changes nothing. `mode=partial` (default) applies good rows; `all_or_nothing` applies none "
+    "if any row is bad. Small files finish within the request (201); larger ones answer 202 and run as a "
+    "job committing in chunks — follow `GET /v1/imports/{id}`. This is also the bulk-load path (COPY).",
+    responses={
+        202: {"model": ImportJobOut, "description": "A large file: the job runs in the background."},
+        **problem_responses(401, 403, 422),
+    },
+)
+async def create_import(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: CivilAffairs,
+    file: Annotated[UploadFile, File(description="The roster file (.csv or .xlsx).")],
+    mode: Annotated[ImportMode, Form(description="partial or all_or_nothing.")] = ImportMode.partial,
+) -> ImportJobOut | JSONResponse:
+    settings = runtime.settings
+    assert isinstance(settings, EligibilitySettings)
+    try:
+        fmt = file_format(file.filename or "")
+    except UnreadableFile as exc:
+        raise _unreadable(str(exc)) from exc
+    binary = file.file
+    sha256 = service.sha256_of(binary)
+    binary.seek(0, 2)
+    size = binary.tell()
+    binary.seek(0)
+    job_id = uuid.uuid4()
+    job = service.new_job(
+        job_id, file.filename or "roster", fmt, sha256, mode.value, principal.subject, now()
+    )
+    if size > settings.import_inline_max_bytes:
+        # Own committed job row first, then the worker; the file is copied out of the request.
+        with tempfile.NamedTemporaryFile(delete=False, suffix="." + fmt) as copy:
+            shutil.copyfileobj(binary, copy)
+        async with runtime.sessions() as job_session, job_session.begin():
+            await ImportRepository(job_session).add_job(job)
+        service.start_background(
+            _tasks(request),
+            service.run_in_background(
+                runtime.sessions,
+                job_id,
+                Path(copy.name),
+                fmt,
+                mode=mode.value,
+                recorded_by=principal.subject,
+                region_limit=principal.region,
+                chunk_rows=settings.import_chunk_rows,
+            ),
+        )
+        return JSONResponse(
+            ImportJobOut.model_validate(job, from_attributes=True).model_dump(mode="json"), status_code=202
+        )
+    repository = ImportRepository(session)
+    await repository.add_job(job)
+    try:
+        await service.run_import(
+            session,
+            job_id,
+            read_rows(binary, fmt),
+            mode=mode.value,
+            recorded_by=principal.subject,
+            region_limit=principal.region,
+            chunk_rows=settings.import_chunk_rows,
+            end_chunk=session.flush,
+        )
+    except UnreadableFile as exc:
+        raise _unreadable(str(exc)) from exc
+    finished = await repository.get_job(job_id)
+    assert finished is not None
+    return ImportJobOut.model_validate(finished, from_attributes=True)
+
+
+async def _job(session: SessionDep, job_id: uuid.UUID) -> ImportJobOut:
+    job = await ImportRepository(session).get_job(job_id)
+    if job is None:
+        raise NotFound(f"no import job {job_id}")
+    return ImportJobOut.model_validate(job, from_attributes=True)
+
+
+@router.get(
+    "/{job_id}",
+    response_model=ImportJobOut,
+    summary="An import job and its progress",
+    description="导入进度: status, rows processed so far and the counts of accepted, rejected and unchanged rows.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_import(job_id: uuid.UUID, session: SessionDep, principal: CivilAffairs) -> ImportJobOut:
+    return await _job(session, job_id)
+
+
+@router.get(
+    "/{job_id}/rows",
+    response_model=ImportRowsPage,
+    summary="The row-by-row report of an import",
+    description="导入明细: each row's outcome with the reason for a rejection (ID numbers masked), in file order; "
+    "keyset pages by row number.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def import_rows(
+    job_id: uuid.UUID,
+    session: SessionDep,
+    principal: CivilAffairs,
+    outcome: str | None = Query(default=None, pattern="^(accepted|rejected|unchanged)$"),
+    after: int = Query(default=0, ge=0),
+    limit: int = Query(default=1000, ge=1, le=10_000),
+) -> ImportRowsPage:
+    await _job(session, job_id)
+    rows = await ImportRepository(session).rows(job_id, outcome=outcome, after=after, limit=limit)
+    items = [ImportRowOut.model_validate(r, from_attributes=True) for r in rows]
+    return ImportRowsPage(items=items, next_after=items[-1].row_number if len(items) == limit else None)

@@ -1,0 +1,89 @@
+"""HTTP routes for the monthly change report (月报) and the disclosure list (公示)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from fastapi import APIRouter, Query, Response
+
+from huimin_eligibility.common import AreaCode, DistrictCode, as_of_or_now
+from huimin_eligibility.deps import Registrar, ReportReader
+from huimin_eligibility.reports import service
+from huimin_eligibility.reports.schemas import Disclosure, MonthlyChanges
+from huimin_eligibility.streaming import ReadSessionDep
+from huimin_shared.errors import problem_responses
+
+router = APIRouter(prefix="/v1", tags=["reports"])
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class SheetFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@router.get(
+    "/monthly-changes",
+    response_model=MonthlyChanges,
+    summary="New, exited and changed people in a month",
+    description="资助对象明细表 (月报): for a region and month, the people who became certified (新增), left (退出) "
+    "or whose certification changed (变更) — the report civil affairs sends social insurance on the 10th "
+    "(E6, B§四(三), B§五(三)). `format=csv` or `xlsx` downloads the detail sheet with Chinese headers.",
+    responses={
+        200: {"content": {CSV: {}, XLSX: {}}, "description": "JSON, or the sheet as CSV or XLSX."},
+        **problem_responses(401, 403, 422),
+    },
+)
+async def monthly_changes(
+    session: ReadSessionDep,
+    principal: ReportReader,
+    region: AreaCode = Query(description="Area code: city 210500 or a district/county."),
+    month: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2010-03"]),
+    as_of: datetime | None = Query(
+        default=None, description="Transaction time (ISO 8601 with zone); default now."
+    ),
+    format: SheetFormat = Query(default=SheetFormat.json, description="json, csv or xlsx."),
+) -> MonthlyChanges | Response:
+    principal.ensure_covers(region)
+    year, number = service.month_of(month)
+    report = await service.monthly_changes(
+        session, region=region, year=year, month=number, as_of=as_of_or_now(as_of)
+    )
+    filename = f"monthly-changes-{region}-{month}"
+    if format is SheetFormat.csv:
+        return Response(
+            service.as_csv(report),
+            media_type=CSV,
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
+    if format is SheetFormat.xlsx:
+        return Response(
+            service.as_xlsx(report),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
+        )
+    return report
+
+
+@router.get(
+    "/disclosure",
+    response_model=Disclosure,
+    summary="The community disclosure list",
+    description="社区公示名单 (R2, N§四): who in a community is subsidised in a year — name with the given name "
+    "masked, ID number masked (first 6 and last 4 visible), category; nothing more.",
+    responses=problem_responses(401, 403, 422),
+)
+async def disclosure(
+    session: ReadSessionDep,
+    principal: Registrar,
+    region: DistrictCode = Query(description="The community's district or county."),
+    community: str = Query(min_length=1, max_length=100),
+    year: int = Query(ge=2007, le=2100),
+) -> Disclosure:
+    principal.ensure_covers(region)
+    return await service.disclosure(
+        session, region=region, community=community, year=year, as_of=as_of_or_now(None)
+    )

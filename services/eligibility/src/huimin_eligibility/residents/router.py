@@ -1,0 +1,109 @@
+"""HTTP routes for residents (居民登记)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Path, Query, status
+
+from huimin_eligibility.audit.repository import AuditRepository
+from huimin_eligibility.common import as_of_or_now
+from huimin_eligibility.deps import ReadLogReader, Registrar
+from huimin_eligibility.residents import service
+from huimin_eligibility.residents.schemas import (
+    ReadEntryOut,
+    ReadLogOut,
+    ResidentCreate,
+    ResidentOut,
+    ResidentUpdate,
+    ResidentVersionOut,
+)
+from huimin_shared.app import SessionDep
+from huimin_shared.errors import problem_responses
+from huimin_shared.idnumber import ResidentIdNumber
+
+router = APIRouter(prefix="/v1/residents", tags=["residents"])
+
+IdNumberPath = Path(description="Resident ID number (公民身份号码), 18 characters.")
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ResidentOut,
+    summary="Register a resident",
+    description="居民登记: record a resident by ID number (validated; birth date and sex derived, E1), "
+    "with name, district/county of residence, community, household and employee insurance (E3). "
+    "A community officer may register residents of its own region only.",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def register_resident(body: ResidentCreate, session: SessionDep, principal: Registrar) -> ResidentOut:
+    return await service.register(session, body, principal)
+
+
+@router.get(
+    "/{id_number}",
+    response_model=ResidentOut,
+    summary="Look up a resident",
+    description="居民信息查询: the record as known at `as_of` (default now). The read is logged for the resident.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_resident(
+    id_number: ResidentIdNumber,
+    session: SessionDep,
+    principal: Registrar,
+    as_of: datetime | None = Query(
+        default=None, description="Transaction time (ISO 8601 with zone); default now."
+    ),
+) -> ResidentOut:
+    return await service.get_resident(session, id_number, principal, as_of_or_now(as_of))
+
+
+@router.put(
+    "/{id_number}",
+    response_model=ResidentOut,
+    summary="Update a resident's record",
+    description="居民信息变更: a new version of the record; the old one is kept and superseded. "
+    "Setting `employee_insurance_since` excludes the person from that day (E3, B§一(一)).",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_resident(
+    id_number: ResidentIdNumber, body: ResidentUpdate, session: SessionDep, principal: Registrar
+) -> ResidentOut:
+    return await service.update(session, id_number, body, principal)
+
+
+@router.get(
+    "/{id_number}/versions",
+    response_model=list[ResidentVersionOut],
+    summary="A resident's record history",
+    description="居民信息变更历史: every version of the record with when it was recorded and superseded.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def resident_versions(
+    id_number: ResidentIdNumber, session: SessionDep, principal: Registrar
+) -> list[ResidentVersionOut]:
+    versions = await service.history(session, id_number, principal)
+    return [ResidentVersionOut.model_validate(v, from_attributes=True) for v in versions]
+
+
+@router.get(
+    "/{id_number}/reads",
+    response_model=ReadLogOut,
+    summary="Who looked this resident up",
+    description="查询记录: the read log for one resident — who read the record or status, when, and in which "
+    "role — as the community portal shows it to the person. Newest first.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def read_log(
+    id_number: ResidentIdNumber,
+    session: SessionDep,
+    principal: ReadLogReader,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> ReadLogOut:
+    await service.history(session, id_number, principal)  # 404 / 403 as for the record itself
+    entries = await AuditRepository(session).reads_of(id_number, limit=limit)
+    return ReadLogOut(
+        id_number=id_number,
+        reads=[ReadEntryOut(at=e.at, reader=e.reader, role=e.role, purpose=e.purpose) for e in entries],
+    )

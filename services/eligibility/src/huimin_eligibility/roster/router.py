@@ -1,0 +1,107 @@
+"""HTTP routes for the roster (参保名册) and head counts (人数统计)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from huimin_eligibility.audit.repository import AuditRepository
+from huimin_eligibility.common import AreaCode, actor, as_of_or_now, now, roles_of
+from huimin_eligibility.deps import CountReader, RosterReader
+from huimin_eligibility.roster import service
+from huimin_eligibility.roster.schemas import HeadCounts, RosterPage, RosterRow
+from huimin_eligibility.streaming import ReadSessionDep
+from huimin_shared.app import SessionDep
+from huimin_shared.auth import Principal
+from huimin_shared.errors import problem_responses
+
+router = APIRouter(prefix="/v1", tags=["roster"])
+NDJSON = "application/x-ndjson"
+
+
+@router.get(
+    "/roster",
+    response_model=RosterPage,
+    summary="Everyone subsidised in a cover year and region",
+    description="参保名册: everyone eligible for cover year `year` living in `region` (and the codes under it), "
+    "as known at `as_of` (default now; the answer carries it — pass it back to get the same rows). "
+    "E3 and E5 applied: the roster of year Y holds everyone eligible on any day of Y. "
+    "With `Accept: application/x-ndjson` it streams one JSON object per line in ID-number order with no "
+    "pagination; otherwise keyset pages (`after`, `limit` ≤ 10,000). The read is recorded in the audit log.",
+    responses={
+        200: {"content": {NDJSON: {"schema": {"$ref": "#/components/schemas/RosterRow"}}}},
+        **problem_responses(401, 403, 422),
+    },
+)
+async def roster(
+    write_session: SessionDep,
+    session: ReadSessionDep,
+    principal: RosterReader,
+    year: int = Query(ge=2007, le=2100, description="Cover year."),
+    region: AreaCode = Query(description="Area code: city 210500 or a district/county."),
+    as_of: datetime | None = Query(
+        default=None, description="Transaction time (ISO 8601 with zone); default now."
+    ),
+    after: str = Query(default="", max_length=18, description="ID number the previous page ended with."),
+    limit: int = Query(default=1000, ge=1, le=10_000),
+    accept: str | None = Header(default=None),
+) -> RosterPage | StreamingResponse:
+    principal.ensure_covers(region)
+    at = as_of_or_now(as_of)
+    await _log_roster_read(write_session, principal, year, region, at)
+    if accept is not None and NDJSON in accept:
+        return StreamingResponse(
+            service.roster_ndjson(session, year=year, region=region, as_of=at, after=after),
+            media_type=NDJSON,
+            headers={"X-As-Of": at.isoformat()},
+        )
+    items, next_after = await service.roster_page(
+        session, year=year, region=region, as_of=at, after=after, limit=limit
+    )
+    return RosterPage(
+        year=year,
+        region=region,
+        as_of=at,
+        items=[RosterRow.model_validate(item) for item in items],
+        next_after=next_after,
+    )
+
+
+async def _log_roster_read(
+    session: AsyncSession, principal: Principal, year: int, region: str, at: datetime
+) -> None:
+    """A roster read is one audit entry (not a read-log row per person: a million rows per call)."""
+    await AuditRepository(session).record(
+        at=now(),
+        actor=actor(principal),
+        roles=roles_of(principal),
+        action="roster.read",
+        entity="roster",
+        entity_id=f"{region}:{year}",
+        details={"as_of": at.isoformat()},
+    )
+
+
+@router.get(
+    "/head-counts",
+    response_model=HeadCounts,
+    summary="How many people are subsidised on a date",
+    description="人数统计: eligible people on `on` as known at `as_of`, by district/county, category and age "
+    "group (age on 1 January of the year of `on`). A person in two categories counts once, under dibao "
+    "first. The Benxi funding base (B§三, E7) is on=2009-10-31.",
+    responses=problem_responses(401, 403, 422),
+)
+async def head_counts(
+    session: ReadSessionDep,
+    principal: CountReader,
+    region: AreaCode = Query(description="Area code: city 210500 or a district/county."),
+    on: date = Query(description="Policy date, YYYY-MM-DD."),
+    as_of: datetime | None = Query(
+        default=None, description="Transaction time (ISO 8601 with zone); default now."
+    ),
+) -> HeadCounts:
+    principal.ensure_covers(region)
+    return await service.head_counts(session, region=region, on=on, as_of=as_of_or_now(as_of))

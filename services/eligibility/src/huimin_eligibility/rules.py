@@ -1,0 +1,289 @@
+"""The eligibility rules, in one place: pure functions of dates and categories (POLICY.md E1–E7).
+
+Everything that decides *who is eligible when* is here — the routes, the roster, the head counts,
+the monthly report and the certificate all call these functions, so a rule has one home.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from functools import lru_cache
+
+from huimin_shared import areas
+
+
+class Category(StrEnum):
+    dibao = "dibao"  # 城市低保对象
+    marginal = "marginal"  # 低保边缘对象 (Benxi only)
+    low_income_elderly = "low_income_elderly"  # 低收入家庭60周岁以上老年人 (national only)
+    severely_disabled = "severely_disabled"  # 丧失劳动能力的重度残疾人 (national only)
+
+
+class AgeGroup(StrEnum):
+    minor = "minor"
+    adult = "adult"
+    elderly = "elderly"
+
+
+CATEGORY_BY_VALUE: dict[str, Category] = {c.value: c for c in Category}
+
+CATEGORY_NAMES_ZH = {
+    Category.dibao: "城市低保对象",
+    Category.marginal: "低保边缘对象",
+    Category.low_income_elderly: "低收入家庭60周岁以上老年人",
+    Category.severely_disabled: "丧失劳动能力的重度残疾人",
+}
+
+# E3 (B§一(一)): in Benxi only dibao and marginal people are subsidised.
+BENXI_SCOPE = frozenset({Category.dibao, Category.marginal})
+# E4 (N§一): the national notice covers dibao, severely disabled and low-income elderly people.
+NATIONAL_SCOPE = frozenset({Category.dibao, Category.severely_disabled, Category.low_income_elderly})
+
+# A person certified in two categories at once is counted once, under the first of these
+# (the more generous subsidy first: dibao is 100 % in Benxi, marginal 70 %; B§一(二)).
+CATEGORY_PRECEDENCE = (
+    Category.dibao,
+    Category.severely_disabled,
+    Category.low_income_elderly,
+    Category.marginal,
+)
+
+INSUTYPE_URBMI = "391"  # 城镇居民基本医疗保险
+PSN_TYPE = {AgeGroup.minor: "14", AgeGroup.adult: "15", AgeGroup.elderly: "16"}
+MINOR_BELOW = 18
+ELDERLY_FROM = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """One certification as known at some time: a category valid from ``start`` to ``end`` inclusive."""
+
+    category: Category
+    start: date
+    end: date | None  # None: open
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def overlaps(self, first: date, last: date) -> bool:
+        return self.start <= last and (self.end is None or self.end >= first)
+
+
+class ExclusionReason(StrEnum):
+    not_certified = "not_certified"
+    employee_insurance = "employee_insurance"  # E3, B§一(一)
+    category_outside_scope = "category_outside_scope"  # E3 / E4
+
+
+def year_start(year: int) -> date:
+    return date(year, 1, 1)
+
+
+def year_end(year: int) -> date:
+    return date(year, 12, 31)
+
+
+def reference_date(year: int) -> date:
+    """The day the age group is fixed on: 1 January of the cover year (POLICY "What the notices leave open")."""
+    return date(year, 1, 1)
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def age_group(birth_date: date, year: int) -> AgeGroup:
+    """Age on 1 January of the cover year: minor under 18, elderly from 60, adult between."""
+    age = age_on(birth_date, reference_date(year))
+    if age < MINOR_BELOW:
+        return AgeGroup.minor
+    if age >= ELDERLY_FROM:
+        return AgeGroup.elderly
+    return AgeGroup.adult
+
+
+def psn_type(group: AgeGroup) -> str:
+    """National platform person type: 14 minor, 15 adult, 16 elderly resident."""
+    return PSN_TYPE[group]
+
+
+@lru_cache(maxsize=4096)
+def scope_for(region_code: str) -> frozenset[Category]:
+    """Which categories are subsidised where the person lives: Benxi's pack (E3) or the national floor (E4)."""
+    if areas.is_area_code(region_code) and region_code[:4] == areas.BENXI_CITY[:4]:
+        return BENXI_SCOPE
+    return NATIONAL_SCOPE
+
+
+def employee_insured_on(since: date | None, day: date) -> bool:
+    return since is not None and since <= day
+
+
+def first_eligible_day(
+    periods: Iterable[Period],
+    employee_insurance_since: date | None,
+    scope: frozenset[Category],
+    first: date,
+    last: date,
+) -> date | None:
+    """The first day in [first, last] on which the person is certified in a subsidised category and not
+    covered by employee insurance (E3); None if there is none.
+
+    A day is eligible when an in-scope certification covers it and employee insurance has not begun.
+    """
+    best: date | None = None
+    for period in periods:
+        if period.category not in scope or not period.overlaps(first, last):
+            continue
+        candidate = max(period.start, first)
+        if employee_insured_on(employee_insurance_since, candidate):
+            continue
+        if best is None or candidate < best:
+            best = candidate
+    return best
+
+
+@dataclass(frozen=True, slots=True)
+class YearEligibility:
+    """Whether a person is on the roster of cover year ``year`` (E5: any eligible day of the year counts)."""
+
+    eligible: bool
+    first_eligible_on: date | None
+    certified_at_year_start: bool
+    categories: tuple[Period, ...]  # in-scope certifications overlapping the year
+
+
+def eligibility_for_year(
+    periods: Sequence[Period], employee_insurance_since: date | None, region_code: str, year: int
+) -> YearEligibility:
+    """E5 (B§四(三), last sentence): a person certified on any day of the year keeps the cover until the year
+    ends, so the roster of year Y holds everyone eligible on at least one day of Y. E3 applied per day."""
+    scope = scope_for(region_code)
+    first, last = year_start(year), year_end(year)
+    first_day = first_eligible_day(periods, employee_insurance_since, scope, first, last)
+    in_year = tuple(
+        sorted(
+            (p for p in periods if p.category in scope and p.overlaps(first, last)),
+            key=lambda p: (p.start, p.category),
+        )
+    )
+    return YearEligibility(
+        eligible=first_day is not None,
+        first_eligible_on=first_day,
+        certified_at_year_start=first_day == first,
+        categories=in_year if first_day is not None else (),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayStatus:
+    eligible: bool
+    categories: tuple[Category, ...]  # the subsidised categories the cover rests on (E5 keeps exited ones)
+    categories_on_date: tuple[Category, ...]  # every category certified on the day itself
+    employee_insurance: bool
+    excluded_reason: ExclusionReason | None
+    age_group: AgeGroup
+
+
+def status_on(
+    periods: Sequence[Period],
+    employee_insurance_since: date | None,
+    region_code: str,
+    birth_date: date,
+    day: date,
+) -> DayStatus:
+    """Status on ``day``: subsidised if eligible on some day from 1 January of that year through ``day``
+    (E5 keeps the year after an exit; E3 excludes employee insurance; a certification starting later
+    in the year does not count yet)."""
+    scope = scope_for(region_code)
+    first = year_start(day.year)
+    first_day = first_eligible_day(periods, employee_insurance_since, scope, first, day)
+    on_date = tuple(sorted({p.category for p in periods if p.covers(day)}, key=CATEGORY_PRECEDENCE.index))
+    if first_day is not None:
+        held = {p.category for p in periods if p.category in scope and p.overlaps(first_day, day)}
+        categories = tuple(sorted(held, key=CATEGORY_PRECEDENCE.index))
+        reason = None
+    else:
+        categories = ()
+        ytd = [p for p in periods if p.overlaps(first, day)]
+        if not ytd:
+            reason = ExclusionReason.not_certified
+        elif any(p.category in scope for p in ytd):
+            reason = ExclusionReason.employee_insurance
+        else:
+            reason = ExclusionReason.category_outside_scope
+    return DayStatus(
+        eligible=first_day is not None,
+        categories=categories,
+        categories_on_date=on_date,
+        employee_insurance=employee_insured_on(employee_insurance_since, day),
+        excluded_reason=reason,
+        age_group=age_group(birth_date, day.year),
+    )
+
+
+def primary_category(categories: Iterable[Category]) -> Category | None:
+    """A person in two categories at once is counted once, under the first in CATEGORY_PRECEDENCE."""
+    held = set(categories)
+    return next((c for c in CATEGORY_PRECEDENCE if c in held), None)
+
+
+def overlapping(existing: Iterable[Period], new: Period) -> list[Period]:
+    """The certifications of the same category the new one would overlap (refused with 409, never merged)."""
+    last = new.end or date.max
+    return [p for p in existing if p.category == new.category and p.overlaps(new.start, last)]
+
+
+class MonthlyChange(StrEnum):
+    new = "new"  # 新增
+    exited = "exited"  # 退出
+    changed = "changed"  # 变更
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    first = date(year, month, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def certified_categories_on(
+    periods: Iterable[Period], scope: frozenset[Category], day: date
+) -> frozenset[Category]:
+    return frozenset(p.category for p in periods if p.category in scope and p.covers(day))
+
+
+def monthly_change(
+    periods: Sequence[Period], region_code: str, year: int, month: int, changed_in_month: bool
+) -> tuple[MonthlyChange, date] | None:
+    """E6 (B§四(三), B§五(三)): how a person appears on the monthly detail sheet, with the effective date.
+
+    new: certified in a subsidised category at some day of the month but not on the day before it;
+    exited: certified on the month's first day or later in it, but not on its last day (and not new);
+    changed: certified before and after, but the categories differ or a record was corrected in the month.
+    """
+    scope = scope_for(region_code)
+    first, last = month_bounds(year, month)
+    before = certified_categories_on(periods, scope, first - timedelta(days=1))
+    at_end = certified_categories_on(periods, scope, last)
+    starts = sorted(p.start for p in periods if p.category in scope and first <= p.start <= last)
+    ends = sorted(
+        p.end for p in periods if p.category in scope and p.end is not None and first <= p.end <= last
+    )
+    if not before and starts:
+        return MonthlyChange.new, starts[0]
+    if before and not at_end:
+        return MonthlyChange.exited, ends[-1] if ends else first
+    if before and at_end and (before != at_end or changed_in_month):
+        return MonthlyChange.changed, (starts or ends or [first])[0]
+    return None
+
+
+def mask_name(name: str) -> str:
+    """R2 disclosure: the surname stays, the given name is masked (张三丰 → 张**)."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    return name[0] + "*" * (len(name) - 1)

@@ -1,0 +1,67 @@
+"""HTTP routes for status look-ups (资格查询) and the certificate keys."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from huimin_eligibility.common import as_of_or_now
+from huimin_eligibility.deps import StatusReader
+from huimin_eligibility.status import service
+from huimin_eligibility.status.schemas import BulkStatusOut, BulkStatusRequest, Jwks, StatusOut
+from huimin_eligibility.status.signing import CertificateSigner, signer_of
+from huimin_shared.app import SessionDep
+from huimin_shared.errors import problem_responses
+from huimin_shared.idnumber import ResidentIdNumber
+
+router = APIRouter(prefix="/v1", tags=["status"])
+SignerDep = Annotated[CertificateSigner, Depends(signer_of)]
+
+
+@router.get(
+    "/residents/{id_number}/status",
+    response_model=StatusOut,
+    summary="Is this person subsidised on this date?",
+    description="资格查询: eligible or not on `on` as known at `as_of` (default now), the categories, the age "
+    "group on 1 January of the year, region, employee insurance and why excluded (E3), the national "
+    "platform codes (insutype 391, psn_type 14/15/16) and a signed certificate (JWS, EdDSA) that others "
+    "verify with /.well-known/jwks.json. E5: after an exit the person stays eligible until the year ends. "
+    "404 when the resident is unknown — or was not yet registered at `as_of`. The read is logged.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def resident_status(
+    id_number: ResidentIdNumber,
+    session: SessionDep,
+    principal: StatusReader,
+    signer: SignerDep,
+    on: date = Query(description="Policy date, YYYY-MM-DD."),
+    as_of: datetime | None = Query(
+        default=None, description="Transaction time (ISO 8601 with zone); default now."
+    ),
+) -> StatusOut:
+    return await service.status(session, id_number, on, as_of_or_now(as_of), principal, signer)
+
+
+@router.post(
+    "/status/bulk",
+    response_model=BulkStatusOut,
+    summary="Status of up to 1,000 residents at once",
+    description="批量资格查询: the status of each ID number on `on` as known at `as_of`, in two queries, with "
+    "one read-log row per resident written in one insert. Unknown numbers are listed in `not_found`.",
+    responses=problem_responses(401, 403, 422),
+)
+async def bulk_status(
+    body: BulkStatusRequest, session: SessionDep, principal: StatusReader, signer: SignerDep
+) -> BulkStatusOut:
+    as_of = as_of_or_now(body.as_of)
+    items, missing = await service.statuses(
+        session, body.id_numbers, body.on, as_of, principal, signer, "status_bulk"
+    )
+    return BulkStatusOut(on=body.on, as_of=as_of, items=items, not_found=missing)
+
+
+async def jwks(signer: SignerDep) -> Jwks:
+    """The public keys that verify status certificates (open, like /health)."""
+    return Jwks.model_validate(signer.jwks())

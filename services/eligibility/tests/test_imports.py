@@ -1,0 +1,200 @@
+"""Roster imports: row-by-row report, idempotent, all-or-nothing, CSV UTF-8/GBK and XLSX, chunked jobs."""
+
+import asyncio
+import io
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from eligibility_helpers import CIVIL, SERVICE
+from openpyxl import Workbook
+
+from huimin_eligibility import rules
+from huimin_eligibility.app import MIGRATIONS, create_app
+from huimin_eligibility.imports.parsing import CSV_COLUMNS, synthetic_csv_lines
+from huimin_eligibility.settings import EligibilitySettings
+from huimin_shared.synthetic import synthetic_residents
+from huimin_shared.testing import api_client, service_database
+
+HEADER = ",".join(h for h, _ in CSV_COLUMNS)
+
+
+def _csv(*lines: str) -> str:
+    return "\n".join([HEADER, *lines]) + "\n"
+
+
+GOOD = "210502198001011234,张三,210502,平山区东明社区,H1,低保,2009-06-01,,,平山区民政局,平民低〔2009〕1号"
+MARGINAL = (
+    "210503199001020027,李梅,210503,溪湖区河沿社区,H2,marginal,2010-03-01,,,溪湖区民政局,溪民〔2010〕7号"
+)
+BAD_ID = "210502198001011235,王五,210502,平山区东明社区,H3,dibao,2009-06-01,,,平山区民政局,x"
+BAD_CATEGORY = "210502198001011250,赵六,210502,平山区东明社区,H4,五保,2009-06-01,,,平山区民政局,x"
+
+
+async def _upload(
+    client, content: bytes, filename: str = "roster.csv", mode: str = "partial"
+) -> httpx.Response:  # type: ignore[no-untyped-def]
+    return await client.post(
+        "/v1/imports", files={"file": (filename, content)}, data={"mode": mode}, headers=CIVIL
+    )
+
+
+async def test_good_rows_apply_bad_rows_are_reported_with_reasons(client) -> None:
+    """Partial mode: 2 accepted, 2 rejected (check character; unknown category), each with its line."""
+    response = await _upload(client, _csv(GOOD, BAD_ID, MARGINAL, BAD_CATEGORY).encode())
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert (job["status"], job["accepted"], job["rejected"], job["unchanged"]) == ("complete", 2, 2, 0)
+    rows = (await client.get(f"/v1/imports/{job['id']}/rows", headers=CIVIL)).json()["items"]
+    assert [(r["row_number"], r["outcome"]) for r in rows] == [
+        (2, "accepted"),
+        (3, "rejected"),
+        (4, "accepted"),
+        (5, "rejected"),
+    ]
+    assert "check character" in rows[1]["reason"]
+    assert "五保" in rows[3]["reason"]
+    assert rows[0]["id_number_masked"] == "210502********1234"
+    status = await client.get(
+        "/v1/residents/210503199001020027/status", params={"on": "2010-03-01"}, headers=SERVICE
+    )
+    assert status.json()["categories"] == ["marginal"]
+
+
+async def test_importing_the_same_file_twice_changes_nothing(client) -> None:
+    content = _csv(GOOD, MARGINAL).encode()
+    await _upload(client, content)
+    again = (await _upload(client, content)).json()
+    assert (again["accepted"], again["rejected"], again["unchanged"]) == (0, 0, 2)
+    history = (
+        await client.get(
+            "/v1/residents/210502198001011234/certifications", params={"history": "true"}, headers=CIVIL
+        )
+    ).json()["items"]
+    assert len(history) == 1
+
+
+async def test_a_later_file_with_an_exit_date_supersedes_the_certification(client) -> None:
+    """E2: the exit arrives as the same certification with 退出日期 filled: one new record, old one kept."""
+    await _upload(client, _csv(GOOD).encode())
+    exited = GOOD.replace("2009-06-01,,", "2009-06-01,2010-04-30,")
+    job = (await _upload(client, _csv(exited).encode())).json()
+    assert job["accepted"] == 1
+    history = (
+        await client.get(
+            "/v1/residents/210502198001011234/certifications", params={"history": "true"}, headers=CIVIL
+        )
+    ).json()["items"]
+    assert [(h["change"], h["valid_to"], h["superseded_at"] is None) for h in history] == [
+        ("certified", None, False),
+        ("exited", "2010-04-30", True),
+    ]
+
+
+async def test_an_overlapping_row_of_the_same_category_is_rejected(client) -> None:
+    await _upload(client, _csv(GOOD).encode())
+    overlapping = GOOD.replace("2009-06-01", "2010-01-01")
+    job = (await _upload(client, _csv(overlapping).encode())).json()
+    assert (job["accepted"], job["rejected"]) == (0, 1)
+    rows = (await client.get(f"/v1/imports/{job['id']}/rows", headers=CIVIL)).json()["items"]
+    assert "overlaps the dibao certification from 2009-06-01" in rows[0]["reason"]
+
+
+async def test_all_or_nothing_applies_nothing_when_a_row_is_bad(client) -> None:
+    job = (await _upload(client, _csv(GOOD, BAD_ID).encode(), mode="all_or_nothing")).json()
+    assert (job["status"], job["accepted"], job["rejected"]) == ("rolled_back", 0, 1)
+    assert (await client.get("/v1/residents/210502198001011234", headers=CIVIL)).status_code == 404
+    rows = (await client.get(f"/v1/imports/{job['id']}/rows", headers=CIVIL)).json()["items"]
+    assert [(r["row_number"], r["outcome"]) for r in rows] == [(3, "rejected")]
+    applied = (await _upload(client, _csv(GOOD).encode(), mode="all_or_nothing")).json()
+    assert (applied["status"], applied["accepted"]) == ("complete", 1)
+
+
+async def test_gbk_csv_and_xlsx_are_read(client) -> None:
+    gbk = (await _upload(client, _csv(GOOD).encode("gbk"))).json()
+    assert gbk["accepted"] == 1
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append([h for h, _ in CSV_COLUMNS])
+    sheet.append(MARGINAL.split(","))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    xlsx = (await _upload(client, buffer.getvalue(), filename="名册.xlsx")).json()
+    assert (xlsx["file_format"], xlsx["accepted"]) == ("xlsx", 1)
+    resident = (await client.get("/v1/residents/210503199001020027", headers=CIVIL)).json()
+    assert resident["name"] == "李梅"
+
+
+async def test_an_unreadable_file_is_a_422_naming_the_file(client) -> None:
+    response = await _upload(client, b"just,some,columns\n1,2,3\n")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.file"
+    assert (await _upload(client, b"x", filename="roster.pdf")).status_code == 422
+
+
+async def test_imports_are_for_civil_affairs_only(client) -> None:
+    response = await client.post(
+        "/v1/imports", files={"file": ("r.csv", _csv(GOOD).encode())}, headers=SERVICE
+    )
+    assert response.status_code == 403
+
+
+@pytest.fixture
+async def own_database() -> AsyncIterator[str]:
+    """A database of its own: a background job commits, so it must not share the rolled-back one."""
+    async with service_database("eligibility", MIGRATIONS) as url:
+        yield url
+
+
+async def test_a_large_file_runs_as_a_job_committing_in_chunks(own_database: str) -> None:
+    """250 synthetic residents, chunks of 40 rows: answered 202, completed in the background, every row
+    accepted; the 2010 roster then holds the residents the rules admit."""
+    settings = EligibilitySettings(
+        database_url=own_database, environment="test", import_inline_max_bytes=0, import_chunk_rows=40
+    )
+    residents = list(synthetic_residents(250, seed=42))
+    content = "".join(synthetic_csv_lines(residents)).encode()
+    rows = sum(len(r.certifications) for r in residents)
+    async with api_client(create_app(settings)) as client:
+        response = await _upload(client, content)
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+        for _ in range(200):
+            job = (await client.get(f"/v1/imports/{job_id}", headers=CIVIL)).json()
+            if job["status"] != "running":
+                break
+            await asyncio.sleep(0.05)
+        assert (job["status"], job["processed_rows"], job["accepted"], job["rejected"]) == (
+            "complete",
+            rows,
+            rows,
+            0,
+        )
+        roster = (
+            await client.get(
+                "/v1/roster", params={"year": 2010, "region": "210500", "limit": 10000}, headers=SERVICE
+            )
+        ).json()
+        expected = [
+            r.id_number
+            for r in residents
+            if rules.eligibility_for_year(
+                [
+                    rules.Period(rules.Category(c.category), c.valid_from, c.valid_to)
+                    for c in r.certifications
+                ],
+                r.employee_insurance_since,
+                r.region_code,
+                2010,
+            ).eligible
+        ]
+        assert 200 < len(expected) < 250
+        assert [row["id_number"] for row in roster["items"]] == sorted(expected)
+        # the stream's own session (not the test's) stays open until the last line is sent
+        streamed = await client.get(
+            "/v1/roster",
+            params={"year": 2010, "region": "210500", "as_of": roster["as_of"]},
+            headers={**SERVICE, "Accept": "application/x-ndjson"},
+        )
+        assert [json.loads(line) for line in streamed.text.splitlines()] == roster["items"]
