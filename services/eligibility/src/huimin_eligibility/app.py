@@ -11,9 +11,8 @@ from huimin_eligibility.reports.router import router as reports_router
 from huimin_eligibility.residents.router import router as residents_router
 from huimin_eligibility.roster.router import router as roster_router
 from huimin_eligibility.settings import EligibilitySettings
-from huimin_eligibility.status.router import jwks
 from huimin_eligibility.status.router import router as status_router
-from huimin_eligibility.status.schemas import Jwks
+from huimin_eligibility.status.router import well_known_router
 from huimin_eligibility.status.signing import signer_lifespan
 from huimin_shared.app import build_app
 
@@ -31,7 +30,7 @@ Errors are RFC 9457 problem details (`application/problem+json`).
 
 def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
     settings = settings or EligibilitySettings()
-    app = build_app(
+    return build_app(
         settings,
         title="huimin eligibility (资格认定)",
         description=DESCRIPTION,
@@ -46,17 +45,7 @@ def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
             applications_router,
             reports_router,
             audit_router,
+            well_known_router,
         ],
         lifespan_hook=signer_lifespan,
     )
-    # Open like /health: added after build_app, whose role check covers the /v1 routes only.
-    app.add_api_route(
-        "/.well-known/jwks.json",
-        jwks,
-        methods=["GET"],
-        response_model=Jwks,
-        summary="Keys that verify status certificates",
-        description="证书公钥: the JWKS (Ed25519, alg EdDSA) for the `certificate` of a status answer. Open.",
-        tags=["status"],
-    )
-    return app

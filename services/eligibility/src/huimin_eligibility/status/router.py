@@ -12,11 +12,12 @@ from huimin_eligibility.deps import StatusReader
 from huimin_eligibility.status import service
 from huimin_eligibility.status.schemas import BulkStatusOut, BulkStatusRequest, Jwks, StatusOut
 from huimin_eligibility.status.signing import CertificateSigner, signer_of
-from huimin_shared.app import SessionDep
+from huimin_shared.app import SessionDep, open_route
 from huimin_shared.errors import problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
 
 router = APIRouter(prefix="/v1", tags=["status"])
+well_known_router = APIRouter(tags=["status"])
 SignerDep = Annotated[CertificateSigner, Depends(signer_of)]
 
 
@@ -62,6 +63,13 @@ async def bulk_status(
     return BulkStatusOut(on=body.on, as_of=as_of, items=items, not_found=missing)
 
 
+@well_known_router.get(
+    "/.well-known/jwks.json",
+    response_model=Jwks,
+    summary="Keys that verify status certificates",
+    description="证书公钥: the JWKS (Ed25519, alg EdDSA) for the `certificate` of a status answer. Open.",
+)
+@open_route
 async def jwks(signer: SignerDep) -> Jwks:
     """The public keys that verify status certificates (open, like /health)."""
     return Jwks.model_validate(signer.jwks())
