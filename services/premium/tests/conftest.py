@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from huimin_premium.app import MIGRATIONS, create_app
@@ -42,3 +43,17 @@ async def client(settings: PremiumSettings, session: AsyncSession) -> AsyncItera
     """The app over ASGI; every request shares the test's rolled-back session."""
     async with api_client(create_app(settings), session) as client:
         yield client
+
+
+@pytest.fixture
+async def live_client(settings: PremiumSettings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over ASGI with real commits: assessment runs commit in chunks from background tasks.
+
+    Assessment rows are removed afterwards (this worker's database only); packs stay loaded.
+    """
+    try:
+        async with api_client(create_app(settings)) as client:
+            yield client
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("TRUNCATE assessments, assessment_runs CASCADE"))

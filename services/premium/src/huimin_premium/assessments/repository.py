@@ -1,0 +1,432 @@
+"""Every SQL statement for assessments: keyset reads, COPY of results, lines and totals built in SQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from huimin_premium.assessments.models import (
+    Assessment,
+    AssessmentLine,
+    AssessmentResult,
+    AssessmentRun,
+    AssessmentTotal,
+    AssessmentVersion,
+    PaidResident,
+)
+from huimin_shared import areas
+from huimin_shared.auth import Principal
+
+RESULT_COLUMNS = (
+    "run_id",
+    "id_number",
+    "birth_date",
+    "region_code",
+    "categories",
+    "category",
+    "age_group",
+    "individual_contribution",
+    "assistance_subsidy",
+    "resident_pays",
+    "central",
+    "province",
+    "city",
+    "district_or_county",
+    "citation",
+)
+AMOUNTS = (
+    "individual_contribution",
+    "assistance_subsidy",
+    "resident_pays",
+    "central",
+    "province",
+    "city",
+    "district_or_county",
+)
+
+
+def readable_assessments(principal: Principal) -> Select[tuple[Assessment]]:
+    """The one place that decides which assessments a token may read: those inside its region."""
+    statement = select(Assessment)
+    if principal.region is not None:
+        statement = statement.where(Assessment.region.like(areas.prefix_of(principal.region) + "%"))
+    return statement
+
+
+class AssessmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- assessments, runs, versions ---------------------------------------------------------
+
+    async def get_readable(self, principal: Principal, assessment_id: uuid.UUID) -> Assessment | None:
+        return await self.session.scalar(
+            readable_assessments(principal).where(Assessment.id == assessment_id)
+        )
+
+    async def get(self, assessment_id: uuid.UUID) -> Assessment | None:
+        return await self.session.get(Assessment, assessment_id)
+
+    async def find(self, region: str, year: int, kind: str) -> Assessment | None:
+        return await self.session.scalar(
+            select(Assessment).where(
+                Assessment.region == region, Assessment.year == year, Assessment.kind == kind
+            )
+        )
+
+    async def list_readable(
+        self, principal: Principal, *, region: str | None, year: int | None, kind: str | None
+    ) -> Sequence[Assessment]:
+        statement = readable_assessments(principal).order_by(
+            Assessment.year, Assessment.region, Assessment.kind
+        )
+        if region is not None:
+            statement = statement.where(Assessment.region.like(areas.prefix_of(region) + "%"))
+        if year is not None:
+            statement = statement.where(Assessment.year == year)
+        if kind is not None:
+            statement = statement.where(Assessment.kind == kind)
+        return (await self.session.scalars(statement)).all()
+
+    async def add(self, row: Any) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def add_paid(self, run_id: int, id_numbers: Sequence[str]) -> None:
+        chunk = 5000
+        for start in range(0, len(id_numbers), chunk):
+            rows = [{"run_id": run_id, "id_number": n} for n in id_numbers[start : start + chunk]]
+            await self.session.execute(PaidResident.__table__.insert(), rows)
+
+    async def paid(self, run_id: int) -> set[str]:
+        return set(
+            await self.session.scalars(select(PaidResident.id_number).where(PaidResident.run_id == run_id))
+        )
+
+    async def run(self, assessment_id: uuid.UUID, run_id: int) -> AssessmentRun | None:
+        return await self.session.scalar(
+            select(AssessmentRun).where(
+                AssessmentRun.assessment_id == assessment_id, AssessmentRun.id == run_id
+            )
+        )
+
+    async def runs(self, assessment_id: uuid.UUID) -> Sequence[AssessmentRun]:
+        return (
+            await self.session.scalars(
+                select(AssessmentRun)
+                .where(AssessmentRun.assessment_id == assessment_id)
+                .order_by(AssessmentRun.id)
+            )
+        ).all()
+
+    async def running_run(self, assessment_id: uuid.UUID) -> AssessmentRun | None:
+        return await self.session.scalar(
+            select(AssessmentRun).where(
+                AssessmentRun.assessment_id == assessment_id, AssessmentRun.status == "running"
+            )
+        )
+
+    async def interrupted_runs(self) -> Sequence[int]:
+        return (
+            await self.session.scalars(select(AssessmentRun.id).where(AssessmentRun.status == "running"))
+        ).all()
+
+    async def version(self, assessment_id: uuid.UUID, version: int) -> AssessmentVersion | None:
+        return await self.session.scalar(
+            select(AssessmentVersion).where(
+                AssessmentVersion.assessment_id == assessment_id, AssessmentVersion.version == version
+            )
+        )
+
+    async def versions(self, assessment_id: uuid.UUID) -> Sequence[AssessmentVersion]:
+        return (
+            await self.session.scalars(
+                select(AssessmentVersion)
+                .where(AssessmentVersion.assessment_id == assessment_id)
+                .order_by(AssessmentVersion.version)
+            )
+        ).all()
+
+    async def totals(self, version_id: int) -> Sequence[AssessmentTotal]:
+        return (
+            await self.session.scalars(
+                select(AssessmentTotal)
+                .where(AssessmentTotal.version_id == version_id)
+                .order_by(AssessmentTotal.dimension, AssessmentTotal.key)
+            )
+        ).all()
+
+    # --- the run: results by COPY, progress ---------------------------------------------------
+
+    async def clear_results(self, run_id: int) -> None:
+        await self.session.execute(delete(AssessmentResult).where(AssessmentResult.run_id == run_id))
+
+    async def copy_results(self, records: Sequence[tuple[Any, ...]]) -> None:
+        """asyncpg COPY of a chunk of results (one round trip for thousands of residents)."""
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        await driver.copy_records_to_table(
+            "assessment_results", records=records, columns=list(RESULT_COLUMNS)
+        )
+
+    async def record_progress(
+        self, run_id: int, *, rows_read: int, rows_assessed: int, now: datetime
+    ) -> None:
+        await self.session.execute(
+            update(AssessmentRun)
+            .where(AssessmentRun.id == run_id)
+            .values(rows_read=rows_read, rows_assessed=rows_assessed, progress_at=now)
+        )
+
+    async def results_hash(self, run_id: int) -> tuple[int, str]:
+        """An order-independent digest of what a run's results put on lines: the same lines, the same digest."""
+        row = (
+            await self.session.execute(
+                text(
+                    """
+                    SELECT count(*) AS n, coalesce(sum(('x' || substr(md5(
+                        id_number || '|' || coalesce(category, '') || '|'
+                        || age_group || '|' || region_code || '|' || individual_contribution::text || '|'
+                        || assistance_subsidy::text || '|' || resident_pays::text || '|' || central::text || '|'
+                        || province::text || '|' || city::text || '|' || district_or_county::text || '|' || citation
+                    ), 1, 15))::bit(60)::bigint), 0) AS digest
+                    FROM assessment_results WHERE run_id = :run_id
+                    """
+                ),
+                {"run_id": run_id},
+            )
+        ).one()
+        return int(row.n), f"{row.n}:{row.digest}"
+
+    # --- lines and totals, built in SQL -----------------------------------------------------------
+
+    async def write_regular_lines(self, version_id: int, run_id: int) -> None:
+        await self.session.execute(
+            text(
+                f"""
+                INSERT INTO assessment_lines (version_id, id_number, region_code, category, age_group, line_kind,
+                    adjusts_version, change, {", ".join(AMOUNTS)}, citation)
+                SELECT :version_id, id_number, region_code, category, age_group, 'regular', NULL, NULL,
+                    {", ".join(AMOUNTS)}, citation
+                FROM assessment_results WHERE run_id = :run_id ORDER BY id_number
+                """
+            ),
+            {"version_id": version_id, "run_id": run_id},
+        )
+
+    async def write_adjusted_lines(
+        self,
+        *,
+        version_id: int,
+        run_id: int,
+        previous_version_id: int,
+        previous_run_id: int,
+        previous_version: int,
+    ) -> None:
+        """Carry the previous version's lines over unchanged and add adjustment lines for what changed.
+
+        new: +new amounts; exited: -old amounts; changed: a reversal (-old) and a replacement (+new), so
+        totals by category, age group and region stay right when a back-dated change moves someone.
+        """
+        columns = f"version_id, id_number, region_code, category, age_group, line_kind, adjusts_version, change, {', '.join(AMOUNTS)}, citation"
+        await self.session.execute(
+            text(
+                f"""
+                INSERT INTO assessment_lines ({columns})
+                SELECT :version_id, id_number, region_code, category, age_group, line_kind, adjusts_version, change,
+                    {", ".join(AMOUNTS)}, citation
+                FROM assessment_lines WHERE version_id = :previous_version_id ORDER BY id
+                """
+            ),
+            {"version_id": version_id, "previous_version_id": previous_version_id},
+        )
+        positive = ", ".join(f"c.{a}" for a in AMOUNTS)
+        negative = ", ".join(f"-p.{a}" for a in AMOUNTS)
+        differs = " OR ".join(
+            f"c.{c} IS DISTINCT FROM p.{c}" for c in ("category", "age_group", "region_code", *AMOUNTS)
+        )
+        await self.session.execute(
+            text(
+                f"""
+                INSERT INTO assessment_lines ({columns})
+                SELECT :version_id, id_number, region_code, category, age_group, 'adjustment', :previous_version,
+                    change, {", ".join(AMOUNTS)}, citation
+                FROM (
+                    SELECT c.id_number, c.region_code, c.category, c.age_group, 'new' AS change, {positive},
+                        c.citation, 1 AS step
+                    FROM assessment_results c
+                    LEFT JOIN assessment_results p ON p.run_id = :previous_run_id AND p.id_number = c.id_number
+                    WHERE c.run_id = :run_id AND p.id_number IS NULL
+                  UNION ALL
+                    SELECT p.id_number, p.region_code, p.category, p.age_group, 'exited', {negative}, p.citation, 1
+                    FROM assessment_results p
+                    LEFT JOIN assessment_results c ON c.run_id = :run_id AND c.id_number = p.id_number
+                    WHERE p.run_id = :previous_run_id AND c.id_number IS NULL
+                  UNION ALL
+                    SELECT p.id_number, p.region_code, p.category, p.age_group, 'reversal', {negative}, p.citation, 1
+                    FROM assessment_results c
+                    JOIN assessment_results p ON p.run_id = :previous_run_id AND p.id_number = c.id_number
+                    WHERE c.run_id = :run_id AND ({differs})
+                  UNION ALL
+                    SELECT c.id_number, c.region_code, c.category, c.age_group, 'replacement', {positive}, c.citation, 2
+                    FROM assessment_results c
+                    JOIN assessment_results p ON p.run_id = :previous_run_id AND p.id_number = c.id_number
+                    WHERE c.run_id = :run_id AND ({differs})
+                ) AS adjustments
+                ORDER BY id_number, step
+                """
+            ),
+            {
+                "version_id": version_id,
+                "run_id": run_id,
+                "previous_run_id": previous_run_id,
+                "previous_version": previous_version,
+            },
+        )
+
+    async def write_totals(self, version_id: int, run_id: int) -> int:
+        """Totals from the lines in SQL (so they equal the sum of the lines to the fen); resident counts
+        from the version's statement. Returns the line count."""
+        sums = ", ".join(f"sum({a})" for a in AMOUNTS)
+        await self.session.execute(
+            text(
+                f"""
+                INSERT INTO assessment_totals (version_id, dimension, key, line_count, residents, {", ".join(AMOUNTS)})
+                SELECT :version_id,
+                    CASE WHEN GROUPING(category) = 0 THEN 'category'
+                         WHEN GROUPING(age_group) = 0 THEN 'age_group'
+                         WHEN GROUPING(region_code) = 0 THEN 'region' ELSE 'all' END,
+                    coalesce(category, age_group, region_code, ''),
+                    count(*), 0, {sums}
+                FROM (SELECT coalesce(category, 'none') AS category, age_group, region_code, {", ".join(AMOUNTS)}
+                      FROM assessment_lines WHERE version_id = :version_id) AS lines
+                GROUP BY GROUPING SETS ((category), (age_group), (region_code), ())
+                """
+            ),
+            {"version_id": version_id},
+        )
+        await self.session.execute(
+            text(
+                """
+                UPDATE assessment_totals t SET residents = r.n
+                FROM (
+                    SELECT CASE WHEN GROUPING(category) = 0 THEN 'category'
+                                WHEN GROUPING(age_group) = 0 THEN 'age_group'
+                                WHEN GROUPING(region_code) = 0 THEN 'region' ELSE 'all' END AS dimension,
+                           coalesce(category, age_group, region_code, '') AS key, count(*) AS n
+                    FROM (SELECT coalesce(category, 'none') AS category, age_group, region_code
+                          FROM assessment_results WHERE run_id = :run_id) AS results
+                    GROUP BY GROUPING SETS ((category), (age_group), (region_code), ())
+                ) AS r
+                WHERE t.version_id = :version_id AND t.dimension = r.dimension AND t.key = r.key
+                """
+            ),
+            {"version_id": version_id, "run_id": run_id},
+        )
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(AssessmentLine)
+                .where(AssessmentLine.version_id == version_id)
+            )
+            or 0
+        )
+
+    # --- reading lines ------------------------------------------------------------------------------
+
+    def lines_statement(self, version_id: int, line_kind: str | None) -> Select[tuple[AssessmentLine]]:
+        statement = select(AssessmentLine).where(AssessmentLine.version_id == version_id)
+        if line_kind is not None:
+            statement = statement.where(AssessmentLine.line_kind == line_kind)
+        return statement.order_by(AssessmentLine.id)
+
+    async def lines_page(
+        self, version_id: int, *, after: int | None, limit: int, line_kind: str | None
+    ) -> Sequence[AssessmentLine]:
+        statement = self.lines_statement(version_id, line_kind)
+        if after is not None:
+            statement = statement.where(AssessmentLine.id > after)
+        return (await self.session.scalars(statement.limit(limit))).all()
+
+    async def stream_lines(
+        self, version_id: int, line_kind: str | None, page: int = 5000
+    ) -> AsyncIterator[AssessmentLine]:
+        """Every line by keyset pages (never the whole version in memory)."""
+        after: int | None = None
+        while True:
+            rows = await self.lines_page(version_id, after=after, limit=page, line_kind=line_kind)
+            for row in rows:
+                yield row
+            if len(rows) < page:
+                return
+            after = rows[-1].id
+            self.session.expunge_all()
+
+    async def stream_results(self, run_id: int, page: int = 10000) -> AsyncIterator[Sequence[Any]]:
+        """A run's results in keyset pages of plain rows (for simulations and reports)."""
+        after = ""
+        while True:
+            rows = (
+                await self.session.execute(
+                    select(
+                        AssessmentResult.id_number,
+                        AssessmentResult.birth_date,
+                        AssessmentResult.region_code,
+                        AssessmentResult.categories,
+                        AssessmentResult.category,
+                        AssessmentResult.age_group,
+                        AssessmentResult.assistance_subsidy,
+                        AssessmentResult.central,
+                        AssessmentResult.province,
+                        AssessmentResult.city,
+                        AssessmentResult.district_or_county,
+                    )
+                    .where(AssessmentResult.run_id == run_id, AssessmentResult.id_number > after)
+                    .order_by(AssessmentResult.id_number)
+                    .limit(page)
+                )
+            ).all()
+            if rows:
+                yield rows
+            if len(rows) < page:
+                return
+            after = rows[-1].id_number
+
+    async def adjustments_page(
+        self, version_id: int, adjusts_version: int, *, after: str | None, limit: int
+    ) -> Sequence[AssessmentLine]:
+        ids = (
+            select(AssessmentLine.id_number)
+            .where(AssessmentLine.version_id == version_id, AssessmentLine.adjusts_version == adjusts_version)
+            .distinct()
+            .order_by(AssessmentLine.id_number)
+            .limit(limit)
+        )
+        if after is not None:
+            ids = ids.where(AssessmentLine.id_number > after)
+        return (
+            await self.session.scalars(
+                select(AssessmentLine)
+                .where(
+                    AssessmentLine.version_id == version_id,
+                    AssessmentLine.adjusts_version == adjusts_version,
+                    AssessmentLine.id_number.in_(ids.scalar_subquery()),
+                )
+                .order_by(AssessmentLine.id_number, AssessmentLine.id)
+            )
+        ).all()
+
+    async def adjustment_counts(self, version_id: int, adjusts_version: int) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(AssessmentLine.change, func.count())
+            .where(AssessmentLine.version_id == version_id, AssessmentLine.adjusts_version == adjusts_version)
+            .group_by(AssessmentLine.change)
+        )
+        return {str(change): int(n) for change, n in rows.all()}

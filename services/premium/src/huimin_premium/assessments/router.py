@@ -1,0 +1,232 @@
+"""HTTP for assessments (资助参保资金核定): start runs, follow progress, read versions, lines and diffs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from huimin_premium.assessments.runner import Jobs
+from huimin_premium.assessments.schemas import (
+    Accepted,
+    AssessmentList,
+    AssessmentOut,
+    AssessmentRequest,
+    Diff,
+    Kind,
+    LineKind,
+    LinePage,
+    Run,
+    RunRequest,
+    VersionList,
+    VersionOut,
+)
+from huimin_premium.assessments.service import AssessmentService, run_out
+from huimin_premium.deps import READERS
+from huimin_shared.app import RuntimeDep, SessionDep
+from huimin_shared.auth import Principal, Role, require_roles
+from huimin_shared.errors import problem_responses
+
+router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Assessor = Annotated[Principal, Depends(require_roles(Role.social_insurance))]
+NDJSON = "application/x-ndjson"
+
+
+def _jobs(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Start an assessment of a region and cover year",
+    description="资助参保资金核定: runs the pinned pack version over the eligibility roster as known at `as_of` "
+    "and stores one line per resident plus totals by category, age group, region and paying level. Kinds: "
+    "`annual` (certified at year start: 低保集体投保 and 边缘对象, B§四(一)(二)), `new_entrants` (新增, certified "
+    "during the year, assessed at year end, B§四(三)) and `refunds` (已提前缴费, the `paid` list from the social "
+    "insurance system, refunded once at year end, B§四(四)). Answers 202 with the run; follow its progress at "
+    "the `Location` given.",
+    response_model=Accepted,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_assessment(
+    body: AssessmentRequest,
+    session: SessionDep,
+    principal: Assessor,
+    background: BackgroundTasks,
+    request: Request,
+    response: Response,
+) -> Accepted:
+    assessment, run = await AssessmentService(session).create(principal, body)
+    background.add_task(_jobs(request).launch, run.id)  # after the commit: the run row is visible to the job
+    response.headers["Location"] = f"/v1/assessments/{assessment.id}/runs/{run.id}"
+    return Accepted(assessment=assessment, run=run_out(run))
+
+
+@router.get(
+    "",
+    summary="List assessments",
+    description="Assessments (资助参保资金核定) readable with the token, filtered by region, year and kind.",
+    response_model=AssessmentList,
+    responses=problem_responses(401, 403, 422),
+)
+async def list_assessments(
+    session: SessionDep,
+    principal: Reader,
+    region: Annotated[str | None, Query(pattern=r"^[1-9]\d{5}$")] = None,
+    year: int | None = None,
+    kind: Kind | None = None,
+) -> AssessmentList:
+    items = await AssessmentService(session).list(principal, region=region, year=year, kind=kind)
+    return AssessmentList(items=items)
+
+
+@router.get(
+    "/{assessment_id}",
+    summary="Read an assessment",
+    description="An assessment (资助参保资金核定): region, cover year, kind, pinned packs and its versions.",
+    response_model=AssessmentOut,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> AssessmentOut:
+    return await AssessmentService(session).get(principal, assessment_id)
+
+
+@router.post(
+    "/{assessment_id}/runs",
+    status_code=202,
+    summary="Re-run an assessment (a changed roster gives a new version)",
+    description="重新核定: runs the same pinned packs over the roster as known at `as_of`. If the results "
+    "equal the latest version's, no version is made (the run ends `unchanged`); otherwise a new version "
+    "carries the earlier lines unchanged plus adjustment lines (调整) for new, exited and changed "
+    "residents. The same `as_of` and `paid` list as the latest version answer 200 with that run at once.",
+    response_model=Run,
+    responses={200: {"model": Run, "description": "Same inputs as the latest version: nothing to run."}}
+    | problem_responses(401, 403, 404, 409, 422),
+)
+async def rerun_assessment(
+    assessment_id: uuid.UUID,
+    body: RunRequest,
+    session: SessionDep,
+    principal: Assessor,
+    background: BackgroundTasks,
+    request: Request,
+    response: Response,
+) -> Run | JSONResponse:
+    run, created = await AssessmentService(session).rerun(principal, assessment_id, body)
+    if not created:
+        return JSONResponse(run_out(run).model_dump(mode="json"), status_code=200)
+    background.add_task(_jobs(request).launch, run.id)
+    response.headers["Location"] = f"/v1/assessments/{assessment_id}/runs/{run.id}"
+    return run_out(run)
+
+
+@router.get(
+    "/{assessment_id}/runs",
+    summary="List the runs of an assessment",
+    description="Every run (核定运行) with its status and progress, oldest first.",
+    response_model=list[Run],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_runs(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> list[Run]:
+    return await AssessmentService(session).runs(principal, assessment_id)
+
+
+@router.get(
+    "/{assessment_id}/runs/{run_id}",
+    summary="Follow a run's progress",
+    description="Progress of a run (核定进度): roster rows read and residents assessed, committed per chunk; "
+    "then `complete` with the version made, `unchanged` with the identical latest version, or `failed`.",
+    response_model=Run,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_run(assessment_id: uuid.UUID, run_id: int, session: SessionDep, principal: Reader) -> Run:
+    return await AssessmentService(session).run(principal, assessment_id, run_id)
+
+
+@router.get(
+    "/{assessment_id}/versions",
+    summary="List the versions of an assessment",
+    description="Every version (核定版本) with its totals, oldest first.",
+    response_model=VersionList,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_versions(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> VersionList:
+    return VersionList(items=await AssessmentService(session).versions(principal, assessment_id))
+
+
+@router.get(
+    "/{assessment_id}/versions/{version}",
+    summary="Read a version with its totals",
+    description="A version (核定版本) and its totals (合计) by paying level, category, age group and region, "
+    "computed in SQL from its lines: they equal the sum of the lines to the fen.",
+    response_model=VersionOut,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_version(
+    assessment_id: uuid.UUID, version: int, session: SessionDep, principal: Reader
+) -> VersionOut:
+    return await AssessmentService(session).version(principal, assessment_id, version)
+
+
+@router.get(
+    "/{assessment_id}/versions/{version}/lines",
+    summary="Read a version's lines (NDJSON stream or keyset pages)",
+    description="资助明细: one line per resident (regular) plus adjustment lines (调整, may be negative). With "
+    "`Accept: application/x-ndjson` every line is streamed; otherwise pages of `limit` lines after the line id "
+    "`after`. Each line's `by_payer` adds up to its `assistance_subsidy` to the fen.",
+    response_model=LinePage,
+    responses={200: {"content": {NDJSON: {}}, "description": "Lines as JSON pages or an NDJSON stream."}}
+    | problem_responses(401, 403, 404, 422),
+)
+async def get_lines(
+    assessment_id: uuid.UUID,
+    version: int,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: Reader,
+    after: Annotated[int | None, Query(ge=0, description="Line id to continue after.")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    line_kind: LineKind | None = None,
+) -> LinePage | StreamingResponse:
+    service = AssessmentService(session)
+    if NDJSON in request.headers.get("accept", ""):
+        _assessment, row = await service.version_row(principal, assessment_id, version)
+        version_id = row.id
+
+        async def stream() -> AsyncIterator[str]:
+            # The request session closes before the body is sent; the stream reads with its own.
+            async with runtime.sessions() as own:
+                async for text in AssessmentService(own).stream_lines(version_id, line_kind):
+                    yield text
+
+        return StreamingResponse(stream(), media_type=NDJSON)
+    items, next_after = await service.lines_page(
+        principal, assessment_id, version, after=after, limit=limit, line_kind=line_kind
+    )
+    return LinePage(items=items, next_after=next_after)
+
+
+@router.get(
+    "/{assessment_id}/versions/{version}/diff",
+    summary="Compare a version with the one before it",
+    description="版本差异: residents new, exited and changed since the previous version, with the totals per "
+    "paying level before and after. Items are keyset pages by ID number (`after`, `limit`).",
+    response_model=Diff,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_diff(
+    assessment_id: uuid.UUID,
+    version: int,
+    session: SessionDep,
+    principal: Reader,
+    after: Annotated[str | None, Query(pattern=r"^\d{17}[\dX]$")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+) -> Diff:
+    return await AssessmentService(session).diff(principal, assessment_id, version, after=after, limit=limit)

@@ -1,0 +1,46 @@
+"""Dependencies shared by the premium routers: typed peer clients and the reader roles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from huimin_premium.peers import EligibilityClient, SettlementClient
+from huimin_premium.settings import PremiumSettings
+from huimin_shared.app import Runtime, RuntimeDep
+from huimin_shared.auth import Role
+
+
+def _settings(runtime: Runtime) -> PremiumSettings:
+    settings = runtime.settings
+    assert isinstance(settings, PremiumSettings)
+    return settings
+
+
+def eligibility_client(runtime: RuntimeDep) -> EligibilityClient:
+    settings = _settings(runtime)
+    return EligibilityClient(
+        runtime.http,
+        settings.eligibility_url,
+        runtime.service_token,
+        attempts=settings.peer_retry_attempts,
+        timeout=settings.peer_timeout_seconds,
+    )
+
+
+def settlement_client(runtime: RuntimeDep) -> SettlementClient:
+    settings = _settings(runtime)
+    return SettlementClient(
+        runtime.http,
+        settings.settlement_url,
+        runtime.service_token,
+        attempts=settings.peer_retry_attempts,
+        timeout=settings.peer_timeout_seconds,
+    )
+
+
+EligibilityDep = Annotated[EligibilityClient, Depends(eligibility_client)]
+SettlementDep = Annotated[SettlementClient, Depends(settlement_client)]
+
+READERS = (Role.social_insurance, Role.civil_affairs, Role.finance, Role.auditor, Role.service)

@@ -1,0 +1,297 @@
+"""Policy packs as dated data (OpenFisca-style): every value has an effective date and a reference.
+
+A pack is validated by these models when it is read from YAML, stored in the database on start
+and pinned by (id, version) in every assessment, so a figure can always be traced to the clause
+that produced it (POLICY.md P1–P6).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+from huimin_shared import areas
+from huimin_shared.money import Money
+
+
+class Category(StrEnum):
+    dibao = "dibao"  # 城市低保对象
+    marginal = "marginal"  # 低保边缘对象 (B only)
+    low_income_elderly = "low_income_elderly"  # 低收入家庭60周岁以上老年人 (N only)
+    severely_disabled = "severely_disabled"  # 丧失劳动能力的重度残疾人 (N only)
+
+
+# When two categories give the same subsidy, the earlier one is named (a stable, stated order).
+CATEGORY_PRECEDENCE = (
+    Category.dibao,
+    Category.severely_disabled,
+    Category.low_income_elderly,
+    Category.marginal,
+)
+
+
+class AgeGroup(StrEnum):
+    minor = "minor"  # 学生和儿童, under 18 on 1 January of the cover year
+    adult = "adult"
+    elderly = "elderly"  # 60 and over on 1 January
+
+
+class Payer(StrEnum):
+    central = "central"
+    province = "province"
+    city = "city"
+    district_or_county = "district_or_county"
+
+
+PAYERS = (Payer.central, Payer.province, Payer.city, Payer.district_or_county)
+
+
+class RegionClass(StrEnum):
+    eastern = "eastern"
+    central = "central"
+    western = "western"
+
+
+def _rate(value: Any) -> Decimal:
+    if isinstance(value, (bool, float)):
+        raise ValueError('rates are decimal strings such as "0.70", not floating-point numbers')
+    try:
+        rate = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"{value!r} is not a decimal rate") from exc
+    if not Decimal(0) <= rate <= Decimal(1):
+        raise ValueError(f"a rate lies between 0 and 1, not {value}")
+    return rate
+
+
+Rate = Annotated[Decimal, BeforeValidator(_rate), PlainSerializer(lambda r: str(r), return_type=str)]
+
+T = TypeVar("T")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Value(_Strict, Generic[T]):
+    """One dated value of a parameter with the clause it comes from."""
+
+    value: T
+    reference: str = Field(
+        min_length=3, description="Document number and clause, e.g. 本政办发〔2009〕130号 B§一(二)1."
+    )
+    illustrative: bool = Field(
+        default=False, description="True when the notices do not give this value and the pack chose one."
+    )
+
+
+class Parameter(_Strict, Generic[T]):
+    """A parameter whose value changes on dates (the latest date on or before the day asked wins)."""
+
+    description: str
+    values: dict[date, Value[T]] = Field(min_length=1)
+
+    def at(self, on: date) -> Value[T] | None:
+        in_force = [day for day in self.values if day <= on]
+        return self.values[max(in_force)] if in_force else None
+
+    def with_value(self, on: date, value: Value[T]) -> Parameter[T]:
+        """A copy whose value from ``on`` is ``value`` (used by simulations; the pack is not changed)."""
+        later = {day: v for day, v in self.values.items() if day > on}
+        if later:
+            raise ValueError("a change can only be the latest value of a parameter")
+        return Parameter[T](description=self.description, values={**self.values, on: value})
+
+
+class Shares(_Strict):
+    """Weights in which the non-central part of a subsidy is split between local levels."""
+
+    province: int = Field(default=0, ge=0)
+    city: int = Field(ge=0)
+    district_or_county: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> Shares:
+        if self.province + self.city + self.district_or_county == 0:
+            raise ValueError("at least one level must carry a share")
+        return self
+
+
+class AgeAmounts(_Strict):
+    minor: Parameter[Money]
+    adult: Parameter[Money]
+    elderly: Parameter[Money]
+
+    def of(self, group: AgeGroup) -> Parameter[Money]:
+        parameter: Parameter[Money] = getattr(self, group.value)
+        return parameter
+
+
+class BaseAmounts(_Strict):
+    """P1: premium = general government subsidy + individual contribution, per age group and year."""
+
+    general_subsidy: AgeAmounts
+    individual_contribution: AgeAmounts
+    supplementary_premium: Parameter[Money] | None = None
+
+
+class Remainder(_Strict):
+    to: Payer
+    reference: str
+
+
+class CostSharing(_Strict):
+    """How the local part of a subsidy is shared (B§三), by the level of the resident's area code."""
+
+    district: Parameter[Shares]
+    county: Parameter[Shares]
+    remainder: Remainder = Field(description="Which party takes a remainder fen when a split is uneven (P6).")
+
+
+class HardshipFloor(_Strict):
+    """N§二: the minimum subsidy for a group of people in hardship, and the central share of it."""
+
+    id: str
+    categories: list[Category] = Field(min_length=1)
+    age_groups: list[AgeGroup] = Field(min_length=1)
+    floor: Parameter[Money]
+    central_share: dict[RegionClass, Parameter[Money]]
+
+    @model_validator(mode="after")
+    def _every_region_class(self) -> HardshipFloor:
+        missing = set(RegionClass) - set(self.central_share)
+        if missing:
+            raise ValueError(f"floor {self.id}: central_share needs a value for {sorted(missing)}")
+        return self
+
+
+class RegionClasses(_Strict):
+    """Eastern, central and western provinces by the first two digits of the area code."""
+
+    reference: str
+    eastern: list[str]
+    central: list[str]
+    western: list[str]
+
+    def class_of(self, area_code: str) -> RegionClass | None:
+        prefix = area_code[:2]
+        for region_class in RegionClass:
+            if prefix in getattr(self, region_class.value):
+                return region_class
+        return None
+
+
+class NationalRules(_Strict):
+    general_subsidy_minimum: Parameter[Money]
+    floors: list[HardshipFloor]
+    region_classes: RegionClasses
+
+
+class Assumption(_Strict):
+    text: str
+    reference: str
+
+
+class Pack(_Strict):
+    """A policy pack: the national notice, or a city's notice layered on it."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$")
+    version: int = Field(ge=1)
+    title: str
+    document: str = Field(description="Document number, e.g. 本政办发〔2009〕130号.")
+    published: date
+    effective_from: date = Field(description="The first cover year day the pack applies to.")
+    region: str | None = Field(
+        default=None, description="Area code the pack governs (a city); none for the national pack."
+    )
+    categories: list[Category] = Field(min_length=1, description="Categories this pack subsidises (E3/E4).")
+    assumptions: list[Assumption] = Field(default_factory=list)
+    base_amounts: BaseAmounts
+    subsidy_rates: dict[Category, Parameter[Rate]] = Field(default_factory=dict)
+    cost_sharing: CostSharing
+    national: NationalRules | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Pack:
+        if self.region is None and self.national is None:
+            raise ValueError("the national pack (no region) needs the `national` section")
+        if self.region is not None:
+            if not areas.is_area_code(self.region):
+                raise ValueError(f"region {self.region!r} is not a six-digit area code")
+            if self.national is not None:
+                raise ValueError("a local pack leaves the `national` section to the national pack")
+        unknown = set(self.subsidy_rates) - set(self.categories)
+        if unknown:
+            raise ValueError(f"subsidy_rates names categories the pack does not subsidise: {sorted(unknown)}")
+        return self
+
+    @property
+    def illustrative(self) -> bool:
+        """Whether any value in the pack is illustrative (not from the notices)."""
+        return _any_illustrative(self.model_dump(mode="json"))
+
+
+def _any_illustrative(node: Any) -> bool:
+    if isinstance(node, dict):
+        return node.get("illustrative") is True or any(_any_illustrative(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_any_illustrative(v) for v in node)
+    return False
+
+
+class PackRef(BaseModel):
+    id: str
+    version: int
+
+
+class PackSummary(BaseModel):
+    id: str
+    version: int
+    title: str
+    document: str
+    region: str | None
+    effective_from: date
+    illustrative: bool = Field(description="Some values are not in the notices and were chosen for the demo.")
+    content_hash: str
+    loaded_at: datetime
+
+
+class PackList(BaseModel):
+    items: list[PackSummary]
+
+
+class Shortfall(BaseModel):
+    rule: str = Field(
+        description="The national rule not met: national_floor.N-minor, general_subsidy_minimum …"
+    )
+    category: Category | None
+    age_group: AgeGroup
+    required: Money = Field(description="The floor, capped at the individual contribution (P4).")
+    provided: Money = Field(description="What the pack's own rule gives.")
+    short_by: Money
+    citation: str
+
+
+class Uncovered(BaseModel):
+    category: Category
+    age_group: AgeGroup
+    floor: str
+    note: str
+
+
+class ValidationReport(BaseModel):
+    """P4–P5: a local pack may be more generous than the national floors, never less."""
+
+    pack: PackRef
+    national_pack: PackRef
+    year: int
+    valid: bool = Field(description="True when no shortfall was found.")
+    general_subsidy_minimum: Money
+    shortfalls: list[Shortfall]
+    uncovered: list[Uncovered] = Field(
+        description="National categories the pack does not subsidise (N§一 leaves their definition to local government)."
+    )

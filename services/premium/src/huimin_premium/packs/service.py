@@ -1,0 +1,207 @@
+"""Use cases for packs: load the shipped files, choose the pack for a place and year, check the floors."""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from huimin_premium import rules
+from huimin_premium.packs.files import content_hash, shipped_packs
+from huimin_premium.packs.models import PackVersion
+from huimin_premium.packs.repository import PackRepository
+from huimin_premium.packs.schemas import (
+    AgeGroup,
+    Pack,
+    PackRef,
+    PackSummary,
+    Shortfall,
+    Uncovered,
+    ValidationReport,
+)
+from huimin_shared import areas
+from huimin_shared.errors import Conflict, NotFound, Unprocessable
+from huimin_shared.money import ZERO
+
+log = structlog.get_logger(__name__)
+
+NATIONAL = "national"
+
+
+class PackConflict(RuntimeError):
+    """A shipped pack file changed without a new version number."""
+
+
+async def load_shipped(session: AsyncSession) -> list[PackRef]:
+    """Store every shipped pack not yet stored; refuse a changed file that kept its version."""
+    repository = PackRepository(session)
+    loaded: list[PackRef] = []
+    for pack in shipped_packs():
+        digest = content_hash(pack)
+        existing = await repository.get(pack.id, pack.version)
+        if existing is not None:
+            if existing.content_hash != digest:
+                raise PackConflict(
+                    f"pack {pack.id} v{pack.version} differs from the stored one; give the changed file a new version"
+                )
+            continue
+        await repository.add(_row(pack, digest))
+        loaded.append(PackRef(id=pack.id, version=pack.version))
+        log.info("pack_loaded", pack=pack.id, version=pack.version)
+    return loaded
+
+
+def _row(pack: Pack, digest: str) -> PackVersion:
+    return PackVersion(
+        pack_id=pack.id,
+        version=pack.version,
+        title=pack.title,
+        document=pack.document,
+        region=pack.region,
+        effective_from=pack.effective_from,
+        illustrative=pack.illustrative,
+        content=pack.model_dump(mode="json"),
+        content_hash=digest,
+    )
+
+
+def summary(row: PackVersion) -> PackSummary:
+    return PackSummary(
+        id=row.pack_id,
+        version=row.version,
+        title=row.title,
+        document=row.document,
+        region=row.region,
+        effective_from=row.effective_from,
+        illustrative=row.illustrative,
+        content_hash=row.content_hash,
+        loaded_at=row.loaded_at,
+    )
+
+
+class PackService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repository = PackRepository(session)
+
+    async def list(self, pack_id: str | None = None) -> list[PackSummary]:
+        rows = await self.repository.list(pack_id)
+        if pack_id is not None and not rows:
+            raise NotFound(f"no pack {pack_id}")
+        return [summary(row) for row in rows]
+
+    async def get(self, pack_id: str, version: int) -> tuple[PackVersion, Pack]:
+        row = await self.repository.get(pack_id, version)
+        if row is None:
+            raise NotFound(f"no pack {pack_id} version {version}")
+        return row, Pack.model_validate(row.content)
+
+    async def latest_national(self) -> Pack:
+        rows = await self.repository.list(NATIONAL)
+        if not rows:
+            raise NotFound("the national pack is not loaded")
+        return Pack.model_validate(rows[-1].content)
+
+    async def pack_for(self, region_code: str, year: int) -> Pack:
+        """The newest local pack in force for the place and cover year, else the national pack (N§二)."""
+        on = rules.reference_date(year)
+        candidates = [
+            row
+            for row in await self.repository.list()
+            if row.region is not None and areas.contains(row.region, region_code) and row.effective_from <= on
+        ]
+        if not candidates:
+            return await self.latest_national()
+        # The most specific region first, then the newest version.
+        best = max(
+            candidates,
+            key=lambda row: (len(areas.prefix_of(row.region or "")), row.effective_from, row.version),
+        )
+        return Pack.model_validate(best.content)
+
+    async def parameters(
+        self, region_code: str, year: int, pinned: PackRef | None = None, national_version: int | None = None
+    ) -> rules.YearParameters:
+        if pinned is None:
+            pack = await self.pack_for(region_code, year)
+        else:
+            pack = (await self.get(pinned.id, pinned.version))[1]
+            if pack.region is not None and not areas.contains(pack.region, region_code):
+                raise Unprocessable(f"pack {pack.id} governs {pack.region}, not {region_code}")
+        national = (
+            (await self.get(NATIONAL, national_version))[1]
+            if national_version is not None
+            else await self.latest_national()
+        )
+        return rules.resolve(pack, national, year)
+
+    async def validate(self, pack: Pack, year: int) -> ValidationReport:
+        national = await self.latest_national()
+        return check_floors(pack, national, year)
+
+
+def check_floors(pack: Pack, national: Pack, year: int) -> ValidationReport:
+    """P4–P5: where the pack's own rule gives less than a national floor, report the shortfall."""
+    if pack.effective_from > rules.reference_date(year):
+        raise Conflict(f"pack {pack.id} applies from {pack.effective_from.isoformat()}, not to {year}")
+    params = rules.resolve(pack, national, year)
+    shortfalls: list[Shortfall] = []
+    uncovered: list[Uncovered] = []
+    minimum = params.general_subsidy_minimum
+    for group in AgeGroup:
+        general = params.general_subsidy[group].value
+        if general < minimum.value:
+            shortfalls.append(
+                Shortfall(
+                    rule="general_subsidy_minimum",
+                    category=None,
+                    age_group=group,
+                    required=minimum.value,
+                    provided=general,
+                    short_by=minimum.value - general,
+                    citation=minimum.citation,
+                )
+            )
+    for floor in params.floors:
+        for category in sorted(floor.categories, key=lambda c: c.value):
+            for group in sorted(floor.age_groups, key=lambda g: g.value):
+                if category not in params.categories:
+                    uncovered.append(
+                        Uncovered(
+                            category=category,
+                            age_group=group,
+                            floor=floor.id,
+                            note=f"{pack.document} does not subsidise {category.value} (N§一: defined locally)",
+                        )
+                    )
+                    continue
+                contribution = params.individual_contribution[group].value
+                required = rules.capped_at_contribution(floor.floor.value, contribution)
+                rate = params.subsidy_rates.get(category)
+                if rate is None and pack.national is not None:
+                    provided = required  # the national pack's rule is the floor itself
+                elif rate is None:
+                    provided = ZERO
+                else:
+                    provided = rules.capped_at_contribution(
+                        rules.rate_of(contribution, rate.value), contribution
+                    )
+                if provided < required:
+                    shortfalls.append(
+                        Shortfall(
+                            rule=f"national_floor.{floor.id}",
+                            category=category,
+                            age_group=group,
+                            required=required,
+                            provided=provided,
+                            short_by=required - provided,
+                            citation=floor.floor.citation,
+                        )
+                    )
+    return ValidationReport(
+        pack=PackRef(id=pack.id, version=pack.version),
+        national_pack=PackRef(id=national.id, version=national.version),
+        year=year,
+        valid=not shortfalls,
+        general_subsidy_minimum=minimum.value,
+        shortfalls=shortfalls,
+        uncovered=uncovered,
+    )

@@ -1,0 +1,104 @@
+"""The quote use case: facts (or eligibility's status) → the pure calculator → a quote with its working."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from huimin_premium import rules
+from huimin_premium.packs.schemas import PAYERS, Category
+from huimin_premium.packs.service import PackService
+from huimin_premium.peers import EligibilityClient
+from huimin_premium.quotes.schemas import (
+    Considered,
+    PayerAmounts,
+    Quote,
+    QuotedResident,
+    QuoteRequest,
+    Working,
+)
+from huimin_shared.errors import Unprocessable
+
+
+def _working(cited: rules.Cited[Decimal]) -> Working:
+    return Working(
+        amount=cited.value,
+        rule=cited.rule,
+        parameters=dict(cited.parameters),
+        citation=cited.citation,
+        illustrative=cited.illustrative,
+    )
+
+
+async def quote(session: AsyncSession, eligibility: EligibilityClient, request: QuoteRequest) -> Quote:
+    on = request.on or rules.reference_date(request.year)
+    eligible: bool | None = None
+    excluded_reason: str | None = None
+    if request.facts is not None:
+        birth_date, region_code = request.facts.birth_date, request.facts.region_code
+        categories = set(request.facts.categories)
+    else:
+        assert request.id_number is not None
+        status = await eligibility.status(request.id_number, on)
+        birth_date, region_code = status.birth_date, status.region_code
+        eligible, excluded_reason = status.eligible, status.excluded_reason
+        known = {c.value for c in Category}
+        # Only an eligible status is subsidised (E3: employee insurance and others excluded by eligibility).
+        categories = {Category(c) for c in status.categories if c in known} if status.eligible else set()
+    params = await PackService(session).parameters(region_code, request.year, request.pack)
+    if birth_date > on:
+        raise Unprocessable(f"the resident is born after {on.isoformat()}")
+    outcome = rules.calculate(
+        birth_date, region_code, categories, params, supplementary=request.supplementary
+    )
+    figures = {
+        "financing_standard": outcome.financing_standard,
+        "general_subsidy": outcome.general_subsidy,
+        "individual_contribution": outcome.individual_contribution,
+        "assistance_subsidy": outcome.assistance_subsidy,
+        "resident_pays": outcome.resident_pays,
+        "total_resident_pays": outcome.total_resident_pays,
+        **{f"by_payer.{payer.value}": outcome.by_payer[payer] for payer in PAYERS},
+    }
+    if outcome.supplementary_premium is not None:
+        figures["supplementary_premium"] = outcome.supplementary_premium
+    working = {name: _working(cited) for name, cited in figures.items()}
+    return Quote(
+        year=request.year,
+        reference_date=rules.reference_date(request.year),
+        pack=params.pack,
+        national_pack=params.national_pack,
+        resident=QuotedResident(
+            id_number=request.id_number,
+            birth_date=birth_date,
+            region_code=region_code,
+            region_class=outcome.region_class,
+            categories=sorted(categories, key=lambda c: c.value),
+            age_group=outcome.age_group,
+            eligible=eligible,
+            excluded_reason=excluded_reason,
+        ),
+        category=outcome.category,
+        financing_standard=outcome.financing_standard.value,
+        general_subsidy=outcome.general_subsidy.value,
+        individual_contribution=outcome.individual_contribution.value,
+        assistance_subsidy=outcome.assistance_subsidy.value,
+        resident_pays=outcome.resident_pays.value,
+        by_payer=PayerAmounts(**{payer.value: outcome.by_payer[payer].value for payer in PAYERS}),
+        supplementary_premium=outcome.supplementary_premium.value if outcome.supplementary_premium else None,
+        total_resident_pays=outcome.total_resident_pays.value,
+        citation=outcome.citation,
+        working=working,
+        considered=[
+            Considered(
+                category=c.category,
+                rule=c.rule,
+                amount=c.amount,
+                citation=c.citation,
+                parameters=dict(c.parameters),
+            )
+            for c in outcome.considered
+        ],
+        illustrative=any(w.illustrative for w in working.values()),
+    )

@@ -1,0 +1,62 @@
+"""Helpers for assessment tests: mock the roster with respx and wait for a run to finish."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import respx
+
+from huimin_shared.auth import Role
+from huimin_shared.testing import bearer
+
+from .roster import ndjson
+
+SOCIAL = bearer(Role.social_insurance)
+ROSTER_URL = "http://127.0.0.1:8001/v1/roster"
+
+
+def mock_roster(router: respx.Router, by_as_of: dict[str, Iterable[dict[str, Any]]]) -> respx.Route:
+    """The roster as eligibility knew it at each `as_of` (the rows are serialised once)."""
+    bodies = {datetime.fromisoformat(as_of): ndjson(rows) for as_of, rows in by_as_of.items()}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.headers["accept"] == "application/x-ndjson"
+        as_of = datetime.fromisoformat(request.url.params["as_of"])
+        return httpx.Response(200, content=bodies[as_of], headers={"content-type": "application/x-ndjson"})
+
+    return router.get(ROSTER_URL).mock(side_effect=answer)
+
+
+async def wait_for_run(
+    client: httpx.AsyncClient, assessment_id: str, run_id: int, timeout: float = 20
+) -> dict:  # type: ignore[type-arg]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        response = await client.get(f"/v1/assessments/{assessment_id}/runs/{run_id}", headers=SOCIAL)
+        assert response.status_code == 200, response.text
+        run = response.json()
+        if run["status"] != "running":
+            return run
+        assert loop.time() < deadline, f"run {run_id} still running: {run}"
+        await asyncio.sleep(0.05)
+
+
+async def stream_lines(client: httpx.AsyncClient, assessment_id: str, version: int) -> list[dict]:  # type: ignore[type-arg]
+    response = await client.get(
+        f"/v1/assessments/{assessment_id}/versions/{version}/lines",
+        headers={**SOCIAL, "Accept": "application/x-ndjson"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    return [json.loads(line) for line in response.text.splitlines() if line]
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
