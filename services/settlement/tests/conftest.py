@@ -1,15 +1,22 @@
 """Fixtures for the settlement service's tests, on a PostgreSQL database of this worker's own."""
 
-from collections.abc import AsyncIterator
+import itertools
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
 
 import httpx
 import pytest
+import respx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from huimin_settlement.app import MIGRATIONS, create_app
 from huimin_settlement.settings import SettlementSettings
+from huimin_shared.auth import Role
 from huimin_shared.db import create_engine
-from huimin_shared.testing import api_client, rolled_back_session, service_database
+from huimin_shared.idnumber import check_character
+from huimin_shared.testing import api_client, bearer, rolled_back_session, service_database
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +41,12 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def settings(database_url: str) -> SettlementSettings:
-    return SettlementSettings(database_url=database_url, environment="test")
+    return SettlementSettings(
+        database_url=database_url,
+        environment="test",
+        premium_url=PREMIUM_URL,
+        eligibility_url=ELIGIBILITY_URL,
+    )
 
 
 @pytest.fixture
@@ -42,3 +54,250 @@ async def client(settings: SettlementSettings, session: AsyncSession) -> AsyncIt
     """The app over ASGI; every request shares the test's rolled-back session."""
     async with api_client(create_app(settings), session) as client:
         yield client
+
+
+# --- helpers shared by the settlement tests ------------------------------------------------------
+
+FINANCE = bearer(Role.finance, subject="finance-clerk")
+FINANCE_CHECKER = bearer(Role.finance, subject="finance-checker")
+SOCIAL_INSURANCE = bearer(Role.social_insurance, subject="si-clerk")
+AUDITOR = bearer(Role.auditor, subject="auditor")
+SERVICE = bearer(Role.service, subject="service:premium")
+
+
+class Ledger:
+    """Calls the ledger API the way a client would; ``accounts`` maps account code → id."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.accounts: dict[str, int] = {}
+        self._keys = itertools.count(1)
+
+    async def open(self, city: str = "210500", districts: list[str] | None = None) -> dict[str, int]:
+        body: dict[str, object] = {"city": city}
+        if districts is not None:
+            body["districts"] = districts
+        response = await self.client.post("/v1/ledger/charts", json=body, headers=FINANCE)
+        assert response.status_code == 201, response.text
+        self.accounts.update({item["code"]: item["id"] for item in response.json()["items"]})
+        return self.accounts
+
+    def key(self) -> dict[str, str]:
+        return {**FINANCE, "Idempotency-Key": f"test-{uuid.uuid4()}-{next(self._keys)}"}
+
+    async def transfer(
+        self,
+        debit: str,
+        credit: str,
+        amount: str,
+        *,
+        expect: int | None = 201,
+        headers: dict[str, str] | None = None,
+        **extra: object,
+    ) -> httpx.Response:
+        body = {
+            "transfers": [
+                {
+                    "debit_account_id": self.accounts[debit],
+                    "credit_account_id": self.accounts[credit],
+                    "amount": amount,
+                    **extra,
+                }
+            ]
+        }
+        response = await self.client.post("/v1/transfers", json=body, headers=headers or self.key())
+        if expect is not None:
+            assert response.status_code == expect, response.text
+        return response
+
+    async def balance(self, code: str) -> dict[str, str]:
+        response = await self.client.get(f"/v1/accounts/{self.accounts[code]}", headers=FINANCE)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["entries_total"] == body["balance"]["posted"]
+        return dict(body["balance"])
+
+    async def fund(
+        self, code: str, amount: str, district: str = "210502", value_date: str | None = None
+    ) -> None:
+        """Money into a guarded account along B§三's path: city → district finance → civil affairs → …"""
+        extra: dict[str, object] = {"value_date": value_date} if value_date else {}
+        city = code.split(":")[1][:4] + "00"
+        await self.transfer(f"city_finance:{city}", f"district_finance:{district}", amount, **extra)
+        await self.transfer(f"district_finance:{district}", f"civil_affairs:{district}", amount, **extra)
+        if code != f"civil_affairs:{district}":
+            await self.transfer(f"civil_affairs:{district}", code, amount, **extra)
+
+
+@pytest.fixture
+def ledger_class() -> type[Ledger]:
+    return Ledger
+
+
+@pytest.fixture
+async def ledger(client: httpx.AsyncClient) -> Ledger:
+    ledger = Ledger(client)
+    await ledger.open()
+    return ledger
+
+
+# --- a database with real commits, for concurrency ----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def live_database_url() -> AsyncIterator[str]:
+    """A second database whose tests commit for real: the rolled-back session cannot show concurrency."""
+    async with service_database("settlement_live", MIGRATIONS) as url:
+        yield url
+
+
+_cities = itertools.count(60)
+
+
+@pytest.fixture
+def live_city() -> str:
+    """A city code of this test's own in the live database (fictional, under Liaoning)."""
+    return f"21{next(_cities):02d}00"
+
+
+@pytest.fixture
+async def live_client(live_database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = SettlementSettings(
+        database_url=live_database_url,
+        environment="test",
+        database_pool_size=12,
+        pending_sweep_seconds=0,
+        premium_url=PREMIUM_URL,
+        eligibility_url=ELIGIBILITY_URL,
+    )
+    async with api_client(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+async def live_engine(live_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(live_database_url, pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+# --- a premium service answering over respx, with hand-worked assessments -------------------------
+
+PREMIUM_URL = "http://premium.test"
+ELIGIBILITY_URL = "http://eligibility.test"
+
+
+def id_number(area: str, born: str, sequence: int) -> str:
+    """A valid GB 11643 number: area, birth date YYYYMMDD, sequence, check character."""
+    first_17 = f"{area}{born}{sequence:03d}"
+    return first_17 + check_character(first_17)
+
+
+def line(
+    number: str,
+    region: str,
+    category: str,
+    age_group: str,
+    by_payer: tuple[str, str, str, str],
+    *,
+    line_kind: str = "regular",
+    adjusts_version: int | None = None,
+) -> dict[str, object]:
+    """One premium assessment line; by_payer is (central, province, city, district_or_county)."""
+    payers = dict(zip(("central", "province", "city", "district_or_county"), by_payer, strict=True))
+    subsidy = sum((Decimal(v) for v in by_payer), Decimal("0.00"))
+    return {
+        "id_number": number,
+        "region_code": region,
+        "category": category,
+        "age_group": age_group,
+        "line_kind": line_kind,
+        "adjusts_version": adjusts_version,
+        "individual_contribution": str(subsidy),
+        "assistance_subsidy": str(subsidy),
+        "resident_pays": "0.00",
+        "by_payer": payers,
+        "citation": "本政办发〔2009〕130号 B§一(二)",
+    }
+
+
+class PremiumFake:
+    """Publishes assessment versions on respx routes shaped like the agreed premium contract."""
+
+    def __init__(self, router: respx.Router) -> None:
+        self.router = router
+        self.assessments: dict[str, dict[str, object]] = {}
+        self.versions: dict[tuple[str, int], tuple[dict[str, object], list[dict[str, object]]]] = {}
+
+    def publish(
+        self,
+        assessment_id: str,
+        lines: list[dict[str, object]],
+        *,
+        region: str = "210500",
+        year: int = 2010,
+        kind: str = "annual",
+    ) -> int:
+        version = sum(1 for key in self.versions if key[0] == assessment_id) + 1
+        totals = {p: Decimal("0.00") for p in ("central", "province", "city", "district_or_county")}
+        for item in lines:
+            for payer, amount in item["by_payer"].items():  # type: ignore[attr-defined]
+                totals[payer] += Decimal(amount)
+        header = {
+            "id": assessment_id,
+            "version": version,
+            "region": region,
+            "year": year,
+            "kind": kind,
+            "as_of": "2009-12-31T00:00:00+08:00",
+            "pack": {"id": "benxi-2009-130", "version": 1},
+            "line_count": len(lines),
+            "totals": {
+                "assistance_subsidy": str(sum(totals.values())),
+                "by_payer": {k: str(v) for k, v in totals.items()},
+                "by_category": {},
+                "by_age_group": {},
+            },
+            "status": "complete",
+        }
+        self.versions[(assessment_id, version)] = (header, lines)
+        self.assessments[assessment_id] = {
+            "id": assessment_id,
+            "region": region,
+            "year": year,
+            "kind": kind,
+            "latest_version": version,
+            "pack": {"id": "benxi-2009-130", "version": 1},
+        }
+        self.router.get(f"{PREMIUM_URL}/v1/assessments/{assessment_id}").mock(
+            side_effect=lambda request, a=assessment_id: httpx.Response(200, json=self.assessments[a])
+        )
+        self.router.get(f"{PREMIUM_URL}/v1/assessments/{assessment_id}/versions/{version}").mock(
+            return_value=httpx.Response(200, json=header)
+        )
+        body = "".join(json.dumps(item) + "\n" for item in lines)
+        self.router.get(f"{PREMIUM_URL}/v1/assessments/{assessment_id}/versions/{version}/lines").mock(
+            return_value=httpx.Response(200, text=body, headers={"Content-Type": "application/x-ndjson"})
+        )
+        return version
+
+
+@pytest.fixture
+def peers() -> Iterator[respx.Router]:
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def premium(peers: respx.Router) -> PremiumFake:
+    return PremiumFake(peers)
+
+
+@pytest.fixture
+def make_line():
+    return line
+
+
+@pytest.fixture
+def make_id():
+    return id_number

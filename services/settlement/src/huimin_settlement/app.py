@@ -3,6 +3,13 @@
 from fastapi import FastAPI
 
 from huimin_settlement import __version__
+from huimin_settlement.bank.router import router as bank_router
+from huimin_settlement.batches.router import router as batches_router
+from huimin_settlement.funding.router import router as funding_router
+from huimin_settlement.ledger.expiry import pending_expiry
+from huimin_settlement.ledger.router import router as ledger_router
+from huimin_settlement.reconciliation.router import router as reconciliation_router
+from huimin_settlement.schedule.router import router as schedule_router
 from huimin_settlement.settings import SettlementSettings
 from huimin_shared.app import build_app
 
@@ -26,5 +33,13 @@ def create_app(settings: SettlementSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version=__version__,
         migrations=MIGRATIONS,
-        routers=[],
+        lifespan_hook=pending_expiry,
+        routers=[
+            ledger_router,
+            batches_router,
+            funding_router,
+            schedule_router,
+            reconciliation_router,
+            bank_router,
+        ],
     )

@@ -1,0 +1,298 @@
+"""Every SQL statement for batches, their lines and assessment snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from huimin_settlement.batches.models import AssessmentGroup, AssessmentSnapshot, Batch, BatchEvent, BatchLine
+
+LINE_COLUMNS = (
+    "batch_id",
+    "line_no",
+    "id_number",
+    "region_code",
+    "category",
+    "age_group",
+    "line_kind",
+    "adjusts_version",
+    "amount",
+    "central",
+    "province",
+    "city",
+    "district_or_county",
+    "citation",
+)
+
+
+class BatchRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _driver(self) -> Any:
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        return raw.driver_connection
+
+    async def line_writer(self) -> LineWriter:
+        return LineWriter(await self._driver())
+
+    async def insert_batch(self, values: dict[str, Any]) -> None:
+        await self.session.execute(insert(Batch).values(**values))
+
+    async def batch(self, batch_id: uuid.UUID, *, for_update: bool = False) -> Batch | None:
+        statement = select(Batch).where(Batch.id == batch_id).execution_options(populate_existing=True)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self.session.scalars(statement)).first()
+
+    async def list_batches(
+        self, city: str | None, region: str | None, year: int | None, kind: str | None
+    ) -> list[Batch]:
+        statement = select(Batch).order_by(Batch.prepared_at, Batch.id)
+        if city is not None:
+            statement = statement.where(Batch.city_code == city)
+        if region is not None:
+            statement = statement.where(Batch.city_code == region[:4] + "00")
+        if year is not None:
+            statement = statement.where(Batch.year == year)
+        if kind is not None:
+            statement = statement.where(Batch.kind == kind)
+        return list(await self.session.scalars(statement))
+
+    async def live_batch(
+        self, city: str, year: int, kind: str, instalment: int, assessment_id: str, version: int
+    ) -> Batch | None:
+        statement = select(Batch).where(
+            Batch.city_code == city,
+            Batch.year == year,
+            Batch.kind == kind,
+            Batch.instalment == instalment,
+            Batch.assessment_id == assessment_id,
+            Batch.assessment_version == version,
+            Batch.state != "cancelled",
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def live_batch_of_assessment(
+        self, city: str, kind: str, instalment: int, assessment_id: str
+    ) -> Batch | None:
+        statement = select(Batch).where(
+            Batch.city_code == city,
+            Batch.kind == kind,
+            Batch.instalment == instalment,
+            Batch.assessment_id == assessment_id,
+            Batch.state != "cancelled",
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def previous_of_kind(self, city: str, kind: str, exclude: uuid.UUID) -> Batch | None:
+        statement = (
+            select(Batch)
+            .where(
+                Batch.city_code == city, Batch.kind == kind, Batch.state != "cancelled", Batch.id != exclude
+            )
+            .order_by(Batch.prepared_at.desc(), Batch.year.desc(), Batch.instalment.desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def compare_and_set(
+        self,
+        batch_id: uuid.UUID,
+        expected: str,
+        new: str,
+        actor: str,
+        reason: str | None = None,
+        **values: Any,
+    ) -> bool:
+        """``UPDATE batches … WHERE state = :expected``, with a history row when it wins."""
+        result = await self.session.execute(
+            update(Batch)
+            .where(Batch.id == batch_id, Batch.state == expected)
+            .values(state=new, **values)
+            .returning(Batch.id)
+            .execution_options(synchronize_session=False)
+        )
+        if result.first() is None:
+            return False
+        await self.session.execute(
+            insert(BatchEvent).values(
+                batch_id=batch_id, from_state=expected, to_state=new, actor=actor, reason=reason
+            )
+        )
+        return True
+
+    async def add_event(self, batch_id: uuid.UUID, new: str, actor: str, reason: str) -> None:
+        await self.session.execute(
+            insert(BatchEvent).values(
+                batch_id=batch_id, from_state=None, to_state=new, actor=actor, reason=reason
+            )
+        )
+
+    async def events(self, batch_id: uuid.UUID) -> list[BatchEvent]:
+        return list(
+            await self.session.scalars(
+                select(BatchEvent).where(BatchEvent.batch_id == batch_id).order_by(BatchEvent.id)
+            )
+        )
+
+    async def line_totals(
+        self, batch_id: uuid.UUID
+    ) -> tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]:
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(BatchLine.amount), 0),
+                    func.coalesce(func.sum(BatchLine.central), 0),
+                    func.coalesce(func.sum(BatchLine.province), 0),
+                    func.coalesce(func.sum(BatchLine.city), 0),
+                    func.coalesce(func.sum(BatchLine.district_or_county), 0),
+                ).where(BatchLine.batch_id == batch_id)
+            )
+        ).one()
+        return (
+            int(row[0]),
+            Decimal(row[1]),
+            Decimal(row[2]),
+            Decimal(row[3]),
+            Decimal(row[4]),
+            Decimal(row[5]),
+        )
+
+    async def transfer_groups(self, batch_id: uuid.UUID) -> list[tuple[Any, ...]]:
+        """Per region and category: first and last line, and what each payer owes."""
+        result = await self.session.execute(
+            text(
+                "SELECT region_code, category, min(line_no), max(line_no), sum(central), sum(province), sum(city), "
+                "sum(district_or_county) FROM batch_lines WHERE batch_id = :b "
+                "GROUP BY region_code, category ORDER BY region_code, category"
+            ),
+            {"b": batch_id},
+        )
+        return [tuple(row) for row in result.all()]
+
+    async def lines(self, batch_id: uuid.UUID, after: int | None, limit: int) -> list[BatchLine]:
+        statement = (
+            select(BatchLine).where(BatchLine.batch_id == batch_id).order_by(BatchLine.line_no).limit(limit)
+        )
+        if after is not None:
+            statement = statement.where(BatchLine.line_no > after)
+        return list(await self.session.scalars(statement))
+
+    async def lines_of_person(self, id_number: str, year: int | None) -> list[tuple[BatchLine, Batch]]:
+        statement = (
+            select(BatchLine, Batch)
+            .join(Batch, Batch.id == BatchLine.batch_id)
+            .where(BatchLine.id_number == id_number)
+            .order_by(Batch.prepared_at, BatchLine.line_no)
+        )
+        if year is not None:
+            statement = statement.where(Batch.year == year)
+        return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
+
+    async def variance(
+        self, current: uuid.UUID, previous: uuid.UUID | None, after: str | None, limit: int
+    ) -> tuple[dict[str, int], list[tuple[str, str, Decimal | None, Decimal | None]]]:
+        """Residents new, exited or changed against the previous batch of the kind."""
+        base = """
+            WITH c AS (SELECT id_number, sum(amount) AS amount FROM batch_lines WHERE batch_id = :c GROUP BY id_number),
+                 p AS (SELECT id_number, sum(amount) AS amount FROM batch_lines WHERE batch_id = :p GROUP BY id_number),
+                 v AS (SELECT coalesce(c.id_number, p.id_number) AS id_number,
+                              CASE WHEN p.id_number IS NULL THEN 'new' WHEN c.id_number IS NULL THEN 'exited'
+                                   ELSE 'changed' END AS change,
+                              c.amount AS current_amount, p.amount AS previous_amount
+                       FROM c FULL JOIN p ON c.id_number = p.id_number
+                       WHERE c.amount IS DISTINCT FROM p.amount)
+        """
+        params = {"c": current, "p": previous}
+        counts_rows = (
+            await self.session.execute(text(base + "SELECT change, count(*) FROM v GROUP BY change"), params)
+        ).all()
+        counts = {"new": 0, "exited": 0, "changed": 0}
+        counts.update({row[0]: int(row[1]) for row in counts_rows})
+        items = (
+            await self.session.execute(
+                text(
+                    base
+                    + "SELECT * FROM v WHERE id_number > coalesce(CAST(:after AS varchar), '') ORDER BY id_number LIMIT :limit"
+                ),
+                {**params, "after": after, "limit": limit},
+            )
+        ).all()
+        return counts, [(row[0], row[1], row[2], row[3]) for row in items]
+
+    # assessment snapshots -----------------------------------------------------------------------
+    async def snapshot(self, assessment_id: str, version: int) -> AssessmentSnapshot | None:
+        statement = select(AssessmentSnapshot).where(
+            AssessmentSnapshot.assessment_id == assessment_id, AssessmentSnapshot.version == version
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def insert_snapshot(self, values: dict[str, Any], groups: Sequence[dict[str, Any]]) -> int | None:
+        result = await self.session.execute(
+            insert(AssessmentSnapshot)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["assessment_id", "version"])
+            .returning(AssessmentSnapshot.id)
+        )
+        snapshot_id = result.scalar()
+        if snapshot_id is not None and groups:
+            await self.session.execute(
+                insert(AssessmentGroup).values([{**group, "snapshot_id": snapshot_id} for group in groups])
+            )
+        return snapshot_id
+
+    async def groups(self, snapshot_id: int) -> list[AssessmentGroup]:
+        return list(
+            await self.session.scalars(
+                select(AssessmentGroup).where(AssessmentGroup.snapshot_id == snapshot_id)
+            )
+        )
+
+    async def latest_snapshots(self, city: str, year: int) -> list[AssessmentSnapshot]:
+        """The newest version read of every assessment of the city and year."""
+        statement = (
+            select(AssessmentSnapshot)
+            .where(AssessmentSnapshot.city_code == city, AssessmentSnapshot.year == year)
+            .ext(distinct_on(AssessmentSnapshot.assessment_id))
+            .order_by(AssessmentSnapshot.assessment_id, AssessmentSnapshot.version.desc())
+        )
+        return list(await self.session.scalars(statement))
+
+
+class LineWriter:
+    """asyncpg COPY straight into batch_lines, one chunk in flight while the caller reads the next:
+    PostgreSQL stores chunk n on the other core while Python parses chunk n + 1."""
+
+    def __init__(self, driver: Any) -> None:
+        self._driver = driver
+        self._in_flight: asyncio.Task[Any] | None = None
+
+    async def write(self, records: Sequence[tuple[Any, ...]]) -> None:
+        await self.flush()
+        if records:
+            self._in_flight = asyncio.ensure_future(
+                self._driver.copy_records_to_table("batch_lines", records=records, columns=LINE_COLUMNS)
+            )
+
+    async def flush(self) -> None:
+        if self._in_flight is not None:
+            task, self._in_flight = self._in_flight, None
+            await task
+
+    async def abandon(self) -> None:
+        """On failure: let the chunk in flight finish (the transaction is rolled back anyway)."""
+        if self._in_flight is not None:
+            with contextlib.suppress(Exception):
+                await self._in_flight
+            self._in_flight = None

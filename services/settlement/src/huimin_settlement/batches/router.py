@@ -1,0 +1,331 @@
+"""HTTP routes of settlement batches: prepare, show, approve, execute, cancel, lines, variance, trace."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from huimin_settlement.batches.models import Batch
+from huimin_settlement.batches.schemas import (
+    ApproveIn,
+    AssessmentRef,
+    BatchDetail,
+    BatchEventOut,
+    BatchIn,
+    BatchLineOut,
+    BatchLinePage,
+    BatchList,
+    BatchOut,
+    ByPayer,
+    CancelIn,
+    ControlTotals,
+    ExecuteIn,
+    PlannedTransferOut,
+    TraceLine,
+    TraceOut,
+    VarianceItem,
+    VarianceOut,
+)
+from huimin_settlement.batches.service import BatchRequest, BatchService, PlannedTransfer
+from huimin_settlement.deps import BatchReaderDep, FinanceDep, MakerDep, PremiumDep
+from huimin_settlement.ledger.service import today_in_shanghai
+from huimin_shared.app import SessionDep
+from huimin_shared.errors import problem_responses
+from huimin_shared.idnumber import ResidentIdNumber
+
+router = APIRouter(prefix="/v1", tags=["batches"])
+
+
+def batch_out(batch: Batch) -> BatchOut:
+    return BatchOut(
+        id=batch.id,
+        city=batch.city_code,
+        year=batch.year,
+        kind=batch.kind,  # type: ignore[arg-type]
+        instalment=batch.instalment,
+        assessment=AssessmentRef(id=batch.assessment_id, version=batch.assessment_version),
+        adjusts_batch_id=batch.adjusts_batch_id,
+        previous_batch_id=batch.previous_batch_id,
+        due_on=batch.due_on,
+        state=batch.state,
+        control=ControlTotals(
+            line_count=batch.line_count,
+            total=batch.control_total,
+            by_payer=ByPayer(
+                central=batch.control_central,
+                province=batch.control_province,
+                city=batch.control_city,
+                district_or_county=batch.control_district_or_county,
+            ),
+        ),
+        prepared_by=batch.prepared_by,
+        approved_by=batch.approved_by,
+        executed_at=batch.executed_at,
+        value_date=batch.value_date,
+    )
+
+
+def planned_out(planned: PlannedTransfer, states: dict[uuid.UUID, str]) -> PlannedTransferOut:
+    return PlannedTransferOut(
+        id=planned.id,
+        debit_account_id=planned.debit_account_id,
+        credit_account_id=planned.credit_account_id,
+        amount=planned.amount,
+        region_code=planned.region_code,
+        category=planned.category,
+        payer_level=planned.payer_level,
+        line_first=planned.line_first,
+        line_last=planned.line_last,
+        state=states.get(planned.id),
+    )
+
+
+async def batch_detail(service: BatchService, batch: Batch) -> BatchDetail:
+    planned = await service.planned_transfers(batch)
+    states = {t.id: t.state for t in await service.transfers_of(batch.id)}
+    history = [BatchEventOut.model_validate(e) for e in await service.repository.events(batch.id)]
+    return BatchDetail(
+        **batch_out(batch).model_dump(), transfers=[planned_out(p, states) for p in planned], history=history
+    )
+
+
+@router.post(
+    "/batches",
+    summary="Prepare a settlement batch from a premium assessment (制作资助参保资金批次)",
+    description="Reads the assessment version over REST (pinned by id and version, refused unless it is the "
+    "latest), streams its lines and keeps the ones this kind of batch pays: `dibao_collective` (集体投保, due 15 "
+    "January, B§四(一)), `marginal_instalment` 1 or 2 (边缘对象两次交纳, 15 January and 10 July, B§四(二)), "
+    "`new_entrants` (新增, 15 January of the next year, B§四(三)), `refunds` (年底一次性返还, B§四(四)), "
+    "`adjustment` (a newer version's adjustment lines, against the executed batch it adjusts). The batch records "
+    "control totals; the preparer cannot approve it.",
+    response_model=BatchDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+async def prepare_batch(
+    body: BatchIn, session: SessionDep, principal: MakerDep, premium: PremiumDep
+) -> BatchDetail:
+    service = BatchService(session, premium)
+    async with session.begin_nested():  # all or nothing, whatever the caller's transaction does
+        batch = await service.prepare(
+            BatchRequest(
+                city=body.city,
+                year=body.year,
+                kind=body.kind,
+                assessment_id=body.assessment_id,
+                assessment_version=body.assessment_version,
+                instalment=body.instalment,
+                adjusts_batch_id=body.adjusts_batch_id,
+            ),
+            principal,
+        )
+    return await batch_detail(service, batch)
+
+
+@router.get(
+    "/batches",
+    summary="List settlement batches (资金批次)",
+    description="Batches of a city, optionally of one year and kind, oldest first.",
+    response_model=BatchList,
+    responses=problem_responses(401, 403, 422),
+)
+async def list_batches(
+    session: SessionDep,
+    principal: BatchReaderDep,
+    city: Annotated[str | None, Query(pattern=r"^[1-9]\d{3}00$")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    kind: Annotated[
+        str | None, Query(pattern="^(dibao_collective|marginal_instalment|new_entrants|refunds|adjustment)$")
+    ] = None,
+) -> BatchList:
+    if city is not None:
+        principal.ensure_covers(city)
+    batches = await BatchService(session).repository.list_batches(city, principal.region, year, kind)
+    return BatchList(items=[batch_out(b) for b in batches])
+
+
+@router.get(
+    "/batches/{batch_id}",
+    summary="One batch: control totals, the transfers it makes, its history (批次)",
+    description="Shows the control totals (per paying level), the transfers the batch makes (one per region, "
+    "category and paying level, each naming the line range it covers) with their ledger state, and every state change.",
+    response_model=BatchDetail,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_batch(batch_id: uuid.UUID, session: SessionDep, principal: BatchReaderDep) -> BatchDetail:
+    service = BatchService(session)
+    return await batch_detail(service, await service.get(batch_id, principal))
+
+
+@router.get(
+    "/batches/{batch_id}/lines",
+    summary="A batch's lines: resident, amount, paying level, citation (资助对象明细)",
+    description="Keyset pages by line number; pass `next_after` back as `after`.",
+    response_model=BatchLinePage,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def batch_lines(
+    batch_id: uuid.UUID,
+    session: SessionDep,
+    principal: BatchReaderDep,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+) -> BatchLinePage:
+    service = BatchService(session)
+    await service.get(batch_id, principal)
+    lines = await service.repository.lines(batch_id, after, limit)
+    items = [BatchLineOut.model_validate(line) for line in lines]
+    return BatchLinePage(items=items, next_after=items[-1].line_no if len(items) == limit else None)
+
+
+def _by_payer(values: tuple[Decimal, Decimal, Decimal, Decimal]) -> ByPayer:
+    return ByPayer(central=values[0], province=values[1], city=values[2], district_or_county=values[3])
+
+
+@router.get(
+    "/batches/{batch_id}/variance",
+    summary="Variance against the previous batch of its kind (变动情况)",
+    description="Residents new, exited and changed against the previous batch of the same kind, and the totals "
+    "per paying level of both; items in keyset pages by ID number.",
+    response_model=VarianceOut,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def batch_variance(
+    batch_id: uuid.UUID,
+    session: SessionDep,
+    principal: BatchReaderDep,
+    after: Annotated[str | None, Query(max_length=18)] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+) -> VarianceOut:
+    service = BatchService(session)
+    batch = await service.get(batch_id, principal)
+    previous = await service.repository.batch(batch.previous_batch_id) if batch.previous_batch_id else None
+    counts, items = await service.repository.variance(
+        batch_id, previous.id if previous else None, after, limit
+    )
+    zero = Decimal("0.00")
+    current = (
+        batch.control_central,
+        batch.control_province,
+        batch.control_city,
+        batch.control_district_or_county,
+    )
+    before = (
+        (
+            previous.control_central,
+            previous.control_province,
+            previous.control_city,
+            previous.control_district_or_county,
+        )
+        if previous
+        else (zero, zero, zero, zero)
+    )
+    difference = tuple(c - p for c, p in zip(current, before, strict=True))
+    return VarianceOut(
+        batch_id=batch_id,
+        previous_batch_id=previous.id if previous else None,
+        counts=counts,
+        totals={
+            "current": _by_payer(current),
+            "previous": _by_payer(before),
+            "difference": _by_payer(difference),
+        },  # type: ignore[arg-type]
+        items=[
+            VarianceItem(id_number=i[0], change=i[1], current_amount=i[2], previous_amount=i[3])
+            for i in items
+        ],  # type: ignore[arg-type]
+        next_after=items[-1][0] if len(items) == limit else None,
+    )
+
+
+@router.post(
+    "/batches/{batch_id}/approve",
+    summary="Approve a batch: the checker (复核)",
+    description="Maker-checker: a person other than the preparer, with the finance role. Refused when the control "
+    "totals no longer match the lines, or the assessment has a newer version.",
+    response_model=BatchDetail,
+    responses=problem_responses(401, 403, 404, 409, 503),
+)
+async def approve_batch(
+    batch_id: uuid.UUID, body: ApproveIn, session: SessionDep, principal: FinanceDep, premium: PremiumDep
+) -> BatchDetail:
+    service = BatchService(session, premium)
+    return await batch_detail(service, await service.approve(batch_id, principal))
+
+
+@router.post(
+    "/batches/{batch_id}/execute",
+    summary="Execute an approved batch (拨付)",
+    description="Reserves every transfer (pending), then posts them (`settle: ledger`) or leaves them for the "
+    "bank's confirmations (`settle: bank`). Executing twice, or twice at once, moves the money once: the batch "
+    "row is locked, its state changes compare-and-set, and its transfer ids derive from batch and line key. "
+    "Executing a reserved batch resumes posting.",
+    response_model=BatchDetail,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def execute_batch(
+    batch_id: uuid.UUID, body: ExecuteIn, session: SessionDep, principal: FinanceDep
+) -> BatchDetail:
+    service = BatchService(session)
+    async with session.begin_nested():  # all or nothing, whatever the caller's transaction does
+        batch = await service.execute(
+            batch_id, principal, body.value_date or today_in_shanghai(), body.settle
+        )
+    return await batch_detail(service, batch)
+
+
+@router.post(
+    "/batches/{batch_id}/cancel",
+    summary="Cancel a batch not yet executed (作废)",
+    description="Only a prepared or approved batch is cancelled; its lines stay for the record.",
+    response_model=BatchDetail,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def cancel_batch(
+    batch_id: uuid.UUID, body: CancelIn, session: SessionDep, principal: FinanceDep
+) -> BatchDetail:
+    service = BatchService(session)
+    return await batch_detail(service, await service.cancel(batch_id, principal, body.reason))
+
+
+@router.get(
+    "/traces/{id_number}",
+    summary="Trace a resident's money: lines, clause, transfers (资金追溯)",
+    description="S4: every batch line of the person, with the clause it cites and the ledger transfers that "
+    "cover it (by batch, region, category and line range), so a movement is traced from person to entry.",
+    response_model=TraceOut,
+    responses=problem_responses(401, 403, 422),
+)
+async def trace(
+    id_number: ResidentIdNumber,
+    session: SessionDep,
+    principal: BatchReaderDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> TraceOut:
+    service = BatchService(session)
+    number = str(id_number)
+    found = []
+    for line, batch in await service.repository.lines_of_person(number, year):
+        if not principal.covers(batch.city_code):
+            continue
+        states = {t.id: t.state for t in await service.transfers_of(batch.id)}
+        covering = [
+            planned_out(p, states)
+            for p in await service.planned_transfers(batch)
+            if p.region_code == line.region_code
+            and p.category == line.category
+            and p.line_first <= line.line_no <= p.line_last
+        ]
+        found.append(
+            TraceLine(
+                batch_id=batch.id,
+                batch_kind=batch.kind,
+                year=batch.year,
+                line=BatchLineOut.model_validate(line),
+                transfers=covering,
+            )
+        )
+    return TraceOut(id_number=number, lines=found)

@@ -1,0 +1,70 @@
+"""Role dependencies of the settlement routes, as ``Annotated`` aliases."""
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from huimin_settlement.peers import EligibilityClient, PremiumClient
+from huimin_settlement.settings import SettlementSettings
+from huimin_shared.app import RuntimeDep
+from huimin_shared.auth import Principal, Role, require_roles
+
+# Writes that move money: finance (财政部门).
+FinanceDep = Annotated[Principal, Depends(require_roles(Role.finance))]
+# Reading the ledger: finance, audit, and the other services.
+ReaderDep = Annotated[Principal, Depends(require_roles(Role.finance, Role.auditor, Role.service))]
+# Preparing a batch: the departments that certify amounts (社保局核定, 民政) or finance.
+MakerDep = Annotated[
+    Principal, Depends(require_roles(Role.finance, Role.social_insurance, Role.civil_affairs))
+]
+# Filing a report against the schedule.
+ReporterDep = Annotated[
+    Principal, Depends(require_roles(Role.civil_affairs, Role.social_insurance, Role.finance))
+]
+# Reading batches and the schedule.
+BatchReaderDep = Annotated[
+    Principal,
+    Depends(
+        require_roles(Role.finance, Role.auditor, Role.social_insurance, Role.civil_affairs, Role.service)
+    ),
+]
+
+IdempotencyKeyHeader = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A unique key per intended effect (e.g. a UUID); a retry with the same key and body replays "
+        "the first answer, the same key with another body is a 409.",
+    ),
+]
+
+
+def premium_client(runtime: RuntimeDep) -> PremiumClient:
+    settings = runtime.settings
+    assert isinstance(settings, SettlementSettings)
+    return PremiumClient(
+        runtime.http,
+        settings.premium_url,
+        runtime.service_token,
+        attempts=settings.peer_retry_attempts,
+        timeout=settings.peer_timeout_seconds,
+    )
+
+
+def eligibility_client(runtime: RuntimeDep) -> EligibilityClient:
+    settings = runtime.settings
+    assert isinstance(settings, SettlementSettings)
+    return EligibilityClient(
+        runtime.http,
+        settings.eligibility_url,
+        runtime.service_token,
+        attempts=settings.peer_retry_attempts,
+        timeout=settings.peer_timeout_seconds,
+    )
+
+
+PremiumDep = Annotated[PremiumClient, Depends(premium_client)]
+EligibilityDep = Annotated[EligibilityClient, Depends(eligibility_client)]

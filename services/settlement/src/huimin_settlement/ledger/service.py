@@ -1,0 +1,384 @@
+"""Ledger use cases: open a city's chart, create transfers (posted or pending), post, void,
+reverse, expire. Several transfers in one call succeed or fail together (one transaction)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from huimin_settlement.ledger import rules
+from huimin_settlement.ledger.models import Account, Balance, Transfer
+from huimin_settlement.ledger.repository import LedgerRepository
+from huimin_shared.auth import Principal
+from huimin_shared.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEFAULT_PENDING_TIMEOUT = timedelta(days=7)
+
+
+def today_in_shanghai() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+class InsufficientFunds(Conflict):
+    slug = "insufficient-funds"
+    title = "A guarded account would go below zero"
+
+
+class PeriodClosed(Conflict):
+    slug = "period-closed"
+    title = "The accounting period is closed"
+
+
+class TransferStateConflict(Conflict):
+    slug = "transfer-state"
+    title = "The transfer is not in the state this change needs"
+
+
+@dataclass(slots=True)
+class NewTransfer:
+    """A transfer to write; ``id`` is derived by callers that may run twice (batches, funding)."""
+
+    id: uuid.UUID
+    debit_account_id: int
+    credit_account_id: int
+    amount: Decimal
+    code: str
+    value_date: date
+    pending: bool = False
+    timeout_at: datetime | None = None
+    citation: str | None = None
+    memo: str | None = None
+    cover_year: int | None = None
+    region_code: str | None = None
+    category: str | None = None
+    payer_level: str | None = None
+    batch_id: uuid.UUID | None = None
+    batch_line_first: int | None = None
+    batch_line_last: int | None = None
+    funding_run_id: uuid.UUID | None = None
+    reverses_transfer_id: uuid.UUID | None = None
+    corrects_transfer_id: uuid.UUID | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class LedgerService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.repository = LedgerRepository(session)
+
+    # chart --------------------------------------------------------------------------------------
+    async def open_chart(self, city: str, districts: Sequence[str]) -> list[tuple[Account, Balance]]:
+        """Create the city's accounts that are missing (S1, S2); existing ones are left as they are."""
+        specs = rules.chart_of_accounts(city, tuple(districts))
+        await self.repository.insert_accounts(
+            [
+                {
+                    "city_code": city,
+                    "code": spec.code,
+                    "type": spec.type.value,
+                    "department": spec.department.value,
+                    "area_code": spec.area_code,
+                    "name": spec.name,
+                    "guarded": spec.guarded,
+                }
+                for spec in specs
+            ]
+        )
+        return await self.repository.accounts_with_balances(city, None)
+
+    async def chart(self, city: str) -> dict[str, Account]:
+        accounts = await self.repository.accounts_by_code(city)
+        if not accounts:
+            raise NotFound(f"city {city} has no ledger yet; open its chart with POST /v1/ledger/charts")
+        return accounts
+
+    # transfers ----------------------------------------------------------------------------------
+    async def create_transfers(
+        self, transfers: Sequence[NewTransfer], actor: str, principal: Principal | None = None
+    ) -> list[Transfer]:
+        """Write ``transfers`` atomically; ids already written are found, not written again."""
+        if not transfers:
+            return []
+        accounts = await self.repository.accounts_by_ids(
+            [i for t in transfers for i in (t.debit_account_id, t.credit_account_id)]
+        )
+        if principal is not None:
+            for account in accounts.values():
+                principal.ensure_covers(account.city_code)
+        problems: list[FieldProblem] = []
+        for index, transfer in enumerate(transfers):
+            for side in ("debit_account_id", "credit_account_id"):
+                if getattr(transfer, side) not in accounts:
+                    problems.append(
+                        FieldProblem(field=f"body.transfers.{index}.{side}", reason="no such account")
+                    )
+            if transfer.amount <= 0:
+                problems.append(
+                    FieldProblem(field=f"body.transfers.{index}.amount", reason="must be above zero")
+                )
+            if transfer.debit_account_id == transfer.credit_account_id:
+                problems.append(
+                    FieldProblem(
+                        field=f"body.transfers.{index}.credit_account_id", reason="same as the debit account"
+                    )
+                )
+        if problems:
+            raise ValidationFailed("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
+        for index, transfer in enumerate(transfers):
+            debit, credit = accounts[transfer.debit_account_id], accounts[transfer.credit_account_id]
+            if debit.city_code != credit.city_code:
+                raise ValidationFailed(
+                    "both accounts of a transfer belong to one city's ledger",
+                    errors=[
+                        FieldProblem(field=f"body.transfers.{index}.credit_account_id", reason="another city")
+                    ],
+                )
+        wanted = {(accounts[t.debit_account_id].city_code, rules.period_of(t.value_date)) for t in transfers}
+        closed = await self.repository.closed_periods(wanted)
+        if closed:
+            city, year = sorted(closed)[0]
+            raise PeriodClosed(
+                f"period {year} of city {city} is closed (year-end settlement done); book the correction in the "
+                "open period with code 'adjustment' and corrects_transfer_id pointing at what it corrects"
+            )
+
+        balances = await self.repository.lock_balances(list(accounts))
+        rows = [self._row(t, accounts, actor) for t in transfers]
+        written = await self.repository.insert_transfers(rows)
+        stored = await self.repository.transfers([t.id for t in transfers])
+        by_id = {t.id: t for t in stored}
+        for transfer in transfers:
+            if transfer.id not in written:
+                self._ensure_same(by_id[transfer.id], transfer)
+        fresh = [t for t in transfers if t.id in written]
+        deltas: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
+        entries: list[tuple[uuid.UUID, int, Decimal]] = []
+        for transfer in fresh:
+            if transfer.pending:
+                deltas[transfer.debit_account_id][1] += transfer.amount
+                deltas[transfer.credit_account_id][2] += transfer.amount
+            else:
+                debit_amount, credit_amount = rules.entry_amounts(transfer.amount)
+                deltas[transfer.debit_account_id][0] += debit_amount
+                deltas[transfer.credit_account_id][0] += credit_amount
+                entries.append((transfer.id, transfer.debit_account_id, debit_amount))
+                entries.append((transfer.id, transfer.credit_account_id, credit_amount))
+        self._ensure_funds(balances, accounts, deltas)
+        await self._apply(deltas)
+        await self.repository.insert_entries(entries)
+        await self.repository.insert_events(
+            [
+                {
+                    "transfer_id": t.id,
+                    "from_state": None,
+                    "to_state": "pending" if t.pending else "posted",
+                    "actor": actor,
+                    "reason": "created",
+                }
+                for t in fresh
+            ]
+        )
+        return [by_id[t.id] for t in transfers]
+
+    @staticmethod
+    def _row(transfer: NewTransfer, accounts: dict[int, Account], actor: str) -> dict[str, Any]:
+        timeout_at = transfer.timeout_at
+        if transfer.pending and timeout_at is None:
+            timeout_at = datetime.now(UTC) + DEFAULT_PENDING_TIMEOUT
+        return {
+            "id": transfer.id,
+            "city_code": accounts[transfer.debit_account_id].city_code,
+            "debit_account_id": transfer.debit_account_id,
+            "credit_account_id": transfer.credit_account_id,
+            "amount": transfer.amount,
+            "state": "pending" if transfer.pending else "posted",
+            "code": transfer.code,
+            "citation": transfer.citation,
+            "memo": transfer.memo,
+            "value_date": transfer.value_date,
+            "period": rules.period_of(transfer.value_date),
+            "cover_year": transfer.cover_year,
+            "region_code": transfer.region_code,
+            "category": transfer.category,
+            "payer_level": transfer.payer_level,
+            "batch_id": transfer.batch_id,
+            "batch_line_first": transfer.batch_line_first,
+            "batch_line_last": transfer.batch_line_last,
+            "funding_run_id": transfer.funding_run_id,
+            "reverses_transfer_id": transfer.reverses_transfer_id,
+            "corrects_transfer_id": transfer.corrects_transfer_id,
+            "timeout_at": timeout_at if transfer.pending else None,
+            "created_by": actor,
+            "posted_at": None if transfer.pending else datetime.now(UTC),
+        }
+
+    @staticmethod
+    def _ensure_same(existing: Transfer, wanted: NewTransfer) -> None:
+        same = (
+            existing.debit_account_id == wanted.debit_account_id
+            and existing.credit_account_id == wanted.credit_account_id
+            and existing.amount == wanted.amount
+        )
+        if not same:
+            raise Conflict(
+                f"transfer {existing.id} already exists with other accounts or amount; a transfer id names one "
+                "movement of money"
+            )
+
+    @staticmethod
+    def _ensure_funds(
+        balances: dict[int, Balance], accounts: dict[int, Account], deltas: dict[int, list[Decimal]]
+    ) -> None:
+        for account_id, (posted, pending_debits, _) in sorted(deltas.items()):
+            balance = balances[account_id]
+            after = rules.available(balance.posted + posted, balance.pending_debits + pending_debits)
+            if balance.guarded and after < 0:
+                account = accounts[account_id]
+                raise InsufficientFunds(
+                    f"account {account.code} ({account.name}) has {rules.available(balance.posted, balance.pending_debits)} "
+                    f"available; these transfers need {-(posted - pending_debits)}, short by {-after}",
+                    extra={"account_id": account_id, "shortfall": str(-after)},
+                )
+
+    async def _apply(self, deltas: dict[int, list[Decimal]]) -> None:
+        try:
+            async with self.session.begin_nested():
+                await self.repository.apply_balance_deltas({k: (v[0], v[1], v[2]) for k, v in deltas.items()})
+        except IntegrityError as exc:  # the CHECK is the last word if a check above was ever wrong
+            raise InsufficientFunds(f"the database refused the balance change: {exc.orig}") from exc
+
+    async def post(self, ids: Sequence[uuid.UUID], actor: str, reason: str = "posted") -> list[Transfer]:
+        """Post pending transfers (compare-and-set pending → posted); already posted ones are left alone."""
+        return await self._resolve(ids, actor, "posted", reason)
+
+    async def void(self, ids: Sequence[uuid.UUID], actor: str, reason: str = "voided") -> list[Transfer]:
+        return await self._resolve(ids, actor, "voided", reason)
+
+    async def _resolve(self, ids: Sequence[uuid.UUID], actor: str, new: str, reason: str) -> list[Transfer]:
+        candidates = await self.repository.transfers(list(ids))
+        if not candidates:
+            return []
+        balances_needed = [i for t in candidates for i in (t.debit_account_id, t.credit_account_id)]
+        await self.repository.lock_balances(balances_needed)
+        if new == "posted":
+            changed = await self.repository.compare_and_set_state(
+                ids, "pending", "posted", unexpired_only=True
+            )
+        else:
+            changed = await self.repository.compare_and_set_state(ids, "pending", "voided")
+        deltas: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
+        entries: list[tuple[uuid.UUID, int, Decimal]] = []
+        for transfer in changed:
+            deltas[transfer.debit_account_id][1] -= transfer.amount
+            deltas[transfer.credit_account_id][2] -= transfer.amount
+            if new == "posted":
+                debit_amount, credit_amount = rules.entry_amounts(transfer.amount)
+                deltas[transfer.debit_account_id][0] += debit_amount
+                deltas[transfer.credit_account_id][0] += credit_amount
+                entries.append((transfer.id, transfer.debit_account_id, debit_amount))
+                entries.append((transfer.id, transfer.credit_account_id, credit_amount))
+        await self._apply(deltas)
+        await self.repository.insert_entries(entries)
+        await self.repository.insert_events(
+            [
+                {
+                    "transfer_id": t.id,
+                    "from_state": "pending",
+                    "to_state": new,
+                    "actor": actor,
+                    "reason": reason,
+                }
+                for t in changed
+            ]
+        )
+        return await self.repository.transfers(list(ids))
+
+    async def post_one(self, transfer_id: uuid.UUID, actor: str) -> Transfer:
+        transfer = await self._existing(transfer_id)
+        if (
+            transfer.state == "pending"
+            and transfer.timeout_at is not None
+            and transfer.timeout_at <= datetime.now(UTC)
+        ):
+            raise TransferStateConflict(
+                f"transfer {transfer_id} passed its pending deadline {transfer.timeout_at.isoformat()}; it can only "
+                "be voided (the expiry sweep voids it)"
+            )
+        (result,) = await self.post([transfer_id], actor)
+        if result.state != "posted":
+            raise TransferStateConflict(
+                f"transfer {transfer_id} is {result.state}; only a pending transfer is posted"
+            )
+        return result
+
+    async def void_one(self, transfer_id: uuid.UUID, actor: str, reason: str | None) -> Transfer:
+        await self._existing(transfer_id)
+        (result,) = await self.void([transfer_id], actor, reason or "voided")
+        if result.state != "voided":
+            raise TransferStateConflict(
+                f"transfer {transfer_id} is {result.state}; only a pending transfer is voided"
+            )
+        return result
+
+    async def reverse(
+        self, transfer_id: uuid.UUID, actor: str, value_date: date, memo: str | None
+    ) -> Transfer:
+        """A reversing transfer in the open period that points to the original (entries stay as written)."""
+        original = await self._existing(transfer_id)
+        if original.state != "posted":
+            raise TransferStateConflict(
+                f"transfer {transfer_id} is {original.state}; only a posted one is reversed"
+            )
+        if original.reverses_transfer_id is not None:
+            raise TransferStateConflict(
+                f"transfer {transfer_id} is itself a reversal; post a new transfer instead"
+            )
+        existing = await self.repository.reversal_of(transfer_id)
+        if existing is not None:
+            raise TransferStateConflict(f"transfer {transfer_id} was already reversed by {existing.id}")
+        (reversal,) = await self.create_transfers(
+            [
+                NewTransfer(
+                    id=rules.derived_transfer_id("reversal", transfer_id),
+                    debit_account_id=original.credit_account_id,
+                    credit_account_id=original.debit_account_id,
+                    amount=original.amount,
+                    code=rules.TransferCode.reversal.value,
+                    value_date=value_date,
+                    citation=original.citation,
+                    memo=memo or f"reverses {transfer_id}",
+                    cover_year=original.cover_year,
+                    region_code=original.region_code,
+                    category=original.category,
+                    payer_level=original.payer_level,
+                    batch_id=original.batch_id,
+                    batch_line_first=original.batch_line_first,
+                    batch_line_last=original.batch_line_last,
+                    reverses_transfer_id=transfer_id,
+                )
+            ],
+            actor,
+        )
+        return reversal
+
+    async def expire_pending(self, actor: str, limit: int = 1000) -> list[uuid.UUID]:
+        """Void pending transfers whose deadline has passed (TigerBeetle's timeout)."""
+        ids = await self.repository.expired_pending_ids(datetime.now(UTC), limit)
+        voided = await self.void(ids, actor, "pending deadline passed")
+        return [t.id for t in voided if t.state == "voided"]
+
+    async def _existing(self, transfer_id: uuid.UUID) -> Transfer:
+        transfer = await self.repository.transfer(transfer_id)
+        if transfer is None:
+            raise NotFound(f"no transfer {transfer_id}")
+        return transfer

@@ -1,0 +1,119 @@
+"""Pure rules of the settlement service, hammered with hypothesis (P6, S3, B§三, B§四)."""
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from huimin_settlement.batches.rules import BatchKind, due_on, instalment_share, takes_line
+from huimin_settlement.funding.rules import default_head_count_date, legs, per_head, true_up
+from huimin_settlement.ledger.rules import (
+    AccountType,
+    PayerLevel,
+    chart_of_accounts,
+    entry_amounts,
+    known_districts,
+)
+from huimin_settlement.schedule.rules import Status, deadlines, status_of
+
+fen = st.integers(min_value=-10_000_000, max_value=10_000_000).map(lambda n: Decimal(n) / 100)
+
+
+@given(st.tuples(fen, fen, fen, fen))
+def test_two_marginal_instalments_add_up_to_the_subsidy_to_the_fen(by_payer) -> None:
+    """B§四(二) / P6: each payer's part is halved to the fen; the halves add up to the whole, odd fen first."""
+    first, second = instalment_share(by_payer, 1), instalment_share(by_payer, 2)
+    assert tuple(a + b for a, b in zip(first, second, strict=True)) == by_payer
+    assert all(
+        abs(a) - abs(b) in (Decimal("0.00"), Decimal("0.01")) for a, b in zip(first, second, strict=True)
+    )
+
+
+def test_marginal_instalment_of_88_26_is_44_14_and_44_12() -> None:
+    """B§四(二): 61.79 city → 30.90 + 30.89; 26.47 district → 13.24 + 13.23."""
+    by_payer = (Decimal("0.00"), Decimal("0.00"), Decimal("61.79"), Decimal("26.47"))
+    assert sum(instalment_share(by_payer, 1)) == Decimal("44.14")
+    assert sum(instalment_share(by_payer, 2)) == Decimal("44.12")
+
+
+def test_statutory_due_dates() -> None:
+    """S3: 15 January (dibao, marginal 1), 10 July (marginal 2), 31 December (refunds), 15 January next year."""
+    assert due_on(BatchKind.dibao_collective, 2010) == date(2010, 1, 15)
+    assert due_on(BatchKind.marginal_instalment, 2010, 1) == date(2010, 1, 15)
+    assert due_on(BatchKind.marginal_instalment, 2010, 2) == date(2010, 7, 10)
+    assert due_on(BatchKind.refunds, 2010) == date(2010, 12, 31)
+    assert due_on(BatchKind.new_entrants, 2010) == date(2011, 1, 15)
+    assert default_head_count_date(2010) == date(2009, 10, 31)  # E7
+
+
+def test_batches_take_the_lines_they_pay() -> None:
+    """B§四(一)/(二): dibao paid collectively, marginal in instalments; adjustments only from adjustment lines."""
+    assert takes_line(BatchKind.dibao_collective, "dibao", "regular")
+    assert not takes_line(BatchKind.dibao_collective, "marginal", "regular")
+    assert takes_line(BatchKind.marginal_instalment, "marginal", "regular")
+    assert not takes_line(BatchKind.dibao_collective, "dibao", "adjustment")
+    assert takes_line(BatchKind.adjustment, "dibao", "adjustment")
+
+
+def test_city_money_goes_through_district_finance_and_civil_affairs_into_the_fund() -> None:
+    """B§三 / N§二: 市财政 → 县（区）财政 → 民政 → 医疗救助基金; back the same way reversed."""
+    into = legs(PayerLevel.city, True)
+    assert [(d, c) for d, c, _ in into] == [
+        (AccountType.city_finance, AccountType.district_finance),
+        (AccountType.district_finance, AccountType.civil_affairs),
+        (AccountType.civil_affairs, AccountType.medical_assistance_fund),
+    ]
+    back = legs(PayerLevel.city, False)
+    assert [(d, c) for d, c, _ in back] == [(c, d) for d, c, _ in reversed(into)]
+    assert [(d, c) for d, c, _ in legs(PayerLevel.central, True)] == [
+        (AccountType.central_finance, AccountType.medical_assistance_fund)
+    ]
+
+
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(["210502", "210521"]), st.sampled_from(["city", "district_or_county"])), fen
+    ),
+    st.dictionaries(
+        st.tuples(st.sampled_from(["210502", "210503"]), st.sampled_from(["city", "district_or_county"])), fen
+    ),
+)
+def test_year_end_true_up_brings_funded_to_due(due, funded) -> None:
+    """B§三: funded + true-up = due for every region and payer."""
+    adjustments = true_up(due, funded)
+    for key in set(due) | set(funded):
+        assert funded.get(key, Decimal(0)) + adjustments.get(key, Decimal(0)) == due.get(key, Decimal(0))
+
+
+def test_per_head_rate_of_identical_lines() -> None:
+    """B§三: 3 lines totalling 378.00 price a head at 126.00."""
+    assert per_head(Decimal("378.00"), 3) == Decimal("126.00")
+
+
+@given(fen.filter(lambda amount: amount > 0))
+def test_a_transfers_two_entries_sum_to_zero(amount) -> None:
+    """S4: double entry."""
+    debit, credit = entry_amounts(amount)
+    assert debit + credit == 0
+    assert debit < 0 < credit
+
+
+def test_benxi_chart_guards_the_fund_accounts_and_civil_affairs() -> None:
+    """S1, S2: the money-holding accounts may never go negative; finance appropriations may."""
+    chart = {spec.code: spec for spec in chart_of_accounts("210500", known_districts("210500"))}
+    assert known_districts("210500") == ("210502", "210503", "210504", "210505", "210521", "210522")
+    assert chart["medical_assistance_fund:210500"].guarded
+    assert chart["civil_affairs:210522"].guarded
+    assert not chart["district_finance:210522"].guarded
+
+
+def test_schedule_statuses() -> None:
+    """S3 / E6: done (late or not), due, overdue; 12 monthly change reports on the 10th."""
+    assert status_of(date(2010, 1, 15), date(2010, 1, 14), date(2010, 3, 1)) == (Status.done, False)
+    assert status_of(date(2010, 1, 15), date(2010, 1, 16), date(2010, 3, 1)) == (Status.done, True)
+    assert status_of(date(2010, 1, 15), None, date(2010, 1, 15)) == (Status.due, False)
+    assert status_of(date(2010, 1, 15), None, date(2010, 1, 16)) == (Status.overdue, False)
+    monthly = [d for d in deadlines(2010) if d.obligation == "monthly_change_report"]
+    assert [d.due_on for d in monthly] == [date(2010, m, 10) for m in range(1, 13)]
+    assert next(d for d in deadlines(2010) if d.obligation == "province_report").due_on == date(2011, 3, 31)
