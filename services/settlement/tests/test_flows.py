@@ -361,3 +361,35 @@ async def test_central_share_arrives_as_a_special_transfer_into_the_fund(
         )
     ]
     assert (await ledger.balance("medical_assistance_fund:510100"))["posted"] == "600.00"
+
+
+async def test_a_short_pre_allocation_is_topped_up_by_exactly_the_shortfall(
+    ledger, peers, assessment
+) -> None:
+    """B§三: the pre-allocation is an advance on the 2009-10-31 head count. One 平山区 dibao adult was
+    certified after the base date, so the head count funds 1 × 180.00 there (126.00 city + 54.00 district)
+    and 本溪县's 180.00 — 360.00 for 540.00 due. The supplementary allocation pays the missing 180.00
+    (126.00 city, 54.00 district) and nothing for 本溪县; a second call finds nothing owed."""
+    head_counts(peers, [("210502", "dibao", "adult", 1), ("210521", "dibao", "adult", 1)])
+    assert (await pre_allocate(ledger)).status_code == 201
+    topped = await ledger.client.post(
+        "/v1/funding/supplementary-allocations",
+        headers={**FINANCE, "Idempotency-Key": "top-up-1"},
+        json={"city": "210500", "year": 2010, "value_date": "2010-01-10"},
+    )
+    assert topped.status_code == 201, topped.text
+    rows = {(r["region_code"], r["payer_level"]): r["difference"] for r in topped.json()["basis"]["rows"]}
+    assert rows == {("210502", "city"): "126.00", ("210502", "district_or_county"): "54.00"}
+    accounts = {
+        a["code"]: a
+        for a in (await ledger.client.get("/v1/accounts?city=210500", headers=FINANCE)).json()["items"]
+    }
+    assert accounts[MAF]["balance"]["posted"] == "540.00"
+
+    again = await ledger.client.post(
+        "/v1/funding/supplementary-allocations",
+        headers={**FINANCE, "Idempotency-Key": "top-up-2"},
+        json={"city": "210500", "year": 2010, "value_date": "2010-01-11"},
+    )
+    assert again.status_code == 409
+    assert again.json()["nothing_owed"] is True

@@ -294,7 +294,7 @@ class AssessmentRepository:
     async def write_totals(self, version_id: int, run_id: int) -> int:
         """Totals from the lines in SQL (so they equal the sum of the lines to the fen); resident counts
         from the version's statement. Returns the line count."""
-        sums = ", ".join(f"sum({a})" for a in AMOUNTS)
+        sums = ", ".join(f"coalesce(sum({a}), 0)" for a in AMOUNTS)  # an empty version totals 0.00
         await self.session.execute(
             text(
                 f"""

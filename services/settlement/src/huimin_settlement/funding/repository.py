@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,11 +40,32 @@ class FundingRepository:
         )
         return list(await self.session.scalars(statement))
 
+    async def lock_funding(self, city: str, year: int) -> None:
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"funding:{city}:{year}"}
+        )
+
+    async def count_runs(self, city: str, year: int, kind: str) -> int:
+        result = await self.session.scalar(
+            select(func.count())
+            .select_from(FundingRun)
+            .where(FundingRun.city_code == city, FundingRun.year == year, FundingRun.kind == kind)
+        )
+        return int(result or 0)
+
+    async def get_run(self, run_id: uuid.UUID) -> FundingRun:
+        run = await self.session.get(FundingRun, run_id)
+        assert run is not None
+        return run
+
     async def insert_run(self, values: dict[str, Any]) -> bool:
         result = await self.session.execute(
             insert(FundingRun)
             .values(**values)
-            .on_conflict_do_nothing(index_elements=["city_code", "year", "kind"])
+            .on_conflict_do_nothing(
+                index_elements=["city_code", "year", "kind"],
+                index_where=text("kind IN ('pre_allocation', 'year_end_settlement')"),
+            )
             .returning(FundingRun.id)
         )
         return result.first() is not None

@@ -1,4 +1,4 @@
-"""HTTP routes of the funding flows: pre-allocation and year-end settlement (B§三)."""
+"""HTTP routes of the funding flows: pre-allocation, supplementary allocations and year-end settlement (B§三)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from fastapi.responses import JSONResponse
 
 from huimin_settlement.deps import EligibilityDep, FinanceDep, IdempotencyKeyHeader, PremiumDep, ReaderDep
 from huimin_settlement.funding.models import FundingRun
-from huimin_settlement.funding.schemas import FundingRunList, FundingRunOut, PreAllocationIn, YearEndIn
+from huimin_settlement.funding.schemas import (
+    FundingRunList,
+    FundingRunOut,
+    PreAllocationIn,
+    SupplementIn,
+    YearEndIn,
+)
 from huimin_settlement.funding.service import FundingService
 from huimin_settlement.idempotency.service import run_idempotent
 from huimin_settlement.ledger.models import Transfer
@@ -66,6 +72,36 @@ async def pre_allocate(
             assessment_version=body.assessment_version,
             head_count_on=body.head_count_on,
             value_date=body.value_date or today_in_shanghai(),
+        )
+        return 201, run_out(run, transfers).model_dump(mode="json")
+
+    return await run_idempotent(
+        session, request, principal, idempotency_key, body.model_dump(mode="json"), effect
+    )
+
+
+@router.post(
+    "/supplementary-allocations",
+    summary="Top the fund up when more is due than was pre-allocated (追加拨款)",
+    description="B§三: the pre-allocation is an advance on the head count of the base date. When the assessments "
+    "read since (people certified after the base date, refunds) say more is due to the fund for a district/county "
+    "and paying level than has been paid in, this pays the shortfall along the pre-allocation's path, so the "
+    "payments of B§四 are not held up until the year end. Only shortfalls are paid; surpluses are returned by the "
+    "year-end settlement. 409 with `nothing_owed: true` when nothing is short. Requires an `Idempotency-Key`.",
+    response_model=FundingRunOut,
+    status_code=201,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def supplement(
+    body: SupplementIn,
+    request: Request,
+    session: SessionDep,
+    principal: FinanceDep,
+    idempotency_key: IdempotencyKeyHeader,
+) -> JSONResponse:
+    async def effect() -> tuple[int, Any]:
+        run, transfers = await FundingService(session).supplement(
+            principal, city=body.city, year=body.year, value_date=body.value_date or today_in_shanghai()
         )
         return 201, run_out(run, transfers).model_dump(mode="json")
 

@@ -34,6 +34,13 @@ class YearEndIn(BaseModel):
     )
 
 
+class SupplementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    city: AreaCode
+    year: int = Field(ge=2000, le=2100, description="Cover year the top-up is for.")
+    value_date: date | None = Field(default=None, description="Booking date; default today (Asia/Shanghai).")
+
+
 class FundingRunOut(BaseModel):
     id: uuid.UUID
     city: str

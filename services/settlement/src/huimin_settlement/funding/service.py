@@ -168,7 +168,7 @@ class FundingService:
                     ledger_rules.account_code(credit_type, self._area(credit_type, city, region))
                 ]
                 booked_code = (
-                    code if kind == "pre_allocation" else ledger_rules.TransferCode.year_end_settlement
+                    ledger_rules.TransferCode.year_end_settlement if kind == "year_end_settlement" else code
                 )
                 new.append(
                     NewTransfer(
@@ -208,6 +208,47 @@ class FundingService:
                 for payer in PAYER_FIELDS:
                     due[(group.region_code, payer)] += getattr(group, payer)
         return dict(due)
+
+    async def supplement(
+        self, principal: Principal, *, city: str, year: int, value_date: date
+    ) -> tuple[FundingRun, list[Transfer]]:
+        """B§三 预拨 is an advance on the 2009-10-31 head count; when the assessments read since show more
+        is due than has been paid into the fund (people certified after the base date, refunds), the city
+        and districts/counties top it up along the same path, so no payment waits for the year end. Only
+        shortfalls are paid; surpluses stay for the year-end settlement to return."""
+        principal.ensure_covers(city)
+        await self.ledger.chart(city)
+        await self.repository.lock_funding(city, year)  # two top-ups at once must not both pay
+        if await self.repository.run(city, year, "year_end_settlement") is not None:
+            raise Conflict(f"the {year} period of {city} is closed by its year-end settlement")
+        due = await self.due(city, year)
+        funded = await self.repository.funded_into_fund(city, year)
+        shortfalls = {key: amount for key, amount in rules.true_up(due, funded).items() if amount > 0}
+        if not shortfalls:
+            raise Conflict(
+                f"nothing is owed: what was paid into the fund for {year} covers every assessment read so far",
+                extra={"nothing_owed": True},
+            )
+        sequence = await self.repository.count_runs(city, year, "supplementary_allocation") + 1
+        run_id = ledger_rules.derived_transfer_id("funding", city, year, "supplementary_allocation", sequence)
+        basis = {
+            "sequence": sequence,
+            "rows": [
+                {
+                    "region_code": r,
+                    "payer_level": p,
+                    "due": str(due.get((r, p), Decimal("0.00"))),
+                    "funded": str(funded.get((r, p), Decimal("0.00"))),
+                    "difference": str(amount),
+                }
+                for (r, p), amount in sorted(shortfalls.items())
+            ],
+        }
+        transfers = await self._book(
+            principal, city, year, run_id, "supplementary_allocation", shortfalls, value_date, basis
+        )
+        run = await self.repository.get_run(run_id)
+        return run, transfers
 
     async def settle_year(
         self, principal: Principal, *, city: str, year: int, value_date: date

@@ -1,0 +1,210 @@
+"""One Benxi year through the three services as separate processes, driven only over HTTP with the
+token each role carries — and a year in which a service stops half-way (issue 7).
+
+The people, registered by community officers and certified by civil affairs (B§四(三)):
+
+| who | area | category | age group (1 Jan 2010) | certified | note |
+|---|---|---|---|---|---|
+| A | 210502 平山区 | dibao | adult | 2009-06-01 | |
+| B | 210521 本溪县 | dibao | minor | 2009-01-01 | |
+| C | 210503 溪湖区 | marginal | elderly | 2009-09-01 | |
+| D | 210522 桓仁县 | marginal | adult | 2009-05-01 | |
+| E | 210504 明山区 | dibao | adult | 2010-04-01 | new entrant: paid 15 January 2011 |
+| F | 210505 南芬区 | marginal | adult | 2010-06-01 | had paid: refunded at year end |
+| G | 210502 平山区 | dibao | adult | 2009-02-01 | employee insurance since 2008: excluded (E3) |
+| H | 210503 溪湖区 | dibao | adult | 2009-03-01 | exits 2010-05-31: keeps 2010 (E5) |
+| I | 210505 南芬区 | dibao | adult | 2009-01-01 | exits 2009-11-30: only in the 2009-10-31 head count |
+
+Worked by hand from the Benxi pack (illustrative contributions minor 40.00, adult 150.00, elderly
+90.00; dibao 100 %, marginal 70 % — B§一(二); city:district 7:3, city:county 5:5 — B§三; Liaoning is
+eastern, so no central share — N§二):
+A 150.00 = 105.00 city + 45.00 district · B 40.00 = 20.00 + 20.00 · H 150.00 = 105.00 + 45.00
+→ dibao collective 340.00 (230.00 city, 110.00 districts/counties).
+C 63.00 = 44.10 + 18.90 · D 105.00 = 52.50 + 52.50 → marginal 168.00, two instalments of 84.00
+(each payer's part halved: city 22.05 + 26.25 = 48.30, districts/counties 9.45 + 26.25 = 35.70).
+F refund 105.00 = 73.50 + 31.50 · E new entrant 150.00 = 105.00 + 45.00.
+Due for the year 340.00 + 168.00 + 105.00 + 150.00 = 763.00; into the insurance fund 658.00
+(763.00 less the 105.00 refunded to F), of which city 431.60 and districts/counties 226.40.
+Head count on 2009-10-31: A B C D H I (G excluded) → pre-allocation 508.00 + I's 150.00 = 658.00.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from huimin_cli.year import CITY, Endpoints, Year, YearError
+from huimin_shared import idnumber
+from huimin_shared.auth import Role
+from huimin_shared.testing import bearer
+
+from .suite import Suite
+
+CIVIL_AFFAIRS = bearer(Role.civil_affairs, subject="ca-wang")
+
+
+def make_id(area: str, born: str, sequence: int) -> str:
+    first_17 = f"{area}{born}{sequence:03d}"
+    return first_17 + idnumber.check_character(first_17)
+
+
+PEOPLE = {
+    # key: (area, birth date, sequence, category, certified from, employee insurance since, exit)
+    "A": ("210502", "19700501", 11, "dibao", "2009-06-01", None, None),
+    "B": ("210521", "20050303", 12, "dibao", "2009-01-01", None, None),
+    "C": ("210503", "19450202", 13, "marginal", "2009-09-01", None, None),
+    "D": ("210522", "19750707", 14, "marginal", "2009-05-01", None, None),
+    "E": ("210504", "19800808", 15, "dibao", "2010-04-01", None, None),
+    "F": ("210505", "19820909", 16, "marginal", "2010-06-01", None, None),
+    "G": ("210502", "19720101", 17, "dibao", "2009-02-01", "2008-01-01", None),
+    "H": ("210503", "19680303", 18, "dibao", "2009-03-01", None, "2010-05-31"),
+    "I": ("210505", "19660404", 19, "dibao", "2009-01-01", None, "2009-11-30"),
+}
+ID = {key: make_id(area, born, seq) for key, (area, born, seq, *_) in PEOPLE.items()}
+
+
+@pytest.fixture(scope="module")
+def registered(suite: Suite) -> dict[str, str]:
+    """Community officers apply for each person (the detail sheet); civil affairs decides (another user)."""
+    with httpx.Client(base_url=suite.url("eligibility"), timeout=30) as http:
+        for key, (area, _, _, category, since, employee_since, exit_on) in PEOPLE.items():
+            officer = bearer(Role.community_officer, region=area, subject=f"officer-{area}")
+            sheet = {
+                "id_number": ID[key],
+                "name": f"居民{key}",
+                "region_code": area,
+                "community": f"{area}-社区一",
+                "household": f"H-{key}",
+                "household_size": 3,
+                "category": category,
+                "requested_from": since,
+                "employee_insurance_since": employee_since,
+                "reason": "家庭人均收入低于当地最低生活保障标准",
+            }
+            applied = http.post("/v1/applications", json=sheet, headers=officer)
+            assert applied.status_code == 201, applied.text
+            own = http.post(
+                f"/v1/applications/{applied.json()['id']}/approve",
+                json={"authority": "民政局", "evidence_ref": "自批"},
+                headers=bearer(Role.civil_affairs, subject=f"officer-{area}"),
+            )
+            assert own.status_code == 403, "the officer who submitted cannot approve their own application"
+            approved = http.post(
+                f"/v1/applications/{applied.json()['id']}/approve",
+                json={"authority": f"{area} 民政局", "evidence_ref": f"民低〔{since[:4]}〕{key}号"},
+                headers=CIVIL_AFFAIRS,
+            )
+            assert approved.status_code == 200, approved.text
+            if exit_on:
+                certifications = http.get(f"/v1/residents/{ID[key]}/certifications", headers=CIVIL_AFFAIRS)
+                lineage = certifications.json()["items"][0]["lineage"]
+                exited = http.post(
+                    f"/v1/certifications/{lineage}/exit",
+                    json={"valid_to": exit_on, "reason": "收入超过标准"},
+                    headers=CIVIL_AFFAIRS,
+                )
+                assert exited.status_code == 200, exited.text
+    return ID
+
+
+def endpoints(suite: Suite) -> Endpoints:
+    return Endpoints(suite.url("eligibility"), suite.url("premium"), suite.url("settlement"))
+
+
+async def test_a_benxi_year_moves_the_money_to_the_fen_and_reconciles(
+    suite: Suite, registered: dict[str, str]
+) -> None:
+    """S3 in order; B§三 funding; B§四(一)–(四) payments; S4 reconciliation; R1."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        result = await Year(http, 2010, paid=[registered["F"]], endpoints=endpoints(suite)).play()
+
+    annual = result.assessments["annual"]["totals"]
+    assert annual["assistance_subsidy"] == "508.00"
+    assert annual["by_payer"] == {
+        "central": "0.00",
+        "province": "0.00",
+        "city": "326.60",
+        "district_or_county": "181.40",
+    }
+    assert result.funding["pre_allocation"]["basis"]  # priced from the head count
+    pre_allocated = sum(
+        Decimal(t["amount"])
+        for t in result.funding["pre_allocation"]["transfers"]
+        if t["credit_account_id"] == _account(suite, "medical_assistance_fund")["id"]
+    )
+    assert pre_allocated == Decimal("658.00")
+
+    dibao = result.batches["dibao_collective:0"]
+    assert dibao["state"] == "executed"
+    assert dibao["control"]["total"] == "340.00"
+    assert dibao["control"]["by_payer"]["city"] == "230.00"
+    for instalment in (1, 2):
+        marginal = result.batches[f"marginal_instalment:{instalment}"]
+        assert marginal["control"]["total"] == "84.00"
+        assert marginal["control"]["by_payer"]["city"] == "48.30"
+        assert marginal["control"]["by_payer"]["district_or_county"] == "35.70"
+    assert result.batches["refunds:0"]["control"]["total"] == "105.00"
+    assert result.batches["new_entrants:0"]["control"]["total"] == "150.00"
+    assert result.batches["new_entrants:0"]["state"] == "executed"
+
+    reconciliation = result.reconciliation
+    assert reconciliation["totals"] == {"due": "763.00", "moved": "763.00", "difference": "0.00"}
+    assert reconciliation["differences"] == []
+    assert reconciliation["proofs"]["entries_sum_to_zero"] is True
+    assert reconciliation["proofs"]["balances_equal_entries"] is True
+
+    assert _account(suite, "medical_assistance_fund")["balance"]["posted"] == "0.00"
+    assert _account(suite, "resident_insurance_fund")["balance"]["posted"] == "658.00"
+    assert _account(suite, "external_payee")["balance"]["posted"] == "105.00"
+
+    fiscal = httpx.get(
+        suite.url("settlement") + "/v1/reports/fiscal-subsidy",
+        params={"region": CITY, "year": 2010},
+        headers=bearer(Role.auditor),
+    ).json()
+    assert fiscal["moved"] == {
+        "central": "0.00", "province": "0.00", "city": "431.60", "district_or_county": "226.40", "total": "658.00"
+    }  # fmt: skip
+    assert result.r1["cities"][0]["moved"]["total"] == "658.00"  # R1 reads the same figure over REST
+    schedule = {(item["obligation"], item["month"]): item["status"] for item in result.schedule["items"]}
+    assert set(schedule.values()) == {"done"}, schedule
+
+
+def _account(suite: Suite, account_type: str) -> dict:
+    accounts = httpx.get(
+        suite.url("settlement") + "/v1/accounts", params={"city": CITY}, headers=bearer(Role.auditor)
+    ).json()["items"]
+    return next(a for a in accounts if a["code"] == f"{account_type}:{CITY}")
+
+
+async def test_a_service_stopped_mid_year_leaves_nothing_half_done_and_the_year_resumes(
+    suite: Suite, registered: dict[str, str]
+) -> None:
+    """S4: stop premium after the pre-allocation; preparing the 15 January batch is refused with a 503
+    naming premium and creates no batch; with premium back, the same year resumes and reconciles."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        year = Year(http, 2011, endpoints=endpoints(suite))
+        await year.open_chart()
+        await year.annual_assessment()
+        await year.pre_allocation()
+        suite.stop("premium")
+        try:
+            with pytest.raises(YearError, match=r"settlement answered 503.*premium") as refused:
+                await year.dibao_collective()
+            assert "premium" in str(refused.value)
+            batches = httpx.get(
+                suite.url("settlement") + "/v1/batches",
+                params={"city": CITY, "year": 2011},
+                headers=bearer(Role.auditor),
+            ).json()["items"]
+            assert batches == [], "a batch whose assessment could not be fetched must not exist"
+        finally:
+            suite.start("premium")
+
+        resumed = await Year(http, 2011, endpoints=endpoints(suite)).play()
+    assert resumed.reconciliation["differences"] == []
+    assert resumed.reconciliation["totals"]["difference"] == "0.00"
+    assert Decimal(resumed.reconciliation["totals"]["moved"]) > 0
+    assert resumed.batches["dibao_collective:0"]["state"] == "executed"
+    assert date.fromisoformat(resumed.batches["dibao_collective:0"]["value_date"]) == date(2011, 1, 14)
