@@ -322,3 +322,16 @@ async def test_an_interrupted_run_is_rerun_from_a_clean_start(live_client: httpx
     assert totals["assistance_subsidy"] == "373.00"
     assert totals["by_payer"]["city"] == "234.50"
     assert totals["by_payer"]["district_or_county"] == "138.50"
+
+
+@respx.mock
+async def test_a_kind_with_nobody_in_it_completes_with_zero_totals(live_client: httpx.AsyncClient) -> None:
+    """B§四(三): a year with no new entrants is a complete, empty assessment (0.00), not a failed run —
+    settlement reads it and has nothing to pay."""
+    mock_roster(respx.mock, {T1: [row for row in ROSTER_T1 if row["certified_at_year_start"]]})
+    assessment_id, run = await start(live_client, "new_entrants", T1)
+    assert run["status"] == "complete", run
+    version = (await live_client.get(f"/v1/assessments/{assessment_id}/versions/1", headers=SOCIAL)).json()
+    assert version["line_count"] == 0
+    assert version["totals"]["assistance_subsidy"] == "0.00"
+    assert version["totals"]["by_payer"]["city"] == "0.00"
