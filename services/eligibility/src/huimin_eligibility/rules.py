@@ -1,7 +1,9 @@
 """The eligibility rules, in one place: pure functions of dates and categories (POLICY.md E1–E7).
 
-Everything that decides *who is eligible when* is here — the routes, the roster, the head counts,
-the monthly report and the certificate all call these functions, so a rule has one home.
+Everything that decides *who is eligible when* for one person is here — the status look-up and its
+certificate, the monthly report and the disclosure list call these functions. The roster and the head
+counts, a million people at a time, run the same rules as SQL (rules_sql.py, which reads the constants
+below); tests/test_fast_answers.py holds the SQL to these functions as the reference.
 """
 
 from __future__ import annotations

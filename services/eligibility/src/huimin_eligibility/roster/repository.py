@@ -1,15 +1,19 @@
-"""The roster query: one SQL statement, ordered by ID number, read through a server-side cursor."""
+"""Every roster statement: the roster and head counts (rules_sql), and the candidates the monthly reports
+judge in Python; ordered by ID number, read through asyncpg cursors inside the session's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_eligibility import rules
+from huimin_eligibility import rules, rules_sql
 from huimin_shared import areas
 
 # Drives from the residents' primary key in ID-number order, so the first rows come at once and a
@@ -58,6 +62,102 @@ def region_pattern(region: str) -> str:
     return areas.prefix_of(region) + "%"
 
 
+async def _driver_connection(session: AsyncSession) -> Any:
+    """asyncpg's own connection inside the session's transaction: rows arrive without SQLAlchemy's per-row
+    processing (a third of the time for a million rows)."""
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    if raw is None:  # only after the session's connection was invalidated
+        raise RuntimeError("the session has no database connection")
+    if not raw.is_in_transaction():  # SQLAlchemy begins lazily; a cursor needs a transaction
+        await session.execute(text("SELECT 1"))
+    return raw
+
+
+async def roster_lines(
+    session: AsyncSession,
+    *,
+    region: str,
+    year: int,
+    as_of: datetime,
+    after: str = "",
+    limit: int | None = None,
+    batch: int = 20_000,
+) -> AsyncGenerator[list[str], None]:
+    """The roster of cover year ``year`` as JSON texts rendered by PostgreSQL (rules_sql.ROSTER), one per
+    eligible person in ID-number order, in lists of up to ``batch``."""
+    raw = await _driver_connection(session)
+    cursor = await raw.cursor(
+        rules_sql.ROSTER,
+        as_of,
+        region_pattern(region),
+        rules.year_start(year),
+        rules.year_end(year),
+        after,
+        limit,
+    )
+    while rows := await cursor.fetch(batch):
+        yield [row[0] for row in rows]
+
+
+async def roster_copy(
+    session: AsyncSession, *, region: str, year: int, as_of: datetime, after: str = "", chunk: int = 1 << 20
+) -> AsyncGenerator[bytes, None]:
+    """The whole roster as NDJSON bytes straight from ``COPY (rules_sql.ROSTER) TO STDOUT``, in chunks of
+    about ``chunk`` bytes: one row per line, so COPY's text format is NDJSON as it stands (no value can hold
+    a backslash, tab or newline that COPY would escape: digits, dates, identifiers, booleans)."""
+    raw = await _driver_connection(session)
+    received: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)  # backpressure on a slow reader
+
+    async def copy() -> None:
+        try:
+            await raw.copy_from_query(
+                rules_sql.ROSTER,
+                as_of,
+                region_pattern(region),
+                rules.year_start(year),
+                rules.year_end(year),
+                after,
+                None,
+                output=received.put,
+            )
+        finally:
+            await received.put(None)
+
+    task = asyncio.create_task(copy())
+    try:
+        buffer: list[bytes] = []
+        size = 0
+        while (data := await received.get()) is not None:
+            buffer.append(data)
+            size += len(data)
+            if size >= chunk:
+                yield b"".join(buffer)
+                buffer, size = [], 0
+        await task  # raises what the COPY raised
+        if buffer:
+            yield b"".join(buffer)
+    finally:
+        if not task.done():
+            # The reader went away mid-COPY: the connection is still in COPY-out state, so stop the task
+            # and discard the connection (the server then ends the query) instead of returning it.
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            await (await session.connection()).invalidate()
+
+
+async def head_count_cells(
+    session: AsyncSession, *, region: str, on: date, as_of: datetime
+) -> list[tuple[str, str, str, int]]:
+    """(region_code, category, age_group, count) of the people eligible on ``on`` (rules_sql.HEAD_COUNTS)."""
+    raw = await _driver_connection(session)
+    rows = await raw.fetch(
+        rules_sql.HEAD_COUNTS, as_of, region_pattern(region), rules.year_start(on.year), on, "", None
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
 async def candidates(
     session: AsyncSession,
     *,
@@ -68,13 +168,9 @@ async def candidates(
     after: str = "",
     batch: int = 5_000,
 ) -> AsyncIterator[Candidate]:
-    """People living in ``region`` with a certification overlapping [first, last], as known at ``as_of``."""
-    # asyncpg's own cursor inside the session's transaction: rows arrive in batches of ``batch`` without
-    # SQLAlchemy's per-row processing (a third of the time for a million rows).
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    if not raw.is_in_transaction():  # SQLAlchemy begins lazily; a cursor needs a transaction
-        await session.execute(text("SELECT 1"))
+    """People living in ``region`` with a certification overlapping [first, last], as known at ``as_of``
+    (the monthly reports and the disclosure list judge them with rules.py)."""
+    raw = await _driver_connection(session)
     category = rules.CATEGORY_BY_VALUE
     period = rules.Period
     async for row in raw.cursor(

@@ -1,0 +1,132 @@
+"""The eligibility rules as SQL: the one home of the E3/E4 scope, the E3 employee-insurance exclusion,
+E5 year-keeping and the age group on 1 January for the set-at-a-time answers — the roster and the head
+counts — each one statement, so a million residents never pass through Python one at a time.
+
+The policy *data* (scopes, precedence, age limits, the Benxi prefix) is read from rules.py, so it has one
+home. The *logic* is also in rules.py as pure functions: the reference that ``tests/test_fast_answers.py``
+holds these statements to (same roster, same counts, on thousands of synthetic residents with every edge
+case), and what the per-person paths (status look-up, monthly reports, disclosure) still call.
+
+Parameters of every statement: $1 as_of (timestamptz), $2 region LIKE pattern, $3 first day and $4 last
+day of the window asked about (date; the first is 1 January of the year that fixes the age group), $5 the
+ID number to start after ('' for all), $6 a row limit (NULL for all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from huimin_eligibility.rules import (
+    BENXI_SCOPE,
+    CATEGORY_PRECEDENCE,
+    ELDERLY_FROM,
+    MINOR_BELOW,
+    NATIONAL_SCOPE,
+    Category,
+)
+from huimin_shared import areas
+
+FIRST, LAST, AFTER, LIMIT = "$3::date", "$4::date", "$5::text", "$6::bigint"
+YEAR = f"extract(year FROM {FIRST})::int"  # the window always starts in the year that fixes the age group
+
+
+def _categories(categories: Iterable[Category]) -> str:
+    """A SQL list of category identifiers (enum values: safe to inline), in precedence order."""
+    return ", ".join(f"'{c.value}'" for c in CATEGORY_PRECEDENCE if c in set(categories))
+
+
+def in_scope(region: str, category: str) -> str:
+    """E3 (B§一(一)): in Benxi (area codes 2105xx) only dibao and marginal people are subsidised.
+    E4 (N§一): elsewhere the national notice covers dibao, severely disabled and low-income elderly people.
+    (The sets are rules.BENXI_SCOPE and rules.NATIONAL_SCOPE; the area-code shape is areas.is_area_code's.)"""
+    return (
+        f"(CASE WHEN {region} ~ '^[1-9][0-9]{{5}}$' AND left({region}, 4) = '{areas.BENXI_CITY[:4]}' "
+        f"THEN {category} IN ({_categories(BENXI_SCOPE)}) "
+        f"ELSE {category} IN ({_categories(NATIONAL_SCOPE)}) END)"
+    )
+
+
+# The day a certification overlapping the window would make the person eligible: its start, or the first
+# day of the window if it began earlier.
+CANDIDATE_DAY = f"greatest(valid_from, {FIRST})"
+
+# E5 (B§四(三), last sentence) with E3 (B§一(一)): a person eligible on any day of a cover year keeps the
+# cover until the year ends, so the roster of year Y is everyone with an eligible day in Y, and the status
+# on D rests on any eligible day from 1 January to D. A day is eligible when an in-scope certification
+# covers it and employee insurance has not begun; once begun it covers every later day, so the first
+# eligible day of the window is the earliest candidate day, if employee insurance had not begun by then
+# (else there is none) — and every in-scope certification in the window is one the cover rests on.
+EARLIEST_CANDIDATE_DAY = f"min({CANDIDATE_DAY})"
+ELIGIBLE = (
+    f"(min(employee_insurance_since) IS NULL OR min(employee_insurance_since) > {EARLIEST_CANDIDATE_DAY})"
+)
+
+# Age group on 1 January of the year (POLICY "What the notices leave open"): minor under 18, elderly
+# from 60. Aged n or more on 1 January of Y ⇔ born on or before 1 January of Y − n.
+AGE_GROUP = (
+    f"(CASE WHEN birth_date > make_date({YEAR} - {MINOR_BELOW}, 1, 1) THEN 'minor' "
+    f"WHEN birth_date <= make_date({YEAR} - {ELDERLY_FROM}, 1, 1) THEN 'elderly' ELSE 'adult' END)"
+)
+
+# A person in two categories at once is counted once, under the first of rules.CATEGORY_PRECEDENCE
+# (dibao, severely_disabled, low_income_elderly, marginal — the more generous subsidy first, B§一(二)).
+PRECEDENCE = (
+    "(CASE category "
+    + " ".join(f"WHEN '{c.value}' THEN {rank}" for rank, c in enumerate(CATEGORY_PRECEDENCE, start=1))
+    + " END)"
+)
+CATEGORY_BY_PRECEDENCE = f"(ARRAY[{_categories(CATEGORY_PRECEDENCE)}])"
+
+# E2, bitemporal: each person's version and certifications as known at $1 (recorded_at <= T <
+# superseded_at), living under the region pattern $2, with the in-scope certifications (E3/E4) that
+# overlap the window. A whole roster hash-joins three sequential scans (about 2 s for a million people);
+# a keyset page walks the ID-number indexes from $5 and stops after $6 rows.
+KNOWN_PERIODS = f"""
+SELECT r.id_number, r.birth_date, r.sex, v.region_code, v.employee_insurance_since,
+       c.category, c.valid_from, c.valid_to
+FROM residents AS r
+JOIN resident_versions AS v ON v.id_number = r.id_number
+JOIN certifications AS c ON c.id_number = r.id_number
+WHERE v.recorded_at <= $1 AND (v.superseded_at IS NULL OR v.superseded_at > $1)
+  AND c.recorded_at <= $1 AND (c.superseded_at IS NULL OR c.superseded_at > $1)
+  AND v.region_code LIKE $2
+  AND c.valid_from <= {LAST} AND (c.valid_to IS NULL OR c.valid_to >= {FIRST})
+  AND r.id_number > {AFTER} AND v.id_number > {AFTER} AND c.id_number > {AFTER}
+  AND {in_scope("v.region_code", "c.category")}
+"""
+
+# The roster of a cover year (window = the year), one NDJSON line per eligible person in ID-number order,
+# rendered by PostgreSQL: `categories` are the in-scope certifications overlapping the year, ordered by
+# start then category. Every value is digits, a date, a known identifier or a boolean.
+ROSTER = f"""
+SELECT json_build_object(
+           'id_number', id_number,
+           'birth_date', birth_date,
+           'sex', sex,
+           'region_code', region_code,
+           'categories', json_agg(
+               json_build_object('category', category, 'valid_from', valid_from, 'valid_to', valid_to)
+               ORDER BY valid_from, category COLLATE "C"),
+           'first_eligible_on', {EARLIEST_CANDIDATE_DAY},
+           'certified_at_year_start', {EARLIEST_CANDIDATE_DAY} = {FIRST}
+       )::text
+FROM ({KNOWN_PERIODS}) AS known
+GROUP BY id_number, birth_date, sex, region_code
+HAVING {ELIGIBLE}
+ORDER BY id_number
+LIMIT {LIMIT}
+"""
+
+# Head counts on a day D (window = 1 January to D): each eligible person once, under the first category
+# by precedence among the in-scope certifications the cover rests on.
+HEAD_COUNTS = f"""
+SELECT region_code, {CATEGORY_BY_PRECEDENCE}[rank] AS category, age_group, count(*) AS count
+FROM (
+    SELECT region_code, {AGE_GROUP} AS age_group, min({PRECEDENCE}) AS rank
+    FROM ({KNOWN_PERIODS}) AS known
+    GROUP BY id_number, region_code, birth_date
+    HAVING {ELIGIBLE}
+) AS people
+GROUP BY region_code, rank, age_group
+LIMIT {LIMIT}
+"""
