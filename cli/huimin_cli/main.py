@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import signal
 import sys
 import time
 from typing import Annotated
 
+import httpx
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from huimin_cli import demo as demo_module
 from huimin_cli import suite
+from huimin_cli.demo import DEMO_RESIDENTS, DEMO_SEED, Demo
 from huimin_cli.services import SERVICES, SERVICES_BY_NAME
+from huimin_cli.year import Endpoints, Staff, Step, Year, YearError, YearResult
 from huimin_shared import areas
 from huimin_shared.auth import Role, mint_token
 from huimin_shared.settings import DEVELOPMENT_JWT_SECRET
@@ -23,6 +31,9 @@ app = typer.Typer(
 @app.command()
 def run(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    demo: Annotated[
+        bool, typer.Option(help="Load the Benxi 2010 demo residents once the services are up.")
+    ] = True,
 ) -> None:
     """Start eligibility (:8001), premium (:8002) and settlement (:8003); Ctrl-C stops all three."""
     urls, where = suite.resolve_database_urls()
@@ -45,6 +56,8 @@ def run(
             raise typer.Exit(1)
         for spec in SERVICES:
             typer.echo(f"{spec.name:<12} http://{host}:{spec.port}/docs")
+        if demo:
+            _load_demo(Endpoints(*(f"http://{host}:{spec.port}" for spec in SERVICES)))
         typer.echo(
             "token:       .venv/bin/huimin token --role civil_affairs   (roles: "
             + ", ".join(role.value for role in Role)
@@ -94,6 +107,80 @@ def migrate(
     urls, where = suite.resolve_database_urls(specs)
     suite.migrate(urls, specs)
     typer.echo(f"migrated {', '.join(spec.name for spec in specs)} on {where}")
+
+
+def _load_demo(endpoints: Endpoints, the_demo: Demo | None = None) -> None:
+    the_demo = the_demo or Demo()
+    try:
+        job = demo_module.load(the_demo, endpoints, Staff(_secret()))
+    except YearError as exc:
+        typer.echo(f"demo:        not loaded: {exc}", err=True)
+        return
+    typer.echo(
+        f"demo:        Benxi {the_demo.year}, {the_demo.residents} synthetic residents "
+        f"({job['accepted']} rows new, {job['unchanged']} already there, {job['rejected']} refused); "
+        f"play the year: .venv/bin/huimin demo year {the_demo.year}"
+    )
+
+
+def _secret() -> str:
+    return os.environ.get("HUIMIN_JWT_SECRET", DEVELOPMENT_JWT_SECRET)
+
+
+demo_app = typer.Typer(help="The Benxi demo: load synthetic residents, play a year.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+
+ResidentsOption = Annotated[int, typer.Option(help="How many synthetic residents.")]
+SeedOption = Annotated[int, typer.Option(help="Seed of the synthetic city (same seed, same people).")]
+UrlOption = Annotated[str, typer.Option(help="Where the service is.")]
+
+
+@demo_app.command("load")
+def demo_load(
+    residents: ResidentsOption = DEMO_RESIDENTS,
+    year: Annotated[int, typer.Option(help="Cover year the residents are made for.")] = 2010,
+    seed: SeedOption = DEMO_SEED,
+    eligibility: UrlOption = "http://127.0.0.1:8001",
+) -> None:
+    """Import synthetic Benxi residents into a running eligibility service (idempotent)."""
+    _load_demo(Endpoints(eligibility=eligibility), Demo(residents, year, seed))
+
+
+@demo_app.command("year")
+def demo_year(
+    year: Annotated[int, typer.Argument(help="Cover year to play.")] = 2010,
+    residents: ResidentsOption = DEMO_RESIDENTS,
+    seed: SeedOption = DEMO_SEED,
+    eligibility: UrlOption = "http://127.0.0.1:8001",
+    premium: UrlOption = "http://127.0.0.1:8002",
+    settlement: UrlOption = "http://127.0.0.1:8003",
+) -> None:
+    """Play a cover year through the public APIs in the order of POLICY.md S3 and print what finance
+    reads. Stopped half-way, it resumes where it stopped when run again."""
+    endpoints = Endpoints(eligibility, premium, settlement)
+    paid = Demo(residents, year, seed).paid()
+    console = Console()
+
+    async def play() -> YearResult:
+        async with httpx.AsyncClient(timeout=300) as http:
+            the_year = Year(http, year, paid=paid, endpoints=endpoints, staff=Staff(_secret()))
+            steps = the_year.steps()
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+            ) as progress:
+                task = progress.add_task(f"Benxi {year}", total=len(steps))
+
+                def advance(step: Step) -> None:
+                    progress.update(task, advance=1, description=f"{step.on.isoformat()}  {step.name}")
+
+                return await the_year.play(advance)
+
+    try:
+        result = asyncio.run(play())
+    except YearError as exc:
+        console.print(f"[red]stopped:[/red] {exc}\nRun the same command again to resume.")
+        raise typer.Exit(1) from exc
+    demo_module.print_summary(result, console)
 
 
 def main() -> None:

@@ -232,6 +232,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "The token's role or region does not admit this request (problem+json).",
         404: "Not found (problem+json).",
         409: "Conflicts with the current state, or an Idempotency-Key reused (problem+json).",
+        413: "The request body is larger than this route accepts (problem+json).",
         422: "Invalid input: `errors` lists each field and reason (problem+json).",
         503: "A service this one depends on is unavailable (problem+json).",
     }

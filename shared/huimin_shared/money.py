@@ -7,8 +7,9 @@ whole fen and says who takes the remainder.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import MAX_PREC, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -54,6 +55,45 @@ def parse_yuan(value: object) -> Decimal:
 
 def format_yuan(amount: Decimal) -> str:
     return str(amount.quantize(FEN))
+
+
+_EXACT = Context(prec=MAX_PREC)  # moving the decimal point never rounds, however long the amount
+_FEN_TEXT = re.compile(r"-?\d{1,14}(\.\d{1,2})?", re.ASCII)  # ASCII: int() would read "１" too
+
+
+def to_fen(value: str | Decimal) -> int:
+    """An amount as whole fen, exactly: "126.00" → 12600, "-25.5" → -2550, Decimal("0.01") → 1.
+
+    Text (as peers send amounts) is read with integer arithmetic, several times faster than Decimal
+    on bulk paths; more than two decimals, exponents, spaces, numbers that are not text or Decimal
+    (floats, and ints: yuan or fen?) are refused rather than rounded.
+    """
+    if isinstance(value, str):
+        if _FEN_TEXT.fullmatch(value) is None:
+            raise MoneyError(f"{value[:40]!r} is not a decimal string with at most two decimals")
+        whole, _, fraction = value.partition(".")
+        fen = abs(int(whole)) * 100 + (int(fraction.ljust(2, "0")) if fraction else 0)
+        return -fen if value.startswith("-") else fen
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise MoneyError(f"{value!r} is not a finite amount")
+        scaled = value.scaleb(2, _EXACT)
+        if scaled != scaled.to_integral_value():
+            raise MoneyError(f"{value!r} has more than two decimal places (fen is the smallest unit)")
+        return int(scaled)
+    raise MoneyError(f'amounts are decimal strings such as "130.00" or Decimal, not {type(value).__name__}')
+
+
+def from_fen(fen: int) -> Decimal:
+    """Whole fen as yuan with two places: 12345 → Decimal("123.45"), 0 → Decimal("0.00")."""
+    return Decimal(fen).scaleb(-2, _EXACT)
+
+
+def format_fen(fen: int) -> str:
+    """Whole fen as yuan text, "-123.45", without Decimal (PostgreSQL's COPY reads it into numeric)."""
+    sign = "-" if fen < 0 else ""
+    whole, part = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{part:02d}"
 
 
 def split(amount: Decimal, weights: Sequence[int | Decimal], remainder_to: int = 0) -> list[Decimal]:

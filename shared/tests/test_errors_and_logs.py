@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from huimin_shared.app import build_app
 from huimin_shared.auth import Principal, Role, require_roles
-from huimin_shared.errors import PROBLEM_MEDIA_TYPE
+from huimin_shared.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem, problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
 from huimin_shared.money import Money
 from huimin_shared.settings import SharedSettings
@@ -89,3 +89,15 @@ async def test_log_lines_mask_resident_id_numbers(capsys: pytest.CaptureFixture[
 async def test_a_request_id_is_taken_from_the_caller_and_echoed(client: httpx.AsyncClient) -> None:
     response = await client.get("/health", headers={"X-Request-ID": "trace-123"})
     assert response.headers["x-request-id"] == "trace-123"
+
+
+def test_a_413_is_documented_as_a_problem_like_the_others() -> None:
+    """A route refusing a large upload (PayloadTooLarge) documents its 413 the same way as its 4xx peers."""
+    documented = problem_responses(413, 422)
+    assert set(documented) == {413, 422}
+    assert "larger than this route accepts" in documented[413]["description"]
+    assert documented[413]["content"] == documented[422]["content"]
+    assert documented[413]["model"] is Problem
+    problem = PayloadTooLarge("a confirmation file is at most 10 MB").to_problem()
+    assert problem["status"] == 413
+    assert problem["type"].endswith("/payload-too-large")

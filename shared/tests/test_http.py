@@ -1,5 +1,8 @@
 """Calls between services: timeouts, bounded retries on idempotent calls only, 503 naming the peer."""
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 import httpx
 import pytest
 import respx
@@ -67,3 +70,111 @@ async def test_the_request_id_and_service_token_travel_with_the_call(client: Eli
     sent = route.calls.last.request
     assert sent.headers["X-Request-ID"] == "req-42"
     assert sent.headers["Authorization"] == "Bearer tok"
+
+
+async def _body(*parts: bytes | Exception) -> AsyncIterator[bytes]:
+    """A streamed answer arriving in ``parts``; an exception part breaks the connection there."""
+    for part in parts:
+        if isinstance(part, Exception):
+            raise part
+        yield part
+
+
+async def _lines(
+    client: EligibilityClient, path: str = "/v1/roster", *, into: list[bytes] | None = None, **kwargs: Any
+) -> list[bytes]:
+    """Every line of the stream, also appended to ``into`` as it comes (to see what came before a failure)."""
+    lines = into if into is not None else []
+    async for line in client.stream_ndjson(path, **kwargs):
+        lines.append(line)
+    return lines
+
+
+@respx.mock
+async def test_ndjson_lines_are_yielded_whole_across_chunk_boundaries(client: EligibilityClient) -> None:
+    """Bulk paths stream: a line split over chunks comes out whole; blank lines are skipped; the last
+    line may lack its newline."""
+    route = respx.get("http://eligibility.test/v1/roster").mock(
+        return_value=httpx.Response(200, content=_body(b'{"n": 1}\n{"n"', b": 2}\n\n", b'{"n": 3}'))
+    )
+    lines = await _lines(client, params={"year": "2010", "region": "210500"})
+    assert lines == [b'{"n": 1}', b'{"n": 2}', b'{"n": 3}']
+    sent = route.calls.last.request
+    assert sent.headers["Accept"] == "application/x-ndjson"
+    assert sent.headers["Authorization"] == "Bearer tok"
+    assert sent.url.params["year"] == "2010"
+    assert sent.url.params["region"] == "210500"
+
+
+@respx.mock
+async def test_opening_a_stream_is_retried_before_the_first_line(client: EligibilityClient) -> None:
+    """Nothing has been yielded yet, so a 503, a 429 or a refused connection is safe to retry."""
+    route = respx.get("http://eligibility.test/v1/roster").mock(
+        side_effect=[
+            httpx.Response(503),
+            httpx.ConnectError("refused"),
+            httpx.Response(200, content=b'{"n": 1}\n'),
+        ]
+    )
+    assert await _lines(client) == [b'{"n": 1}']
+    assert route.call_count == 3
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+@respx.mock
+async def test_a_stream_that_never_opens_is_a_503_naming_the_peer(
+    client: EligibilityClient, status: int
+) -> None:
+    """5xx and 429 on every attempt: DependencyUnavailable naming eligibility, after the bounded retries."""
+    route = respx.get("http://eligibility.test/v1/roster").mock(return_value=httpx.Response(status))
+    with pytest.raises(
+        DependencyUnavailable, match=f"eligibility service is unavailable.*answered {status}"
+    ) as raised:
+        await _lines(client)
+    assert raised.value.service == "eligibility"
+    assert route.call_count == 3
+
+
+@respx.mock
+async def test_a_refused_stream_is_a_503_naming_the_peer(client: EligibilityClient) -> None:
+    respx.get("http://eligibility.test/v1/roster").mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(DependencyUnavailable, match="could not connect: ConnectError") as raised:
+        await _lines(client)
+    assert raised.value.service == "eligibility"
+
+
+@respx.mock
+async def test_a_4xx_stream_is_the_peers_problem_and_is_not_retried(client: EligibilityClient) -> None:
+    route = respx.get("http://eligibility.test/v1/roster").mock(
+        return_value=httpx.Response(
+            422, json={"title": "Request is not valid", "detail": "query.year: too small"}
+        )
+    )
+    with pytest.raises(PeerResponseError) as raised:
+        await _lines(client)
+    assert raised.value.status == 422
+    assert "query.year: too small" in raised.value.detail
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_a_stream_broken_after_a_line_is_a_503_and_is_not_retried(client: EligibilityClient) -> None:
+    """A retry after a line was yielded would hand the caller that line twice: fail instead, saying where."""
+    route = respx.get("http://eligibility.test/v1/roster").mock(
+        return_value=httpx.Response(200, content=_body(b'{"n": 1}\n{"n": 2}\n{"n"', httpx.ReadError("reset")))
+    )
+    seen: list[bytes] = []
+    with pytest.raises(DependencyUnavailable, match="broke off after line 2: ReadError") as raised:
+        await _lines(client, into=seen)
+    assert seen == [b'{"n": 1}', b'{"n": 2}']
+    assert raised.value.service == "eligibility"
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_a_stream_timing_out_mid_way_is_a_503(client: EligibilityClient) -> None:
+    respx.get("http://eligibility.test/v1/roster").mock(
+        return_value=httpx.Response(200, content=_body(b'{"n": 1}\n', httpx.ReadTimeout("slow")))
+    )
+    with pytest.raises(DependencyUnavailable, match="timed out after line 1"):
+        await _lines(client)

@@ -7,7 +7,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from huimin_shared.money import Money, MoneyError, parse_yuan, split, to_yuan
+from huimin_shared.money import (
+    Money,
+    MoneyError,
+    format_fen,
+    format_yuan,
+    from_fen,
+    parse_yuan,
+    split,
+    to_fen,
+    to_yuan,
+)
 
 
 def test_seven_to_three_of_a_hundred_yuan_is_seventy_and_thirty() -> None:
@@ -72,3 +82,68 @@ def test_money_fields_travel_as_two_decimal_strings() -> None:
     assert _Body(amount="130").model_dump(mode="json") == {"amount": "130.00"}
     with pytest.raises(ValidationError, match="more than two decimal places"):
         _Body(amount="1.234")
+
+
+fen_amounts = st.integers(min_value=-(10**16) + 1, max_value=10**16 - 1)  # up to 14 digits of yuan
+
+
+def test_fen_text_is_read_exactly_with_hand_worked_figures() -> None:
+    """P6: "126.00" is 12600 fen; one decimal means tens of fen; a minus sign on a zero-yuan part counts."""
+    assert to_fen("126.00") == 12600
+    assert to_fen("-25.5") == -2550
+    assert to_fen("30") == 3000
+    assert to_fen("-0.05") == -5
+    assert to_fen("0.01") == 1
+    assert to_fen(Decimal("61.79")) == 6179
+    assert to_fen(Decimal("-1.2")) == -120
+    assert to_fen(Decimal("1E+2")) == 10000
+    assert from_fen(6179) == Decimal("61.79")
+    assert str(from_fen(0)) == "0.00"
+    assert format_fen(-5) == "-0.05"
+    assert format_fen(12600) == "126.00"
+
+
+@pytest.mark.parametrize(
+    "bad", ["1.234", "1e2", " 1.00", "1.", ".5", "+1.00", "1,00", "", "NaN", "１.00", "123456789012345.00"]
+)
+def test_fen_text_that_is_not_an_exact_amount_is_refused(bad: str) -> None:
+    """P6: more than two decimals, exponents, spaces or signs other than a leading minus are not amounts."""
+    with pytest.raises(MoneyError):
+        to_fen(bad)
+
+
+@pytest.mark.parametrize(
+    "bad", [0.1, 1.0, 130, True, None, Decimal("0.001"), Decimal("NaN"), Decimal("Infinity")]
+)
+def test_floats_ints_and_sub_fen_decimals_are_refused(bad: object) -> None:
+    """Never float: 0.1 is not a tenth in binary; an int could be yuan or fen, so it is refused too."""
+    with pytest.raises(MoneyError):
+        to_fen(bad)  # type: ignore[arg-type]
+
+
+@given(fen_amounts)
+def test_fen_survive_the_round_trip_through_text_and_decimal(fen: int) -> None:
+    """P6: fen → text → fen and fen → Decimal → fen are exact, both ways, and agree with format_yuan."""
+    assert to_fen(format_fen(fen)) == fen
+    assert to_fen(from_fen(fen)) == fen
+    assert format_yuan(from_fen(fen)) == format_fen(fen)
+    assert from_fen(fen) == Decimal(format_fen(fen))
+    assert from_fen(fen).as_tuple().exponent == -2
+
+
+@given(st.decimals(min_value=Decimal("-1e14") + 1, max_value=Decimal("1e14") - 1, places=2))
+def test_to_fen_agrees_with_parse_yuan_on_any_two_decimal_amount(amount: Decimal) -> None:
+    """The fast text path and the Decimal path read the same amount to the same fen as ``parse_yuan``."""
+    text = format_yuan(amount)
+    assert to_fen(text) == to_fen(amount) == int(parse_yuan(text) * 100)
+    assert from_fen(to_fen(text)) == amount
+
+
+@given(st.text(alphabet="0123456789.-e+ ", max_size=20))
+def test_to_fen_reads_text_exactly_or_refuses_it(text: str) -> None:
+    """Whatever the text, to_fen returns the exact fen of a two-decimal amount or raises MoneyError."""
+    try:
+        fen = to_fen(text)
+    except MoneyError:
+        return
+    assert Decimal(text) * 100 == fen

@@ -19,25 +19,11 @@ def _settings(runtime: Runtime) -> PremiumSettings:
 
 
 def eligibility_client(runtime: RuntimeDep) -> EligibilityClient:
-    settings = _settings(runtime)
-    return EligibilityClient(
-        runtime.http,
-        settings.eligibility_url,
-        runtime.service_token,
-        attempts=settings.peer_retry_attempts,
-        timeout=settings.peer_timeout_seconds,
-    )
+    return EligibilityClient.from_runtime(runtime, _settings(runtime).eligibility_url)
 
 
 def settlement_client(runtime: RuntimeDep) -> SettlementClient:
-    settings = _settings(runtime)
-    return SettlementClient(
-        runtime.http,
-        settings.settlement_url,
-        runtime.service_token,
-        attempts=settings.peer_retry_attempts,
-        timeout=settings.peer_timeout_seconds,
-    )
+    return SettlementClient.from_runtime(runtime, _settings(runtime).settlement_url)
 
 
 EligibilityDep = Annotated[EligibilityClient, Depends(eligibility_client)]

@@ -6,14 +6,12 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from huimin_shared.errors import DependencyUnavailable
-from huimin_shared.http import PeerClient, PeerResponseError
+from huimin_shared.http import PeerClient
 from huimin_shared.idnumber import mask_in_text
 
-NDJSON = "application/x-ndjson"
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -78,27 +76,11 @@ class EligibilityClient(PeerClient):
     async def roster(self, *, year: int, region: str, as_of: datetime) -> AsyncIterator[RosterRow]:
         """Stream the roster as NDJSON, one row at a time (never the whole roster in memory).
 
-        A stream is not retried halfway: a broken stream fails the run, which a restart re-runs.
+        Opening it is retried (nothing read yet); a break halfway fails the run, which a restart re-runs.
         """
         params = {"year": str(year), "region": region, "as_of": as_of.isoformat()}
-        headers = self._headers({"Accept": NDJSON})
-        url = self._base_url + "/v1/roster"
-        try:
-            async with self._http.stream(
-                "GET", url, params=params, headers=headers, timeout=self._timeout
-            ) as response:
-                if response.status_code >= 500 or response.status_code == 429:
-                    raise DependencyUnavailable(self.service, f"the roster answered {response.status_code}")
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise PeerResponseError(self.service, response.status_code, _problem(response))
-                async for line in response.aiter_lines():
-                    if line.strip():
-                        yield _parsed_json(RosterRow, line, self.service)
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise DependencyUnavailable(
-                self.service, f"the eligibility roster stream broke: {exc.__class__.__name__}"
-            ) from exc
+        async for line in self.stream_ndjson("/v1/roster", params=params):
+            yield _parsed_json(RosterRow, line, self.service)
 
 
 class SettlementClient(PeerClient):
@@ -118,7 +100,7 @@ def _parsed(model: type[M], body: Any, service: str) -> M:
         ) from exc
 
 
-def _parsed_json(model: type[M], line: str, service: str) -> M:
+def _parsed_json(model: type[M], line: bytes, service: str) -> M:
     """One NDJSON line, parsed and validated by pydantic-core in one step (the roster's hot path)."""
     try:
         return model.model_validate_json(line)
@@ -126,11 +108,3 @@ def _parsed_json(model: type[M], line: str, service: str) -> M:
         raise DependencyUnavailable(
             service, mask_in_text(f"{service} sent a line this service cannot read: {exc.errors()[0]}")
         ) from exc
-
-
-def _problem(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {"status": response.status_code, "detail": response.text[:200]}
-    return body if isinstance(body, dict) else {"status": response.status_code}

@@ -6,7 +6,7 @@ from fastapi import Depends, Header
 
 from huimin_settlement.peers import EligibilityClient, PremiumClient
 from huimin_settlement.settings import SettlementSettings
-from huimin_shared.app import RuntimeDep
+from huimin_shared.app import Runtime, RuntimeDep
 from huimin_shared.auth import Principal, Role, require_roles
 
 # Writes that move money: finance (财政部门).
@@ -42,28 +42,18 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def premium_client(runtime: RuntimeDep) -> PremiumClient:
+def _settings(runtime: Runtime) -> SettlementSettings:
     settings = runtime.settings
     assert isinstance(settings, SettlementSettings)
-    return PremiumClient(
-        runtime.http,
-        settings.premium_url,
-        runtime.service_token,
-        attempts=settings.peer_retry_attempts,
-        timeout=settings.peer_timeout_seconds,
-    )
+    return settings
+
+
+def premium_client(runtime: RuntimeDep) -> PremiumClient:
+    return PremiumClient.from_runtime(runtime, _settings(runtime).premium_url)
 
 
 def eligibility_client(runtime: RuntimeDep) -> EligibilityClient:
-    settings = runtime.settings
-    assert isinstance(settings, SettlementSettings)
-    return EligibilityClient(
-        runtime.http,
-        settings.eligibility_url,
-        runtime.service_token,
-        attempts=settings.peer_retry_attempts,
-        timeout=settings.peer_timeout_seconds,
-    )
+    return EligibilityClient.from_runtime(runtime, _settings(runtime).eligibility_url)
 
 
 PremiumDep = Annotated[PremiumClient, Depends(premium_client)]

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from huimin_shared.errors import DependencyUnavailable
-from huimin_shared.http import PeerClient, PeerResponseError
+from huimin_shared.http import PeerClient
+from huimin_shared.money import MoneyError, from_fen, to_fen
 
 PAYERS = ("central", "province", "city", "district_or_county")
-FEN = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +44,11 @@ class AssessmentLine:
 
     @property
     def assistance_subsidy(self) -> Decimal:
-        return Decimal(self.subsidy_fen).scaleb(-2)
+        return from_fen(self.subsidy_fen)
 
     @property
     def by_payer(self) -> tuple[Decimal, ...]:
-        return tuple(Decimal(fen).scaleb(-2) for fen in self.by_payer_fen)
+        return tuple(from_fen(fen) for fen in self.by_payer_fen)
 
 
 class MalformedPeerAnswer(DependencyUnavailable):
@@ -61,25 +58,26 @@ class MalformedPeerAnswer(DependencyUnavailable):
 
 def _amount(value: Any, where: str) -> Decimal:
     """An amount sent as a decimal string with at most two decimals, read exactly."""
-    return Decimal(_fen(value, where)).scaleb(-2)
-
-
-_AMOUNT = re.compile(r"-?\d{1,14}(\.\d{1,2})?")
-
-
-def _fen(value: Any, where: str) -> int:
-    """A decimal string ("126.00", "-25.5", "30") as whole fen: exact, and much faster than Decimal."""
-    if not isinstance(value, str) or _AMOUNT.fullmatch(value) is None:
-        raise ValueError(f"{where} is not a decimal string with at most two decimals")
-    whole, _, fraction = value.partition(".")
-    fen = abs(int(whole)) * 100 + (int(fraction.ljust(2, "0")) if fraction else 0)
-    return -fen if value.startswith("-") else fen
+    try:
+        return from_fen(to_fen(value))
+    except MoneyError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
 
 
 def parse_line(raw: bytes | str) -> AssessmentLine:
     """One NDJSON line of an assessment, read exactly in fen (no pydantic per resident)."""
     data = json.loads(raw)
     payers = data["by_payer"]
+    try:
+        subsidy_fen = to_fen(data["assistance_subsidy"])
+        by_payer_fen = (
+            to_fen(payers["central"]),
+            to_fen(payers["province"]),
+            to_fen(payers["city"]),
+            to_fen(payers["district_or_county"]),
+        )
+    except MoneyError as exc:  # name the field only on this rare path, not per amount on the bulk path
+        raise ValueError(f"{_bad_amount(data)}: {exc}") from exc
     line = AssessmentLine(
         id_number=str(data["id_number"]),
         region_code=str(data["region_code"]),
@@ -87,18 +85,25 @@ def parse_line(raw: bytes | str) -> AssessmentLine:
         age_group=str(data["age_group"]),
         line_kind=str(data.get("line_kind") or "regular"),
         adjusts_version=data.get("adjusts_version"),
-        subsidy_fen=_fen(data["assistance_subsidy"], "assistance_subsidy"),
-        by_payer_fen=(
-            _fen(payers["central"], "by_payer.central"),
-            _fen(payers["province"], "by_payer.province"),
-            _fen(payers["city"], "by_payer.city"),
-            _fen(payers["district_or_county"], "by_payer.district_or_county"),
-        ),
+        subsidy_fen=subsidy_fen,
+        by_payer_fen=by_payer_fen,
         citation=str(data.get("citation") or ""),
     )
     if sum(line.by_payer_fen) != line.subsidy_fen:
         raise ValueError("by_payer does not add up to assistance_subsidy")
     return line
+
+
+def _bad_amount(data: dict[str, Any]) -> str:
+    """The first amount of a line that ``to_fen`` refuses, as its field path."""
+    fields = {"assistance_subsidy": data["assistance_subsidy"]}
+    fields.update({f"by_payer.{p}": data["by_payer"][p] for p in PAYERS})
+    for where, value in fields.items():
+        try:
+            to_fen(value)
+        except MoneyError:
+            return where
+    return "an amount"
 
 
 class PremiumClient(PeerClient):
@@ -135,32 +140,10 @@ class PremiumClient(PeerClient):
     async def lines(self, assessment_id: str, version: int) -> AsyncIterator[AssessmentLine]:
         """Every line of the version, streamed as NDJSON: never the whole assessment in memory."""
         path = f"/v1/assessments/{assessment_id}/versions/{version}/lines"
-        headers = self._headers({"Accept": "application/x-ndjson"})
         number = 0
-        try:
-            async with self._http.stream(
-                "GET", self._base_url + path, headers=headers, timeout=self._timeout
-            ) as response:
-                if response.status_code >= 500 or response.status_code == 429:
-                    raise DependencyUnavailable("premium", f"GET {path} answered {response.status_code}")
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise PeerResponseError("premium", response.status_code, _problem(response))
-                rest = b""
-                async for chunk in response.aiter_bytes():
-                    *complete, rest = (rest + chunk).split(b"\n")
-                    for raw in complete:
-                        if raw.strip():
-                            number += 1
-                            yield self._parse(raw, number, assessment_id, version)
-                if rest.strip():
-                    yield self._parse(rest, number + 1, assessment_id, version)
-        except httpx.TimeoutException as exc:
-            raise DependencyUnavailable("premium", f"GET {path} timed out after line {number}") from exc
-        except httpx.TransportError as exc:
-            raise DependencyUnavailable(
-                "premium", f"GET {path} broke off after line {number}: {exc!r}"
-            ) from exc
+        async for raw in self.stream_ndjson(path):
+            number += 1
+            yield self._parse(raw, number, assessment_id, version)
 
     @staticmethod
     def _parse(raw: bytes, number: int, assessment_id: str, version: int) -> AssessmentLine:
@@ -186,11 +169,3 @@ class EligibilityClient(PeerClient):
             ]
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedPeerAnswer("eligibility", f"head counts are malformed: {exc}") from exc
-
-
-def _problem(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {"status": response.status_code, "detail": response.text[:200]}
-    return body if isinstance(body, dict) else {"status": response.status_code}

@@ -29,6 +29,7 @@ from huimin_premium.deps import READERS
 from huimin_shared.app import RuntimeDep, SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import problem_responses
+from huimin_shared.paging import DEFAULT_LIMIT, AfterId, PageLimit
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
@@ -191,8 +192,8 @@ async def get_lines(
     session: SessionDep,
     runtime: RuntimeDep,
     principal: Reader,
-    after: Annotated[int | None, Query(ge=0, description="Line id to continue after.")] = None,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    after: AfterId = None,
+    limit: PageLimit = DEFAULT_LIMIT,
     line_kind: LineKind | None = None,
 ) -> LinePage | StreamingResponse:
     service = AssessmentService(session)
@@ -227,6 +228,6 @@ async def get_diff(
     session: SessionDep,
     principal: Reader,
     after: Annotated[str | None, Query(pattern=r"^\d{17}[\dX]$")] = None,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    limit: PageLimit = DEFAULT_LIMIT,
 ) -> Diff:
     return await AssessmentService(session).diff(principal, assessment_id, version, after=after, limit=limit)

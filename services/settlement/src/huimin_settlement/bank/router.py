@@ -66,7 +66,7 @@ async def payment_instructions(
     "transfers the bank paid and voids those it refused; a batch whose transfers are all resolved becomes executed. "
     "All rows or none; re-importing the same file changes nothing.",
     response_model=ConfirmationResult,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 409, 413, 422),
 )
 async def import_confirmations(
     session: SessionDep,

@@ -35,6 +35,7 @@ from huimin_settlement.ledger.service import today_in_shanghai
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
+from huimin_shared.paging import DEFAULT_LIMIT, AfterId, PageLimit
 
 router = APIRouter(prefix="/v1", tags=["batches"])
 
@@ -171,8 +172,8 @@ async def batch_lines(
     batch_id: uuid.UUID,
     session: SessionDep,
     principal: BatchReaderDep,
-    after: Annotated[int | None, Query(ge=0)] = None,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    after: AfterId = None,
+    limit: PageLimit = DEFAULT_LIMIT,
 ) -> BatchLinePage:
     service = BatchService(session)
     await service.get(batch_id, principal)
@@ -198,7 +199,7 @@ async def batch_variance(
     session: SessionDep,
     principal: BatchReaderDep,
     after: Annotated[str | None, Query(max_length=18)] = None,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    limit: PageLimit = DEFAULT_LIMIT,
 ) -> VarianceOut:
     service = BatchService(session)
     batch = await service.get(batch_id, principal)

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from huimin_shared.money import from_fen
+
 
 class BatchKind(StrEnum):
     dibao_collective = "dibao_collective"  # B§四(一) 集体投保, by 15 January of the cover year
@@ -81,7 +83,7 @@ def instalment_share(
 ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
     """What instalment 1 or 2 pays of a marginal line (B§四(二)): each payer's part halved to the fen,
     the odd fen in the first instalment, so the two instalments add up to the whole (P6)."""
-    halves = [Decimal(halve_fen(int(amount * 100), instalment)).scaleb(-2) for amount in by_payer]
+    halves = [from_fen(halve_fen(int(amount * 100), instalment)) for amount in by_payer]
     return (halves[0], halves[1], halves[2], halves[3])
 
 
@@ -97,14 +99,3 @@ def line_amounts_fen(
             halve_fen(by_payer[3], instalment),
         )
     return by_payer
-
-
-def yuan(fen: int) -> Decimal:
-    return Decimal(fen).scaleb(-2)
-
-
-def yuan_text(fen: int) -> str:
-    """Fen as the yuan text PostgreSQL's numeric reads (COPY takes it as is)."""
-    sign = "-" if fen < 0 else ""
-    whole, part = divmod(abs(fen), 100)
-    return f"{sign}{whole}.{part:02d}"

@@ -29,6 +29,7 @@ from huimin_settlement.peers import (
 from huimin_shared import areas
 from huimin_shared.auth import Principal, Role
 from huimin_shared.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
+from huimin_shared.money import format_fen, from_fen
 
 COPY_CHUNK = 20_000
 BLOCK = 10_000_000  # line numbers per region and category
@@ -94,10 +95,10 @@ class _Totals:
 
     @property
     def total(self) -> Decimal:
-        return rules.yuan(sum(self.fen))
+        return from_fen(sum(self.fen))
 
     def payers(self) -> list[Decimal]:
-        return [rules.yuan(fen) for fen in self.fen]
+        return [from_fen(fen) for fen in self.fen]
 
 
 def _add_to_group(groups: dict[tuple[str, str, str, str], list[int]], line: AssessmentLine) -> None:
@@ -299,7 +300,7 @@ class BatchService:
         chunk: list[tuple[Any, ...]] = []
         prefix = areas.prefix_of(request.city)
         clause = rules.CLAUSE[pays_kind]
-        yuan_text = rules.yuan_text
+        yuan_text = format_fen  # a local name: the loop below runs once per resident
         writer = await self.repository.line_writer()
         try:
             async for line in self.premium.lines(request.assessment_id, request.assessment_version):
@@ -432,11 +433,11 @@ class BatchService:
                 "age_group": key[2],
                 "line_kind": key[3],
                 "line_count": value[0],
-                "amount": rules.yuan(value[1]),
-                "central": rules.yuan(value[2]),
-                "province": rules.yuan(value[3]),
-                "city": rules.yuan(value[4]),
-                "district_or_county": rules.yuan(value[5]),
+                "amount": from_fen(value[1]),
+                "central": from_fen(value[2]),
+                "province": from_fen(value[3]),
+                "city": from_fen(value[4]),
+                "district_or_county": from_fen(value[5]),
             }
             for key, value in sorted(groups.items())
         ]

@@ -35,6 +35,7 @@ from huimin_settlement.ledger.schemas import (
 from huimin_settlement.ledger.service import LedgerService, NewTransfer, today_in_shanghai
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import NotFound, problem_responses
+from huimin_shared.paging import DEFAULT_LIMIT, AfterId, PageLimit
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
 
@@ -134,8 +135,8 @@ async def account_entries(
     account_id: int,
     session: SessionDep,
     principal: ReaderDep,
-    after: Annotated[int | None, Query(ge=0)] = None,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    after: AfterId = None,
+    limit: PageLimit = DEFAULT_LIMIT,
 ) -> EntryPage:
     service = LedgerService(session)
     found = await service.repository.account(account_id)
