@@ -316,7 +316,9 @@ class Year:
         )["items"]
         live = [b for b in items if b["instalment"] == instalment and b["state"] != "cancelled"]
         if live:
-            batch: dict[str, Any] = live[0]
+            batch: dict[str, Any] = await self.json(
+                "settlement", "GET", f"/v1/batches/{live[0]['id']}", self.staff.finance_maker
+            )
         else:
             body = {
                 "city": CITY,

@@ -208,3 +208,54 @@ async def test_a_service_stopped_mid_year_leaves_nothing_half_done_and_the_year_
     assert Decimal(resumed.reconciliation["totals"]["moved"]) > 0
     assert resumed.batches["dibao_collective:0"]["state"] == "executed"
     assert date.fromisoformat(resumed.batches["dibao_collective:0"]["value_date"]) == date(2011, 1, 14)
+
+
+async def test_eligibility_stopped_during_an_assessment_fails_the_run_and_the_year_resumes(
+    suite: Suite, registered: dict[str, str]
+) -> None:
+    """S4: with eligibility down, premium cannot read the roster: the run fails, no version (and so
+    nothing to pay) exists; with eligibility back, the same command resumes and the year reconciles."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        year = Year(http, 2012, endpoints=endpoints(suite))
+        await year.open_chart()
+        suite.stop("eligibility")
+        try:
+            with pytest.raises(YearError, match="eligibility"):
+                await year.annual_assessment()
+            assessments = httpx.get(
+                suite.url("premium") + "/v1/assessments",
+                params={"region": CITY, "year": 2012, "kind": "annual"},
+                headers=bearer(Role.auditor),
+            ).json()["items"]
+            assert [a["latest_version"] for a in assessments] == [0]
+        finally:
+            suite.start("eligibility")
+        resumed = await Year(http, 2012, endpoints=endpoints(suite)).play()
+    assert resumed.reconciliation["differences"] == []
+    assert resumed.reconciliation["balanced"] is True
+
+
+async def test_settlement_stopped_mid_year_loses_no_payment_and_the_year_resumes(
+    suite: Suite, registered: dict[str, str]
+) -> None:
+    """S4: settlement stops after the dibao payment; the next step fails with a clear error; restarted,
+    the year resumes, the dibao batch is not paid twice and the year reconciles to zero."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        year = Year(http, 2013, endpoints=endpoints(suite))
+        await year.open_chart()
+        await year.annual_assessment()
+        await year.pre_allocation()
+        await year.dibao_collective()
+        paid_once = year.result.batches["dibao_collective:0"]
+        suite.stop("settlement")
+        try:
+            with pytest.raises(YearError, match="settlement is unavailable"):
+                await year.marginal(1)()
+        finally:
+            suite.start("settlement")
+        resumed = await Year(http, 2013, endpoints=endpoints(suite)).play()
+    again = resumed.batches["dibao_collective:0"]
+    assert again["id"] == paid_once["id"]
+    assert [t["id"] for t in again["transfers"]] == [t["id"] for t in paid_once["transfers"]]
+    assert resumed.reconciliation["differences"] == []
+    assert resumed.reconciliation["totals"]["due"] == resumed.reconciliation["totals"]["moved"]
