@@ -3,6 +3,7 @@ finance officer's summary of a played year."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -56,6 +57,20 @@ def load(demo: Demo, endpoints: Endpoints, staff: Staff, timeout: float = 120.0)
             f"eligibility answered {response.status_code} to the demo import: {response.text[:300]}"
         )
     job: dict[str, Any] = response.json()
+    # A large file runs in the background (202): wait for it, so a year never starts on half a roster.
+    deadline = time.monotonic() + timeout
+    while job["status"] == "running":
+        if time.monotonic() > deadline:
+            raise YearError(f"the demo import {job['id']} is still running after {timeout:g} s")
+        time.sleep(0.5)
+        polled = httpx.get(
+            f"{endpoints.eligibility}/v1/imports/{job['id']}", headers=staff.civil_affairs, timeout=30
+        )
+        if polled.status_code != 200:
+            raise YearError(f"eligibility answered {polled.status_code} about import {job['id']}")
+        job = polled.json()
+    if job["status"] != "complete":
+        raise YearError(f"the demo import ended {job['status']}: {job.get('error')}")
     return job
 
 

@@ -20,9 +20,12 @@ WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"  # indexed by the weighted sum mod 11
 EARLIEST_BIRTH_DATE = date(1800, 1, 1)
 
-# Any run that looks like an ID number, for masking logs: 17 digits and a check character,
-# or the 15-digit legacy form.
-ID_NUMBER_PATTERN = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
+# Anything that looks like an ID number, for masking logs: a run of 15 to 19 digits (any script's
+# digits, full-width included, since a typo or an odd keyboard must not leak a number either),
+# the last of which may be an X.
+ID_NUMBER_PATTERN = re.compile(r"(?<!\d)\d{14,18}[\dXx](?![\dA-Za-z])")
+_EIGHTEEN = re.compile(r"[0-9]{17}[0-9X]")
+_FIFTEEN = re.compile(r"[0-9]{15}")
 
 
 class InvalidIdNumber(ValueError):
@@ -87,15 +90,16 @@ def parse(raw: str, *, today: date | None = None, accept_15: bool = True) -> IdN
     """
     number = normalize(raw)
     if len(number) == 15 and accept_15:
-        if not number.isdigit():
-            raise InvalidIdNumber("a 15-digit ID number has only digits")
+        if not _FIFTEEN.fullmatch(number):
+            raise InvalidIdNumber("a 15-digit ID number has only the digits 0-9")
         _birth_date("19" + number[6:12], today)
         number = convert_15_to_18(number)
     if len(number) != 18:
         raise InvalidIdNumber(f"an ID number has 18 characters, this one has {len(number)}")
+    # ASCII only: str.isdigit() also admits Arabic-Indic and other digits NFKC leaves alone.
+    if not _EIGHTEEN.fullmatch(number):
+        raise InvalidIdNumber("an ID number is 17 digits 0-9 followed by a digit or X")
     first_17, check = number[:17], number[17]
-    if not first_17.isdigit() or not (check.isdigit() or check == "X"):
-        raise InvalidIdNumber("an ID number is 17 digits followed by a digit or X")
     born = _birth_date(number[6:14], today)
     expected = check_character(first_17)
     if check != expected:

@@ -10,7 +10,7 @@ from huimin_shared import idnumber
 from huimin_shared.idnumber import InvalidIdNumber, Sex
 
 # Worked by hand from POLICY.md's reference data: weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2.
-# 2·7+1·9+0·10+5·5+0·8+2·4+1·2+9·1+8·6+0·3+0·7+1·9+0·10+1·5+1·8+2·4+3·2 = 161; 161 mod 11 = 7 → "4".
+# 2·7+1·9+0·10+5·5+0·8+2·4+1·2+9·1+8·6+0·3+0·7+1·9+0·10+1·5+1·8+2·4+3·2 = 151; 151 mod 11 = 8 → "4".
 WORKED = "210502198001011234"
 
 
@@ -54,6 +54,29 @@ def test_a_lower_case_x_is_the_same_check_character() -> None:
 def test_full_width_digits_are_normalised() -> None:
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in WORKED)
     assert idnumber.parse(full_width).number == WORKED
+
+
+def test_digits_of_other_scripts_are_refused() -> None:
+    """E1: Arabic-Indic digits pass str.isdigit() and survive NFKC; they must not make a second
+    spelling of one person's number."""
+    arabic_indic = "".join(chr(0x0660 + int(c)) for c in "21050219800101104") + "X"
+    with pytest.raises(InvalidIdNumber, match="17 digits 0-9"):
+        idnumber.parse(arabic_indic)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/v1/residents/21050219800101123/status",  # 17 digits: a typo still identifies the person
+        "/v1/residents/2105021980010112345/status",  # 19 digits
+        "/v1/residents/２１０５０２１９８００１０１１２３４/status",  # full-width
+    ],
+)
+def test_near_misses_and_full_width_numbers_are_masked_in_logs(text: str) -> None:
+    masked = idnumber.mask_in_text(text)
+    assert "19800101" not in masked
+    assert "１９８００１０１" not in masked
+    assert "*" in masked
 
 
 def test_the_sequence_digit_gives_the_sex() -> None:
