@@ -16,6 +16,9 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The largest amount a NUMERIC(14, 2) column holds: a trillion yuan less a fen, far above any
+# city's or province's year, so anything larger is a typing error, not money.
+MAX_YUAN = Decimal("999999999999.99")
 
 
 class MoneyError(ValueError):
@@ -30,6 +33,8 @@ def to_yuan(value: Decimal | int | str) -> Decimal:
         raise MoneyError(f"{value!r} is not a number") from exc
     if not amount.is_finite():
         raise MoneyError(f"{value!r} is not a finite amount")
+    if abs(amount) > MAX_YUAN:
+        raise MoneyError(f"{value!r} is larger than {MAX_YUAN} yuan")
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
@@ -48,6 +53,8 @@ def parse_yuan(value: object) -> Decimal:
         raise MoneyError(f"{value!r} is not a decimal amount") from exc
     if not amount.is_finite():
         raise MoneyError(f"{value!r} is not a finite amount")
+    if abs(amount) > MAX_YUAN:
+        raise MoneyError(f"{value!r} is larger than {MAX_YUAN} yuan")
     if amount != amount.quantize(FEN, rounding=ROUND_DOWN):
         raise MoneyError(f"{value!r} has more than two decimal places (fen is the smallest unit)")
     return amount.quantize(FEN)
