@@ -77,6 +77,7 @@ async def _population(session: AsyncSession, client: httpx.AsyncClient) -> tuple
         await certify(client, number, category, "2009-03-01")
         if sequence % 3 == 0:
             await certify(client, number, "dibao", "2010-05-01")
+    await _edge_cases(client)
     before = now()
     open_ended = [
         r
@@ -104,6 +105,27 @@ async def _population(session: AsyncSession, client: httpx.AsyncClient) -> tuple
         )
         assert response.status_code == 200, response.text
     return benxi + chengdu, before
+
+
+EDGE_INSURED_THEN_DIBAO = id_number("210502", "19800101", 901)
+EDGE_LEFT_IN_JULY = id_number("210503", "19800101", 903)
+EDGE_TURNS_18 = id_number("210504", "19920101", 905)
+
+
+async def _edge_cases(client: httpx.AsyncClient) -> None:
+    """Hand-made edge cases of the review: a certification begun after employee insurance (E3), an exit
+    before the funding-base day (B§三), an age group that changes between 2009 and 2010."""
+    # 1.1 (E3): marginal 2010-01-01..02-28, employee insurance from 2010-03-01, dibao from 2010-06-01 —
+    # the dibao certification never has a subsidised day.
+    await register(client, EDGE_INSURED_THEN_DIBAO, employee_insurance_since="2010-03-01")
+    await certify(client, EDGE_INSURED_THEN_DIBAO, "marginal", "2010-01-01", "2010-02-28")
+    await certify(client, EDGE_INSURED_THEN_DIBAO, "dibao", "2010-06-01")
+    # 1.2 (B§三): left dibao in July 2009 — not counted on 2009-10-31.
+    await register(client, EDGE_LEFT_IN_JULY, region_code="210503")
+    await certify(client, EDGE_LEFT_IN_JULY, "dibao", "2008-03-01", "2009-07-15")
+    # cover_year: 17 on 2009-01-01 (minor), 18 on 2010-01-01 (adult).
+    await register(client, EDGE_TURNS_18, region_code="210504")
+    await certify(client, EDGE_TURNS_18, "dibao", "2009-01-01")
 
 
 async def _reference_roster(session: AsyncSession, region: str, year: int, as_of: datetime) -> list[dict]:
@@ -136,21 +158,22 @@ async def _reference_roster(session: AsyncSession, region: str, year: int, as_of
     return rows
 
 
-async def _reference_counts(session: AsyncSession, region: str, on: date, as_of: datetime) -> list[dict]:
+async def _reference_counts(
+    session: AsyncSession, region: str, on: date, as_of: datetime, cover_year: int | None = None
+) -> list[dict]:
     counter: Counter[tuple[str, str, str]] = Counter()
-    async for candidate in candidates(
-        session, region=region, first=rules.year_start(on.year), last=on, as_of=as_of
-    ):
-        day = rules.status_on(
+    async for candidate in candidates(session, region=region, first=on, last=on, as_of=as_of):
+        entry = rules.head_count_entry(
             candidate.periods,
             candidate.employee_insurance_since,
             candidate.region_code,
             candidate.birth_date,
             on,
+            cover_year,
         )
-        category = rules.primary_category(day.categories)
-        if day.eligible and category is not None:
-            counter[(candidate.region_code, category.value, day.age_group.value)] += 1
+        if entry is not None:
+            category, group = entry
+            counter[(candidate.region_code, category.value, group.value)] += 1
     return [
         {"region_code": r, "category": c, "age_group": a, "count": n}
         for (r, c, a), n in sorted(counter.items())
@@ -209,28 +232,83 @@ async def test_fast_roster_equals_the_reference_rules(
 async def test_fast_head_counts_equal_the_reference_rules(
     session: AsyncSession, client: httpx.AsyncClient
 ) -> None:
-    """E7 (B§三) and E3/E4/E5: head counts on a date equal rules.status_on + rules.primary_category counted
-    in Python — on the funding-base day, 1 January, mid-year and 31 December, as known now and before."""
+    """E7 (B§三) and E3/E4: head counts on a date equal rules.head_count_entry counted in Python — people
+    certified and not excluded on that very day (no E5 year-keeping), age group of 1 January of cover_year —
+    on the funding-base day, 1 January, mid-year and 31 December, as known now and before."""
     _, before = await _population(session, client)
     later = now()
-    for region, on, as_of in [
-        ("210500", date(2009, 10, 31), later),
-        ("210500", date(2010, 1, 1), later),
-        ("210500", date(2010, 3, 15), before),
-        ("210500", date(2010, 3, 15), later),
-        ("210500", date(2010, 12, 31), later),
-        ("210503", date(2010, 7, 1), later),
-        ("510100", date(2010, 6, 1), later),
-        ("510104", date(2010, 12, 31), before),
+    for region, on, as_of, cover_year in [
+        ("210500", date(2009, 10, 31), later, None),
+        ("210500", date(2009, 10, 31), later, 2010),
+        ("210500", date(2010, 1, 1), later, None),
+        ("210500", date(2010, 3, 15), before, None),
+        ("210500", date(2010, 3, 15), later, None),
+        ("210500", date(2010, 8, 1), later, None),
+        ("210500", date(2010, 12, 31), later, None),
+        ("210503", date(2010, 7, 1), later, None),
+        ("510100", date(2010, 6, 1), later, None),
+        ("510104", date(2010, 12, 31), before, None),
     ]:
-        expected = await _reference_counts(session, region, on, as_of)
-        response = await client.get(
-            "/v1/head-counts",
-            params={"region": region, "on": on.isoformat(), "as_of": as_of.isoformat()},
-            headers=SERVICE,
-        )
+        expected = await _reference_counts(session, region, on, as_of, cover_year)
+        params = {"region": region, "on": on.isoformat(), "as_of": as_of.isoformat()}
+        if cover_year is not None:
+            params["cover_year"] = str(cover_year)
+        response = await client.get("/v1/head-counts", params=params, headers=SERVICE)
         assert response.status_code == 200, response.text
         body = response.json()
-        assert body["counts"] == expected, (region, on, as_of)
+        assert body["counts"] == expected, (region, on, as_of, cover_year)
         assert body["total"] == sum(cell["count"] for cell in expected)
         assert body["total"] > 0
+
+
+async def test_review_edge_cases_by_hand(session: AsyncSession, client: httpx.AsyncClient) -> None:
+    """E3 (B§一(一)), B§三/E7, E5: the reviewer's cases worked by hand, on the fast paths and the reference.
+
+    - marginal 2010-01-01..02-28, employee insurance from 2010-03-01, dibao from 2010-06-01: on 2010-08-01
+      the cover rests on marginal only (dibao never had a subsidised day); the roster of 2010 lists marginal
+      only; the head count on 2010-08-01 does not count the person (insured that day), on 2010-02-01 it
+      counts them as marginal.
+    - dibao 2008-03-01..2009-07-15: not in the head count on 2009-10-31 (B§三 counts that very day).
+    - born 1992-01-01, dibao from 2009: counted on 2009-10-31 as a minor, with cover_year=2010 as an adult.
+    """
+    await _edge_cases(client)
+    status = (
+        await client.get(
+            f"/v1/residents/{EDGE_INSURED_THEN_DIBAO}/status", params={"on": "2010-08-01"}, headers=SERVICE
+        )
+    ).json()
+    assert (status["eligible"], status["categories"]) == (True, ["marginal"])
+    page = (
+        await client.get(
+            "/v1/roster",
+            params={"year": 2010, "region": "210502", "after": EDGE_INSURED_THEN_DIBAO[:17]},
+            headers=SERVICE,
+        )
+    ).json()
+    row = next(r for r in page["items"] if r["id_number"] == EDGE_INSURED_THEN_DIBAO)
+    assert row["categories"] == [
+        {"category": "marginal", "valid_from": "2010-01-01", "valid_to": "2010-02-28"}
+    ]
+    assert (row["first_eligible_on"], row["certified_at_year_start"]) == ("2010-01-01", True)
+
+    async def counts(region: str, on: str, **extra: str) -> list[dict]:
+        response = await client.get(
+            "/v1/head-counts", params={"region": region, "on": on, **extra}, headers=SERVICE
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["counts"]
+
+    assert await counts("210502", "2010-08-01") == []
+    assert await counts("210502", "2010-02-01") == [
+        {"region_code": "210502", "category": "marginal", "age_group": "adult", "count": 1}
+    ]
+    assert await counts("210503", "2009-10-31") == []
+    assert await counts("210503", "2009-07-15") == [
+        {"region_code": "210503", "category": "dibao", "age_group": "adult", "count": 1}
+    ]
+    assert await counts("210504", "2009-10-31") == [
+        {"region_code": "210504", "category": "dibao", "age_group": "minor", "count": 1}
+    ]
+    assert await counts("210504", "2009-10-31", cover_year="2010") == [
+        {"region_code": "210504", "category": "dibao", "age_group": "adult", "count": 1}
+    ]

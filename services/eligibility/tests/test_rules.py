@@ -122,18 +122,92 @@ def test_a_person_in_two_categories_counts_once_under_dibao() -> None:
 
 def test_monthly_change_classification() -> None:
     """E6: new / exited / changed within March 2010."""
+    dibao = frozenset({Category.dibao})
     joined = [Period(Category.dibao, date(2010, 3, 10), None)]
-    assert rules.monthly_change(joined, BENXI, 2010, 3, False) == (rules.MonthlyChange.new, date(2010, 3, 10))
+    assert rules.monthly_change(joined, None, BENXI, 2010, 3, False) == (
+        rules.MonthlyChange.new,
+        date(2010, 3, 10),
+        dibao,
+    )
     left = [Period(Category.dibao, date(2009, 3, 10), date(2010, 3, 20))]
-    assert rules.monthly_change(left, BENXI, 2010, 3, False) == (
+    assert rules.monthly_change(left, None, BENXI, 2010, 3, False) == (
         rules.MonthlyChange.exited,
         date(2010, 3, 20),
+        dibao,
     )
     steady = [Period(Category.dibao, date(2009, 3, 10), None)]
-    assert rules.monthly_change(steady, BENXI, 2010, 3, False) is None
-    assert rules.monthly_change(steady, BENXI, 2010, 3, True) == (
+    assert rules.monthly_change(steady, None, BENXI, 2010, 3, False) is None
+    assert rules.monthly_change(steady, None, BENXI, 2010, 3, True) == (
         rules.MonthlyChange.changed,
         date(2010, 3, 1),
+        dibao,
+    )
+
+
+def test_monthly_change_follows_eligible_days_not_bare_certifications() -> None:
+    """E6 with E3 (B§四(三), B§一(一)): the detail sheet lists people who became or stopped being eligible.
+    Employee insurance since 2005 and dibao from 2010-04-01: never eligible, so not "new" in April 2010.
+    Dibao since 2009 and employee insurance from 2010-04-16: "exited" in April, last eligible day 04-15.
+    Employee insurance from 2010-05-01 and dibao from 2010-04-20: "new" in April on 04-20, "exited" in May
+    with no eligible day in May (effective 05-01)."""
+    insured = [Period(Category.dibao, date(2010, 4, 1), None)]
+    assert rules.monthly_change(insured, date(2005, 1, 1), BENXI, 2010, 4, False) is None
+    steady = [Period(Category.dibao, date(2009, 3, 10), None)]
+    assert rules.monthly_change(steady, date(2010, 4, 16), BENXI, 2010, 4, False) == (
+        rules.MonthlyChange.exited,
+        date(2010, 4, 15),
+        frozenset({Category.dibao}),
+    )
+    assert rules.monthly_change(steady, date(2010, 4, 16), BENXI, 2010, 5, False) is None
+    late = [Period(Category.dibao, date(2010, 4, 20), None)]
+    assert rules.monthly_change(late, date(2010, 5, 1), BENXI, 2010, 4, False) == (
+        rules.MonthlyChange.new,
+        date(2010, 4, 20),
+        frozenset({Category.dibao}),
+    )
+    assert rules.monthly_change(late, date(2010, 5, 1), BENXI, 2010, 5, False) == (
+        rules.MonthlyChange.exited,
+        date(2010, 5, 1),
+        frozenset({Category.dibao}),
+    )
+
+
+def test_categories_rest_only_on_certifications_with_an_eligible_day() -> None:
+    """E3 (B§一(一)): marginal 2010-01-01..02-28, employee insurance from 2010-03-01, dibao from 2010-06-01.
+    Status on 2010-08-01 rests on marginal only (E5 keeps it); dibao never had a subsidised day, so the roster
+    of 2010 lists marginal only and the head count on 2010-08-01 does not count the person at all."""
+    certs = [
+        Period(Category.marginal, date(2010, 1, 1), date(2010, 2, 28)),
+        Period(Category.dibao, date(2010, 6, 1), None),
+    ]
+    since = date(2010, 3, 1)
+    day = rules.status_on(certs, since, BENXI, date(1980, 1, 1), date(2010, 8, 1))
+    assert (day.eligible, day.categories) == (True, (Category.marginal,))
+    year = rules.eligibility_for_year(certs, since, BENXI, 2010)
+    assert year.categories == (certs[0],)
+    assert rules.primary_category(p.category for p in year.categories) is Category.marginal
+    assert rules.head_count_entry(certs, since, BENXI, date(1980, 1, 1), date(2010, 8, 1)) is None
+    assert rules.head_count_entry(certs, since, BENXI, date(1980, 1, 1), date(2010, 2, 28)) == (
+        Category.marginal,
+        AgeGroup.adult,
+    )
+    assert rules.head_count_entry(certs, since, BENXI, date(1980, 1, 1), date(2010, 3, 1)) is None
+
+
+def test_head_count_is_the_day_itself_with_the_cover_years_age_group() -> None:
+    """B§三 / E7: "10月底享受城市低保及边缘待遇" — certified on 2009-10-31 itself; E5 does not keep a July exit.
+    Age group on 1 January of cover_year: born 1992-01-01 is a minor in 2009, an adult in 2010."""
+    left = [Period(Category.dibao, date(2008, 3, 1), date(2009, 7, 15))]
+    assert rules.head_count_entry(left, None, BENXI, date(1980, 1, 1), date(2009, 10, 31)) is None
+    assert rules.status_on(left, None, BENXI, date(1980, 1, 1), date(2009, 10, 31)).eligible  # E5 for status
+    held = [Period(Category.dibao, date(2009, 1, 1), None)]
+    assert rules.head_count_entry(held, None, BENXI, date(1992, 1, 1), date(2009, 10, 31)) == (
+        Category.dibao,
+        AgeGroup.minor,
+    )
+    assert rules.head_count_entry(held, None, BENXI, date(1992, 1, 1), date(2009, 10, 31), 2010) == (
+        Category.dibao,
+        AgeGroup.adult,
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_shared import areas
 from huimin_shared.auth import Principal
@@ -16,6 +18,37 @@ def now() -> datetime:
     """Transaction time is the wall clock in UTC, read once per operation (so a supersede and its
     replacement share one instant)."""
     return datetime.now(UTC)
+
+
+async def transaction_time(session: AsyncSession) -> datetime:
+    """The instant a write records (recorded_at / superseded_at), from PostgreSQL's clock: this transaction
+    is first made a writer (txid_current assigns its transaction id, visible in pg_stat_activity), then the
+    clock is read. A reader that does not yet see it as a writer read its own clock earlier, so a pinned
+    as_of (``pinned_as_of``) is never at or after an instant a still-running writer can record."""
+    await session.execute(text("SELECT txid_current()"))
+    return (await session.execute(text("SELECT clock_timestamp()"))).scalar_one()
+
+
+# The oldest start among this database's other transactions that write (have a transaction id).
+OLDEST_WRITER = text(
+    "SELECT min(xact_start) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+)
+
+
+async def pinned_as_of(session: AsyncSession, as_of: datetime | None) -> datetime:
+    """The as_of a read uses, repeatable: least(PostgreSQL's clock, just before the oldest in-flight writer
+    began) — nothing can still land at or before it — and an explicit later as_of is clamped to it.
+    Call it before the read's snapshot is taken (on a READ COMMITTED session, not a REPEATABLE READ one that
+    has not yet read): every writer that recorded at or before the answer has then committed."""
+    requested = None if as_of is None else as_of_or_now(as_of)
+    clock = (await session.execute(text("SELECT clock_timestamp(), pg_stat_clear_snapshot()"))).first()
+    assert clock is not None
+    safe: datetime = clock[0]
+    oldest = (await session.execute(OLDEST_WRITER)).scalar()
+    if oldest is not None:
+        safe = min(safe, oldest - timedelta(microseconds=1))
+    return safe if requested is None or requested > safe else requested
 
 
 def actor(principal: Principal) -> str:
@@ -53,6 +86,33 @@ DistrictCode = Annotated[
     AfterValidator(_district_code),
     Field(description="District or county of residence (区县代码), e.g. 210502.", examples=["210502"]),
 ]
+
+
+# Dates and instants a request may name: 1900–2100 (the register's world). Outside it date arithmetic
+# (1 January − 1 day, 31 December + 1 day, a zone offset) overflows; refused with 422 instead.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def _policy_date(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"a date between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31")
+    return value
+
+
+def _instant(value: datetime) -> datetime:
+    # the year is checked before anything converts the zone (that is what overflows at 0001 and 9999)
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"a time between {FIRST_YEAR} and {LAST_YEAR}, ISO 8601 with zone")
+    return value
+
+
+PolicyDate = Annotated[date, AfterValidator(_policy_date)]
+Instant = Annotated[datetime, AfterValidator(_instant)]
+
+# Free text that goes into a query: no control characters (PostgreSQL refuses NUL in text: a 500 otherwise).
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+# An ID number or its prefix, for keyset paging (``after``).
+ID_NUMBER_PREFIX = r"^[0-9]{0,17}[0-9X]?$"
 
 
 def as_of_or_now(as_of: datetime | None) -> datetime:

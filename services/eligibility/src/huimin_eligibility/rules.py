@@ -124,6 +124,37 @@ def employee_insured_on(since: date | None, day: date) -> bool:
     return since is not None and since <= day
 
 
+def eligible_days(
+    period: Period, employee_insurance_since: date | None, first: date, last: date
+) -> tuple[date, date] | None:
+    """The days of [first, last] on which ``period`` makes the person eligible (E3, B§一(一)): the days it
+    covers before employee insurance begins (once begun it covers every later day); None if there are none.
+    A certification that began after employee insurance started never had a subsidised day."""
+    start = max(period.start, first)
+    end = last if period.end is None else min(period.end, last)
+    if employee_insurance_since is not None:
+        if employee_insurance_since <= start:
+            return None
+        end = min(end, employee_insurance_since - timedelta(days=1))
+    return (start, end) if start <= end else None
+
+
+def eligible_periods(
+    periods: Iterable[Period],
+    employee_insurance_since: date | None,
+    scope: frozenset[Category],
+    first: date,
+    last: date,
+) -> list[Period]:
+    """The in-scope certifications with at least one eligible day in [first, last]: the ones a status, a
+    roster row or a head count may rest on (E3: one that began after employee insurance never does)."""
+    return [
+        p
+        for p in periods
+        if p.category in scope and eligible_days(p, employee_insurance_since, first, last) is not None
+    ]
+
+
 def first_eligible_day(
     periods: Iterable[Period],
     employee_insurance_since: date | None,
@@ -132,20 +163,39 @@ def first_eligible_day(
     last: date,
 ) -> date | None:
     """The first day in [first, last] on which the person is certified in a subsidised category and not
-    covered by employee insurance (E3); None if there is none.
+    covered by employee insurance (E3); None if there is none."""
+    days = [
+        window[0]
+        for p in periods
+        if p.category in scope and (window := eligible_days(p, employee_insurance_since, first, last))
+    ]
+    return min(days, default=None)
 
-    A day is eligible when an in-scope certification covers it and employee insurance has not begun.
-    """
-    best: date | None = None
-    for period in periods:
-        if period.category not in scope or not period.overlaps(first, last):
-            continue
-        candidate = max(period.start, first)
-        if employee_insured_on(employee_insurance_since, candidate):
-            continue
-        if best is None or candidate < best:
-            best = candidate
-    return best
+
+def last_eligible_day(
+    periods: Iterable[Period],
+    employee_insurance_since: date | None,
+    scope: frozenset[Category],
+    first: date,
+    last: date,
+) -> date | None:
+    """The last eligible day in [first, last] (E3 applied), or None."""
+    days = [
+        window[1]
+        for p in periods
+        if p.category in scope and (window := eligible_days(p, employee_insurance_since, first, last))
+    ]
+    return max(days, default=None)
+
+
+def eligible_categories_on(
+    periods: Iterable[Period], employee_insurance_since: date | None, scope: frozenset[Category], day: date
+) -> frozenset[Category]:
+    """The subsidised categories the person is certified in on ``day`` itself, none if employee insurance
+    covers that day (E3). No year-keeping (E5) here."""
+    if employee_insured_on(employee_insurance_since, day):
+        return frozenset()
+    return certified_categories_on(periods, scope, day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +205,7 @@ class YearEligibility:
     eligible: bool
     first_eligible_on: date | None
     certified_at_year_start: bool
-    categories: tuple[Period, ...]  # in-scope certifications overlapping the year
+    categories: tuple[Period, ...]  # in-scope certifications with an eligible day in the year (E3)
 
 
 def eligibility_for_year(
@@ -168,7 +218,7 @@ def eligibility_for_year(
     first_day = first_eligible_day(periods, employee_insurance_since, scope, first, last)
     in_year = tuple(
         sorted(
-            (p for p in periods if p.category in scope and p.overlaps(first, last)),
+            eligible_periods(periods, employee_insurance_since, scope, first, last),
             key=lambda p: (p.start, p.category),
         )
     )
@@ -205,7 +255,7 @@ def status_on(
     first_day = first_eligible_day(periods, employee_insurance_since, scope, first, day)
     on_date = tuple(sorted({p.category for p in periods if p.covers(day)}, key=CATEGORY_PRECEDENCE.index))
     if first_day is not None:
-        held = {p.category for p in periods if p.category in scope and p.overlaps(first_day, day)}
+        held = {p.category for p in eligible_periods(periods, employee_insurance_since, scope, first, day)}
         categories = tuple(sorted(held, key=CATEGORY_PRECEDENCE.index))
         reason = None
     else:
@@ -258,29 +308,59 @@ def certified_categories_on(
 
 
 def monthly_change(
-    periods: Sequence[Period], region_code: str, year: int, month: int, changed_in_month: bool
-) -> tuple[MonthlyChange, date] | None:
-    """E6 (B§四(三), B§五(三)): how a person appears on the monthly detail sheet, with the effective date.
+    periods: Sequence[Period],
+    employee_insurance_since: date | None,
+    region_code: str,
+    year: int,
+    month: int,
+    changed_in_month: bool,
+) -> tuple[MonthlyChange, date, frozenset[Category]] | None:
+    """E6 (B§四(三), B§五(三)): how a person appears on the monthly detail sheet, with the effective date
+    and the categories shown. Judged on eligible days (certified in a subsidised category and not covered
+    by employee insurance, E3), not on bare certifications:
 
-    new: certified in a subsidised category at some day of the month but not on the day before it;
-    exited: certified on the month's first day or later in it, but not on its last day (and not new);
-    changed: certified before and after, but the categories differ or a record was corrected in the month.
+    new: an eligible day in the month but not the day before it (effective: the first eligible day);
+    exited: eligible the day before the month but not on its last day (effective: the last eligible day in
+    the month, or its first day if there was none);
+    changed: eligible before and after, but the categories differ or a record was corrected in the month.
     """
     scope = scope_for(region_code)
     first, last = month_bounds(year, month)
-    before = certified_categories_on(periods, scope, first - timedelta(days=1))
-    at_end = certified_categories_on(periods, scope, last)
-    starts = sorted(p.start for p in periods if p.category in scope and first <= p.start <= last)
-    ends = sorted(
-        p.end for p in periods if p.category in scope and p.end is not None and first <= p.end <= last
-    )
-    if not before and starts:
-        return MonthlyChange.new, starts[0]
+    before = eligible_categories_on(periods, employee_insurance_since, scope, first - timedelta(days=1))
+    at_end = eligible_categories_on(periods, employee_insurance_since, scope, last)
+    first_day = first_eligible_day(periods, employee_insurance_since, scope, first, last)
+    if not before and first_day is not None:
+        held = eligible_categories_on(periods, employee_insurance_since, scope, first_day)
+        return MonthlyChange.new, first_day, held
     if before and not at_end:
-        return MonthlyChange.exited, ends[-1] if ends else first
+        last_day = last_eligible_day(periods, employee_insurance_since, scope, first, last)
+        return MonthlyChange.exited, last_day or first, before
     if before and at_end and (before != at_end or changed_in_month):
-        return MonthlyChange.changed, (starts or ends or [first])[0]
+        starts = sorted(p.start for p in periods if p.category in scope and first <= p.start <= last)
+        ends = sorted(
+            p.end for p in periods if p.category in scope and p.end is not None and first <= p.end <= last
+        )
+        return MonthlyChange.changed, (starts or ends or [first])[0], at_end
     return None
+
+
+def head_count_entry(
+    periods: Sequence[Period],
+    employee_insurance_since: date | None,
+    region_code: str,
+    birth_date: date,
+    day: date,
+    cover_year: int | None = None,
+) -> tuple[Category, AgeGroup] | None:
+    """Where a person counts in the head count on ``day`` (B§三 "10月底享受城市低保及边缘待遇", E7): certified in
+    a subsidised category on that very day and not covered by employee insurance then (E3) — E5's
+    year-keeping does not apply. Counted once, under the first category by precedence, in the age group of
+    1 January of ``cover_year`` (default: the year of ``day``)."""
+    held = eligible_categories_on(periods, employee_insurance_since, scope_for(region_code), day)
+    category = primary_category(held)
+    if category is None:
+        return None
+    return category, age_group(birth_date, day.year if cover_year is None else cover_year)
 
 
 def mask_name(name: str) -> str:

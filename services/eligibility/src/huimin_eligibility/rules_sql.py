@@ -8,8 +8,9 @@ holds these statements to (same roster, same counts, on thousands of synthetic r
 case), and what the per-person paths (status look-up, monthly reports, disclosure) still call.
 
 Parameters of every statement: $1 as_of (timestamptz), $2 region LIKE pattern, $3 first day and $4 last
-day of the window asked about (date; the first is 1 January of the year that fixes the age group), $5 the
-ID number to start after ('' for all), $6 a row limit (NULL for all).
+day of the window asked about (date: the cover year for the roster, the day itself for head counts), $5
+the ID number to start after ('' for all), $6 a row limit (NULL for all); HEAD_COUNTS also takes $7, the
+cover year whose 1 January fixes the age group.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from huimin_eligibility.rules import (
 from huimin_shared import areas
 
 FIRST, LAST, AFTER, LIMIT = "$3::date", "$4::date", "$5::text", "$6::bigint"
-YEAR = f"extract(year FROM {FIRST})::int"  # the window always starts in the year that fixes the age group
+YEAR = "$7::int"  # the cover year whose 1 January fixes the age group (head counts only)
 
 
 def _categories(categories: Iterable[Category]) -> str:
@@ -50,16 +51,19 @@ def in_scope(region: str, category: str) -> str:
 # day of the window if it began earlier.
 CANDIDATE_DAY = f"greatest(valid_from, {FIRST})"
 
-# E5 (B§四(三), last sentence) with E3 (B§一(一)): a person eligible on any day of a cover year keeps the
-# cover until the year ends, so the roster of year Y is everyone with an eligible day in Y, and the status
-# on D rests on any eligible day from 1 January to D. A day is eligible when an in-scope certification
-# covers it and employee insurance has not begun; once begun it covers every later day, so the first
-# eligible day of the window is the earliest candidate day, if employee insurance had not begun by then
-# (else there is none) — and every in-scope certification in the window is one the cover rests on.
-EARLIEST_CANDIDATE_DAY = f"min({CANDIDATE_DAY})"
-ELIGIBLE = (
-    f"(min(employee_insurance_since) IS NULL OR min(employee_insurance_since) > {EARLIEST_CANDIDATE_DAY})"
+# E3 (B§一(一)): a day is eligible when an in-scope certification covers it and employee insurance has not
+# begun; once begun it covers every later day. So a certification overlapping the window has an eligible
+# day there exactly when employee insurance began after its candidate day — and only such certifications
+# are kept (rules.eligible_periods): one that began after employee insurance never had a subsidised day,
+# so no status, roster row or head count rests on it.
+HAS_ELIGIBLE_DAY = (
+    f"(v.employee_insurance_since IS NULL OR v.employee_insurance_since > greatest(c.valid_from, {FIRST}))"
 )
+
+# E5 (B§四(三), last sentence): a person eligible on any day of a cover year keeps the cover until the year
+# ends, so the roster of year Y is everyone with a kept certification in Y, and their first eligible day is
+# the earliest candidate day of those (rules.first_eligible_day).
+EARLIEST_CANDIDATE_DAY = f"min({CANDIDATE_DAY})"
 
 # Age group on 1 January of the year (POLICY "What the notices leave open"): minor under 18, elderly
 # from 60. Aged n or more on 1 January of Y ⇔ born on or before 1 January of Y − n.
@@ -79,7 +83,7 @@ CATEGORY_BY_PRECEDENCE = f"(ARRAY[{_categories(CATEGORY_PRECEDENCE)}])"
 
 # E2, bitemporal: each person's version and certifications as known at $1 (recorded_at <= T <
 # superseded_at), living under the region pattern $2, with the in-scope certifications (E3/E4) that
-# overlap the window. A whole roster hash-joins three sequential scans (about 2 s for a million people);
+# have an eligible day in the window (E3). A whole roster hash-joins three sequential scans (about 2 s for a million people);
 # a keyset page walks the ID-number indexes from $5 and stops after $6 rows.
 KNOWN_PERIODS = f"""
 SELECT r.id_number, r.birth_date, r.sex, v.region_code, v.employee_insurance_since,
@@ -93,11 +97,12 @@ WHERE v.recorded_at <= $1 AND (v.superseded_at IS NULL OR v.superseded_at > $1)
   AND c.valid_from <= {LAST} AND (c.valid_to IS NULL OR c.valid_to >= {FIRST})
   AND r.id_number > {AFTER} AND v.id_number > {AFTER} AND c.id_number > {AFTER}
   AND {in_scope("v.region_code", "c.category")}
+  AND {HAS_ELIGIBLE_DAY}
 """
 
 # The roster of a cover year (window = the year), one NDJSON line per eligible person in ID-number order,
-# rendered by PostgreSQL: `categories` are the in-scope certifications overlapping the year, ordered by
-# start then category. Every value is digits, a date, a known identifier or a boolean.
+# rendered by PostgreSQL: `categories` are the in-scope certifications with an eligible day in the year,
+# ordered by start then category. Every value is digits, a date, a known identifier or a boolean.
 ROSTER = f"""
 SELECT json_build_object(
            'id_number', id_number,
@@ -112,20 +117,20 @@ SELECT json_build_object(
        )::text
 FROM ({KNOWN_PERIODS}) AS known
 GROUP BY id_number, birth_date, sex, region_code
-HAVING {ELIGIBLE}
 ORDER BY id_number
 LIMIT {LIMIT}
 """
 
-# Head counts on a day D (window = 1 January to D): each eligible person once, under the first category
-# by precedence among the in-scope certifications the cover rests on.
+# Head counts on a day D (window = D alone, so $3 = $4 = D): B§三 counts the people "10月底享受城市低保及边缘待遇",
+# certified in a subsidised category on D itself and not covered by employee insurance on D (E3); E5's
+# year-keeping does not apply (rules.head_count_entry). Each person once, under the first category by
+# precedence, in the age group of 1 January of the cover year $7.
 HEAD_COUNTS = f"""
 SELECT region_code, {CATEGORY_BY_PRECEDENCE}[rank] AS category, age_group, count(*) AS count
 FROM (
     SELECT region_code, {AGE_GROUP} AS age_group, min({PRECEDENCE}) AS rank
     FROM ({KNOWN_PERIODS}) AS known
     GROUP BY id_number, region_code, birth_date
-    HAVING {ELIGIBLE}
 ) AS people
 GROUP BY region_code, rank, age_group
 LIMIT {LIMIT}

@@ -10,6 +10,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility.audit.models import AuditEntry, ReadEntry
+from huimin_eligibility.residents.repository import readable_audit
+from huimin_shared.auth import Principal
 
 
 class AuditRepository:
@@ -52,9 +54,16 @@ class AuditRepository:
         await self.session.execute(insert(ReadEntry).values(rows))
 
     async def list_entries(
-        self, *, entity: str | None, entity_id: str | None, after_id: int | None, limit: int
+        self,
+        *,
+        entity: str | None,
+        entity_id: str | None,
+        after_id: int | None,
+        limit: int,
+        principal: Principal,
     ) -> Sequence[AuditEntry]:
-        statement = select(AuditEntry).order_by(AuditEntry.id).limit(limit)
+        """Keyset page of the entries this token may read (residents.repository.readable_audit)."""
+        statement = readable_audit(select(AuditEntry).order_by(AuditEntry.id).limit(limit), principal)
         if entity is not None:
             statement = statement.where(AuditEntry.entity == entity)
         if entity_id is not None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from huimin_eligibility.audit.repository import AuditRepository
+from huimin_eligibility.common import NO_CONTROL_CHARACTERS
 from huimin_eligibility.deps import Auditor
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
@@ -44,14 +45,22 @@ async def audit_log(
     session: SessionDep,
     principal: Auditor,
     entity: str | None = Query(
-        default=None, description="resident, certification, application, import, roster"
+        default=None,
+        max_length=32,
+        pattern=NO_CONTROL_CHARACTERS,
+        description="resident, certification, application, import, roster",
     ),
-    entity_id: str | None = Query(default=None, description="ID number, certification lineage, uuid …"),
+    entity_id: str | None = Query(
+        default=None,
+        max_length=64,
+        pattern=NO_CONTROL_CHARACTERS,
+        description="ID number, certification lineage, uuid …",
+    ),
     after: int | None = Query(default=None, ge=0),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> AuditPage:
     entries = await AuditRepository(session).list_entries(
-        entity=entity, entity_id=entity_id, after_id=after, limit=limit
+        entity=entity, entity_id=entity_id, after_id=after, limit=limit, principal=principal
     )
     items = [AuditEntryOut.model_validate(e, from_attributes=True) for e in entries]
     return AuditPage(items=items, next_after=items[-1].id if len(items) == limit else None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query, status
 
 from huimin_eligibility.certifications import service
@@ -15,7 +13,7 @@ from huimin_eligibility.certifications.schemas import (
     CertificationList,
     CertificationOut,
 )
-from huimin_eligibility.common import as_of_or_now
+from huimin_eligibility.common import Instant, as_of_or_now
 from huimin_eligibility.deps import CivilAffairs, Registrar
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
@@ -57,7 +55,7 @@ async def list_certifications(
     id_number: ResidentIdNumber,
     session: SessionDep,
     principal: Registrar,
-    as_of: datetime | None = Query(
+    as_of: Instant | None = Query(
         default=None, description="Transaction time (ISO 8601 with zone); default now."
     ),
     history: bool = Query(default=False, description="Every record, including superseded ones."),

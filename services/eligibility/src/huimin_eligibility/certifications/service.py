@@ -17,7 +17,7 @@ from huimin_eligibility.certifications.schemas import (
     CertificationCreate,
     CertificationExit,
 )
-from huimin_eligibility.common import actor, now, roles_of
+from huimin_eligibility.common import actor, now, roles_of, transaction_time
 from huimin_eligibility.residents.models import Resident
 from huimin_eligibility.residents.repository import ResidentRepository
 from huimin_eligibility.residents.service import not_readable
@@ -33,7 +33,7 @@ def period_of(record: Certification) -> rules.Period:
 async def _locked_readable_resident(session: AsyncSession, id_number: str, principal: Principal) -> Resident:
     repository = ResidentRepository(session)
     resident = await repository.lock(id_number)
-    at = now()
+    at = await transaction_time(session)
     if resident is None or await repository.version_at(id_number, at, principal) is None:
         raise await not_readable(session, id_number, principal, at)
     return resident
@@ -97,7 +97,7 @@ async def certify(
 ) -> Certification:
     resident = await _locked_readable_resident(session, id_number, principal)
     _refuse_before_birth(resident, body.valid_from)
-    at = now()
+    at = await transaction_time(session)
     await _refuse_overlap(session, id_number, rules.Period(body.category, body.valid_from, body.valid_to), at)
     record = await CertificationRepository(session).add(
         {
@@ -145,7 +145,7 @@ async def exit_certification(
         raise ValidationFailed(
             f"body.valid_to: {reason}", errors=[FieldProblem(field="body.valid_to", reason=reason)]
         )
-    at = now()
+    at = await transaction_time(session)
     repository = CertificationRepository(session)
     await repository.supersede(record.id, at)
     new = await repository.add(
@@ -174,7 +174,7 @@ async def correct(
     """A correction is a new record of the same certification; the old one stays, superseded."""
     resident, record = await _current(session, lineage, principal)
     _refuse_before_birth(resident, body.valid_from)
-    at = now()
+    at = await transaction_time(session)
     await _refuse_overlap(
         session, record.id_number, rules.Period(body.category, body.valid_from, body.valid_to), at, lineage
     )

@@ -31,6 +31,9 @@ class ImportJob(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(String(1000))
+    # The region of the token that started the job (None: a city-wide token); a region-limited token sees
+    # the jobs of its own region only.
+    region: Mapped[str | None] = mapped_column(String(6))
 
 
 class ImportRow(Base):

@@ -107,35 +107,68 @@ def _encoding(binary: IO[bytes]) -> str:
 
 
 def read_rows(binary: IO[bytes], fmt: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number as a clerk sees it in the file, {field: text}) for each non-empty data row."""
+    """(row number as a clerk sees it in the file, {field: text}) for each non-empty data row.
+
+    A file that breaks off mid-way (a CSV field over the csv module's 128 KiB limit, a truncated or damaged
+    workbook) raises UnreadableFile naming the row, never anything else."""
     if fmt == "csv":
-        encoding = _encoding(binary)
-        text = io.TextIOWrapper(binary, encoding=encoding, newline="")
-        reader = csv.reader(text)
+        yield from _csv_rows(binary)
+    else:
+        yield from _xlsx_rows(binary)
+
+
+def _csv_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
+    encoding = _encoding(binary)
+    text = io.TextIOWrapper(binary, encoding=encoding, newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise UnreadableFile("the file is empty") from exc
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile("the file is neither UTF-8 nor GBK text") from exc
+    except csv.Error as exc:
+        raise UnreadableFile(f"the header row is not CSV: {exc}") from exc
+    fields = _map_header(header)
+    number = 1
+    while True:
         try:
-            header = next(reader)
-        except StopIteration as exc:
-            raise UnreadableFile("the file is empty") from exc
-        except UnicodeDecodeError as exc:
-            raise UnreadableFile("the file is neither UTF-8 nor GBK text") from exc
-        fields = _map_header(header)
-        for number, values in enumerate(reader, start=2):
-            if any(v.strip() for v in values):
-                yield number, {f: v.strip() for f, v in zip(fields, values, strict=False) if f is not None}
-        return
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise UnreadableFile(f"row {number + 1} is not readable CSV: {exc}") from exc
+        number += 1
+        if any(v.strip() for v in values):
+            yield number, {f: v.strip() for f, v in zip(fields, values, strict=False) if f is not None}
+
+
+def _xlsx_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
     try:
         workbook = load_workbook(binary, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
         raise UnreadableFile(f"not a readable .xlsx workbook: {type(exc).__name__}") from exc
     try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
         try:
+            sheet = workbook.worksheets[0]
+            rows = sheet.iter_rows(values_only=True)
             header = [_cell(v) for v in next(rows)]
         except StopIteration as exc:
             raise UnreadableFile("the workbook's first sheet is empty") from exc
+        except Exception as exc:  # a damaged sheet: zip, XML (ParseError) or openpyxl errors
+            raise UnreadableFile(f"the workbook's first sheet is not readable: {type(exc).__name__}") from exc
         fields = _map_header(header)
-        for number, values in enumerate(rows, start=2):
+        number = 1
+        while True:
+            try:
+                values = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:  # truncated or damaged after some rows
+                raise UnreadableFile(
+                    f"the workbook breaks off after row {number}: {type(exc).__name__}"
+                ) from exc
+            number += 1
             cells = [_cell(v) for v in values]
             if any(cells):
                 yield number, {f: v for f, v in zip(fields, cells, strict=False) if f is not None}

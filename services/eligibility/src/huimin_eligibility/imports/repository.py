@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility.certifications.models import Certification
 from huimin_eligibility.imports.models import ImportJob, ImportRow
 from huimin_eligibility.residents.models import Resident, ResidentVersion
+from huimin_shared.errors import Conflict
 
 RESIDENT_COLUMNS = ("id_number", "birth_date", "sex", "registered_at", "registered_by")
 VERSION_COLUMNS = (
@@ -41,6 +42,27 @@ CERTIFICATION_COLUMNS = (
 )
 ROW_COLUMNS = ("job_id", "row_number", "outcome", "id_number_masked", "reason")
 
+# New residents go in with ON CONFLICT DO NOTHING (a concurrent import or registration of the same person
+# waits on the key, then skips), in ID-number order; then every resident of the chunk is locked in
+# ID-number order — the lock the API takes (ResidentRepository.lock) — so two writers of one person are
+# serialised and one category never overlaps itself.
+INSERT_RESIDENTS = text(
+    """
+INSERT INTO residents (id_number, birth_date, sex, registered_at, registered_by)
+SELECT * FROM unnest(CAST(:ids AS varchar[]), CAST(:births AS date[]), CAST(:sexes AS varchar[]),
+                     CAST(:ats AS timestamptz[]), CAST(:bys AS varchar[]))
+ORDER BY 1
+ON CONFLICT (id_number) DO NOTHING
+"""
+)
+LOCK_RESIDENTS = text(
+    "SELECT id_number FROM residents WHERE id_number = ANY(CAST(:ids AS varchar[])) ORDER BY id_number FOR UPDATE"
+)
+
+
+class ConcurrentChange(Conflict):
+    """A record to supersede was no longer current: someone else changed it (never expected under the lock)."""
+
 
 class ImportRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -52,6 +74,24 @@ class ImportRepository:
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
         await raw.driver_connection.copy_records_to_table(table, records=records, columns=list(columns))
+
+    async def insert_and_lock(self, residents: list[tuple[Any, ...]]) -> None:
+        """Insert the residents not yet registered and lock every one of ``residents`` (RESIDENT_COLUMNS)."""
+        if not residents:
+            return
+        ordered = sorted(residents, key=lambda r: r[0])
+        columns = list(zip(*ordered, strict=True))
+        await self.session.execute(
+            INSERT_RESIDENTS,
+            {
+                "ids": list(columns[0]),
+                "births": list(columns[1]),
+                "sexes": list(columns[2]),
+                "ats": list(columns[3]),
+                "bys": list(columns[4]),
+            },
+        )
+        await self.session.execute(LOCK_RESIDENTS, {"ids": list(columns[0])})
 
     async def current_state(
         self, id_numbers: Sequence[str]
@@ -90,27 +130,30 @@ class ImportRepository:
         self,
         *,
         at: datetime,
-        residents: list[tuple[Any, ...]],
         superseded_versions: list[int],
         versions: list[tuple[Any, ...]],
         superseded_certifications: list[int],
         certifications: list[tuple[Any, ...]],
     ) -> None:
-        await self._copy("residents", RESIDENT_COLUMNS, residents)
         if superseded_versions:
-            await self.session.execute(
-                update(ResidentVersion)
-                .where(ResidentVersion.id.in_(superseded_versions))
-                .values(superseded_at=at)
-            )
+            await self._supersede(ResidentVersion, superseded_versions, at)
         await self._copy("resident_versions", VERSION_COLUMNS, versions)
         if superseded_certifications:
-            await self.session.execute(
-                update(Certification)
-                .where(Certification.id.in_(superseded_certifications))
-                .values(superseded_at=at)
-            )
+            await self._supersede(Certification, superseded_certifications, at)
         await self._copy("certifications", CERTIFICATION_COLUMNS, certifications)
+
+    async def _supersede(self, model: Any, ids: list[int], at: datetime) -> None:
+        """Supersede records that must still be current; fewer rows updated means someone else got there."""
+        result = await self.session.execute(
+            update(model)
+            .where(model.id.in_(ids), model.superseded_at.is_(None))
+            .values(superseded_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != len(set(ids)):  # type: ignore[attr-defined]
+            raise ConcurrentChange(
+                "the register changed while this import ran; nothing of this chunk was applied — upload again"
+            )
 
     async def add_job(self, job: ImportJob) -> None:
         self.session.add(job)

@@ -18,9 +18,11 @@ from huimin_eligibility.imports import service
 from huimin_eligibility.imports.parsing import UnreadableFile, file_format, read_rows
 from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.imports.schemas import ImportJobOut, ImportMode, ImportRowOut, ImportRowsPage
+from huimin_eligibility.residents.repository import job_readable
 from huimin_eligibility.settings import EligibilitySettings
 from huimin_shared.app import RuntimeDep, SessionDep
-from huimin_shared.errors import FieldProblem, NotFound, ValidationFailed, problem_responses
+from huimin_shared.auth import Principal
+from huimin_shared.errors import FieldProblem, NotFound, OutOfRegion, ValidationFailed, problem_responses
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -71,7 +73,7 @@ async def create_import(
     binary.seek(0)
     job_id = uuid.uuid4()
     job = service.new_job(
-        job_id, file.filename or "roster", fmt, sha256, mode.value, principal.subject, now()
+        job_id, file.filename or "roster", fmt, sha256, mode.value, principal.subject, now(), principal.region
     )
     if size > settings.import_inline_max_bytes:
         # Own committed job row first, then the worker; the file is copied out of the request.
@@ -115,10 +117,13 @@ async def create_import(
     return ImportJobOut.model_validate(finished, from_attributes=True)
 
 
-async def _job(session: SessionDep, job_id: uuid.UUID) -> ImportJobOut:
+async def _job(session: SessionDep, job_id: uuid.UUID, principal: Principal) -> ImportJobOut:
+    """The job if this token may read it: a region-limited token reads the jobs started in its region."""
     job = await ImportRepository(session).get_job(job_id)
     if job is None:
         raise NotFound(f"no import job {job_id}")
+    if not job_readable(job.region, principal):
+        raise OutOfRegion(f"this token is limited to region {principal.region}; the import job is not of it")
     return ImportJobOut.model_validate(job, from_attributes=True)
 
 
@@ -130,7 +135,7 @@ async def _job(session: SessionDep, job_id: uuid.UUID) -> ImportJobOut:
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_import(job_id: uuid.UUID, session: SessionDep, principal: CivilAffairs) -> ImportJobOut:
-    return await _job(session, job_id)
+    return await _job(session, job_id, principal)
 
 
 @router.get(
@@ -149,7 +154,7 @@ async def import_rows(
     after: int = Query(default=0, ge=0),
     limit: int = Query(default=1000, ge=1, le=10_000),
 ) -> ImportRowsPage:
-    await _job(session, job_id)
+    await _job(session, job_id, principal)
     rows = await ImportRepository(session).rows(job_id, outcome=outcome, after=after, limit=limit)
     items = [ImportRowOut.model_validate(r, from_attributes=True) for r in rows]
     return ImportRowsPage(items=items, next_after=items[-1].row_number if len(items) == limit else None)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from huimin_eligibility import rules
 from huimin_eligibility.audit.repository import AuditRepository
-from huimin_eligibility.common import now
+from huimin_eligibility.common import now, transaction_time
 from huimin_eligibility.imports.models import ImportJob
 from huimin_eligibility.imports.parsing import read_rows
 from huimin_eligibility.imports.repository import ImportRepository
@@ -56,8 +57,13 @@ class ImportRowData:
     valid_from: date
     valid_to: date | None
     employee_insurance_since: date | None
-    authority: str
-    evidence_ref: str
+    authority: str | None  # None: the cell was blank (keep the existing value)
+    evidence_ref: str | None
+
+
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+DEFAULT_AUTHORITY = "civil affairs import"
+DEFAULT_EVIDENCE = "-"
 
 
 def _date(raw: dict[str, str], field_name: str, required: bool) -> date | None:
@@ -74,6 +80,9 @@ def _date(raw: dict[str, str], field_name: str, required: bool) -> date | None:
 
 def validate_row(row_number: int, raw: dict[str, str], region_limit: str | None) -> ImportRowData | str:
     """The row as typed values, or the reason it is rejected (pure; no database)."""
+    for name, value in raw.items():
+        if CONTROL_CHARACTER.search(value):
+            return f"{name} contains a control character (e.g. NUL)"
     try:
         parsed = idnumber.parse(raw.get("id_number", ""))
     except idnumber.InvalidIdNumber as exc:
@@ -118,8 +127,8 @@ def validate_row(row_number: int, raw: dict[str, str], region_limit: str | None)
         valid_from=valid_from,
         valid_to=valid_to,
         employee_insurance_since=employee,
-        authority=raw.get("authority", "").strip()[:200] or "civil affairs import",
-        evidence_ref=raw.get("evidence_ref", "").strip()[:200] or "-",
+        authority=raw.get("authority", "").strip()[:200] or None,
+        evidence_ref=raw.get("evidence_ref", "").strip()[:200] or None,
     )
 
 
@@ -160,7 +169,7 @@ async def apply_chunk(
 ) -> None:
     """Validate, compare with the register and apply one chunk; COPY the new records and the row report."""
     repository = ImportRepository(session)
-    at = now()
+    registered_at = await transaction_time(session)
     report: list[tuple[Any, ...]] = []
 
     def reject(number: int, id_number: str | None, reason: str) -> None:
@@ -184,7 +193,17 @@ async def apply_chunk(
         else:
             valid.append(checked)
 
-    known, versions, certifications = await repository.current_state({r.id_number for r in valid})
+    # Register the new residents and lock every resident of the chunk before reading their state, so a
+    # concurrent import or API write of the same person waits (one category never overlaps itself).
+    await repository.insert_and_lock(
+        list(
+            {
+                r.id_number: (r.id_number, r.birth_date, r.sex, registered_at, recorded_by) for r in valid
+            }.values()
+        )
+    )
+    at = await transaction_time(session)  # after the lock: later than any record it supersedes
+    _, versions, certifications = await repository.current_state({r.id_number for r in valid})
     version_state: dict[str, dict[str, Any]] = {
         number: {"id": v.id, **{f: getattr(v, f) for f in VERSION_FIELDS}} for number, v in versions.items()
     }
@@ -195,15 +214,26 @@ async def apply_chunk(
         ]
         for number, records in certifications.items()
     }
-    new_residents: dict[str, tuple[Any, ...]] = {}
     superseded_versions: list[int] = []
     superseded_certs: list[int] = []
     pending_versions: dict[str, dict[str, Any]] = {}
 
+    lives_in = {number: v.region_code for number, v in versions.items()}
     for row in valid:
+        home = lives_in.get(row.id_number)
+        if region_limit is not None and home is not None and not areas.contains(region_limit, home):
+            reject(
+                row.row_number,
+                row.id_number,
+                f"the resident lives in {home}, outside this token's region {region_limit}",
+            )
+            continue
         current = cert_state.setdefault(row.id_number, [])
         same_category = [c for c in current if c.category == row.category.value]
         match = next((c for c in same_category if c.valid_from == row.valid_from), None)
+        # A blank 认定机关 / 证明文号 keeps what the register has (a plain exit stays an exit).
+        authority = row.authority or (match.authority if match else DEFAULT_AUTHORITY)
+        evidence_ref = row.evidence_ref or (match.evidence_ref if match else DEFAULT_EVIDENCE)
         others = [
             rules.Period(row.category, c.valid_from, c.valid_to) for c in same_category if c is not match
         ]
@@ -218,8 +248,8 @@ async def apply_chunk(
             continue
         cert_changed = match is None or (match.valid_to, match.authority, match.evidence_ref) != (
             row.valid_to,
-            row.authority,
-            row.evidence_ref,
+            authority,
+            evidence_ref,
         )
         fields = {f: getattr(row, f) for f in VERSION_FIELDS}
         state = version_state.get(row.id_number)
@@ -229,8 +259,6 @@ async def apply_chunk(
             if record_every_row:
                 report.append((job_id, row.row_number, "unchanged", idnumber.mask(row.id_number), None))
             continue
-        if row.id_number not in known and row.id_number not in new_residents:
-            new_residents[row.id_number] = (row.id_number, row.birth_date, row.sex, at, recorded_by)
         if version_changed:
             if state is not None and state["id"] is not None:
                 superseded_versions.append(state["id"])
@@ -245,8 +273,8 @@ async def apply_chunk(
                         row.category.value,
                         row.valid_from,
                         row.valid_to,
-                        row.authority,
-                        row.evidence_ref,
+                        authority,
+                        evidence_ref,
                         "certified",
                         row.row_number,
                     )
@@ -257,16 +285,12 @@ async def apply_chunk(
                 only_exit = (
                     match.valid_to is None
                     and row.valid_to is not None
-                    and (match.authority, match.evidence_ref) == (row.authority, row.evidence_ref)
+                    and (match.authority, match.evidence_ref) == (authority, evidence_ref)
                 )
                 if match.record_id is not None or match.change != "certified":
                     match.change = "exited" if only_exit else "corrected"
                 match.record_id = None
-                match.valid_to, match.authority, match.evidence_ref = (
-                    row.valid_to,
-                    row.authority,
-                    row.evidence_ref,
-                )
+                match.valid_to, match.authority, match.evidence_ref = row.valid_to, authority, evidence_ref
                 match.row_number = row.row_number
         counts.accepted += 1
         if record_every_row:
@@ -308,7 +332,6 @@ async def apply_chunk(
     ]
     await repository.apply(
         at=at,
-        residents=list(new_residents.values()),
         superseded_versions=superseded_versions,
         versions=version_records,
         superseded_certifications=superseded_certs,
@@ -412,7 +435,14 @@ def sha256_of(binary: IO[bytes]) -> str:
 
 
 def new_job(
-    job_id: uuid.UUID, filename: str, fmt: str, sha256: str, mode: str, created_by: str, at: datetime
+    job_id: uuid.UUID,
+    filename: str,
+    fmt: str,
+    sha256: str,
+    mode: str,
+    created_by: str,
+    at: datetime,
+    region: str | None = None,
 ) -> ImportJob:
     return ImportJob(
         id=job_id,
@@ -428,6 +458,7 @@ def new_job(
         unchanged=0,
         created_by=created_by,
         created_at=at,
+        region=region,
     )
 
 

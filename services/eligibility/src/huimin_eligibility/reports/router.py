@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from huimin_eligibility.common import AreaCode, DistrictCode, as_of_or_now
+from huimin_eligibility.common import AreaCode, DistrictCode, Instant, as_of_or_now
 from huimin_eligibility.deps import Registrar, ReportReader
 from huimin_eligibility.reports import service
 from huimin_eligibility.reports.schemas import Disclosure, MonthlyChanges
@@ -40,9 +40,13 @@ class SheetFormat(StrEnum):
 async def monthly_changes(
     session: ReadSessionDep,
     principal: ReportReader,
-    region: AreaCode = Query(description="Area code: city 210500 or a district/county."),
-    month: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2010-03"]),
-    as_of: datetime | None = Query(
+    region: Annotated[AreaCode, Query(description="Area code: city 210500 or a district/county.")],
+    month: str = Query(
+        pattern=r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$",
+        description="YYYY-MM, 1900-01 to 2100-12",
+        examples=["2010-03"],
+    ),
+    as_of: Instant | None = Query(
         default=None, description="Transaction time (ISO 8601 with zone); default now."
     ),
     format: SheetFormat = Query(default=SheetFormat.json, description="json, csv or xlsx."),
@@ -79,7 +83,7 @@ async def monthly_changes(
 async def disclosure(
     session: ReadSessionDep,
     principal: Registrar,
-    region: DistrictCode = Query(description="The community's district or county."),
+    region: Annotated[DistrictCode, Query(description="The community's district or county.")],
     community: str = Query(min_length=1, max_length=100),
     year: int = Query(ge=2007, le=2100),
 ) -> Disclosure:

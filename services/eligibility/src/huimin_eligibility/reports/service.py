@@ -52,14 +52,16 @@ async def monthly_changes(
         session, region=region, first=first - timedelta(days=1), last=last, as_of=as_of
     ):
         found = rules.monthly_change(
-            candidate.periods, candidate.region_code, year, month, candidate.id_number in corrected
+            candidate.periods,
+            candidate.employee_insurance_since,
+            candidate.region_code,
+            year,
+            month,
+            candidate.id_number in corrected,
         )
         if found is None:
             continue
-        change, effective = found
-        scope = rules.scope_for(candidate.region_code)
-        day = first - timedelta(days=1) if change is rules.MonthlyChange.exited else last
-        held = rules.certified_categories_on(candidate.periods, scope, day)
+        change, effective, held = found
         items.append(
             MonthlyChangeRow(
                 change=change,

@@ -6,9 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, insert, or_, select, update
+from sqlalchemy import Select, String, and_, cast, false, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_eligibility.applications.models import Application
+from huimin_eligibility.audit.models import AuditEntry
+from huimin_eligibility.certifications.models import Certification
+from huimin_eligibility.imports.models import ImportJob
 from huimin_eligibility.residents.models import Resident, ResidentVersion
 from huimin_shared import areas
 from huimin_shared.auth import Principal
@@ -35,6 +40,48 @@ def readable(statement: S, principal: Principal) -> S:
     if principal.region is None:
         return statement
     return statement.where(in_region(principal.region))
+
+
+def readable_residents(principal: Principal) -> Any:
+    """The ID numbers of the residents this token may read now (current residence in its region)."""
+    return readable(
+        select(ResidentVersion.id_number).where(ResidentVersion.superseded_at.is_(None)), principal
+    )
+
+
+def job_readable(job_region: str | None, principal: Principal) -> bool:
+    """An import job is readable by a token whose region holds the region it was started for (a job of a
+    city-wide token, region None, only by a city-wide token)."""
+    if principal.region is None:
+        return True
+    return job_region is not None and areas.contains(principal.region, job_region)
+
+
+def readable_audit(statement: S, principal: Principal) -> S:
+    """The audit entries this token may read: a region-limited token sees the entries about residents it
+    may read (residents, their certifications and applications), the import jobs of its region and the
+    rosters of its region; nothing else. ``statement`` must select from AuditEntry."""
+    if principal.region is None:
+        return statement
+    residents = readable_residents(principal)
+    region = principal.region
+    prefix = areas.prefix_of(region)
+    certifications = select(cast(Certification.lineage, String)).where(Certification.id_number.in_(residents))
+    applications = select(cast(Application.id, String)).where(Application.id_number.in_(residents))
+    jobs = select(cast(ImportJob.id, String)).where(
+        ImportJob.region.is_not(None), ImportJob.region.like(prefix + "%")
+    )
+    roster_region = func.split_part(AuditEntry.entity_id, ":", 1)
+    return statement.where(
+        or_(
+            and_(AuditEntry.entity == "resident", AuditEntry.entity_id.in_(residents)),
+            and_(AuditEntry.entity == "certification", AuditEntry.entity_id.in_(certifications)),
+            and_(AuditEntry.entity == "application", AuditEntry.entity_id.in_(applications)),
+            and_(AuditEntry.entity == "import", AuditEntry.entity_id.in_(jobs)),
+            and_(AuditEntry.entity == "roster", roster_region.like(prefix + "%")),
+            false(),
+        )
+    )
 
 
 class ResidentRepository:
@@ -89,9 +136,15 @@ class ResidentRepository:
         )
         return (await self.session.scalars(statement)).all()
 
-    async def add_resident(self, resident: Resident) -> None:
-        self.session.add(resident)
-        await self.session.flush()
+    async def add_resident(self, values: dict[str, Any]) -> Resident | None:
+        """The new resident, or None if the ID number is already registered — also when a concurrent
+        registration of the same person commits first (ON CONFLICT DO NOTHING waits for it, then skips)."""
+        return await self.session.scalar(
+            pg_insert(Resident)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[Resident.id_number])
+            .returning(Resident)
+        )
 
     async def supersede_current(self, id_number: str, at: datetime) -> None:
         await self.session.execute(

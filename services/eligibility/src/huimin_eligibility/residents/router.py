@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Path, Query, status
 
 from huimin_eligibility.audit.repository import AuditRepository
-from huimin_eligibility.common import as_of_or_now
+from huimin_eligibility.common import Instant, as_of_or_now
 from huimin_eligibility.deps import ReadLogReader, Registrar
 from huimin_eligibility.residents import service
 from huimin_eligibility.residents.schemas import (
@@ -52,7 +50,7 @@ async def get_resident(
     id_number: ResidentIdNumber,
     session: SessionDep,
     principal: Registrar,
-    as_of: datetime | None = Query(
+    as_of: Instant | None = Query(
         default=None, description="Transaction time (ISO 8601 with zone); default now."
     ),
 ) -> ResidentOut:
@@ -64,7 +62,10 @@ async def get_resident(
     response_model=ResidentOut,
     summary="Update a resident's record",
     description="居民信息变更: a new version of the record; the old one is kept and superseded. "
-    "Setting `employee_insurance_since` excludes the person from that day (E3, B§一(一)).",
+    "Setting `employee_insurance_since` makes every day from then on ineligible (E3, B§一(一)): a "
+    "certification that begins after it never counts; a person who already had an eligible day in the year "
+    "keeps the subsidised cover until that year ends (E5, B§四(三)), but is no longer in head counts "
+    "(B§三) from that day.",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def update_resident(

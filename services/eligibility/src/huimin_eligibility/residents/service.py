@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility.audit.repository import AuditRepository
-from huimin_eligibility.common import actor, now, roles_of
+from huimin_eligibility.common import actor, now, roles_of, transaction_time
 from huimin_eligibility.residents.models import Resident, ResidentVersion
 from huimin_eligibility.residents.repository import ResidentRepository
 from huimin_eligibility.residents.schemas import ResidentCreate, ResidentFields, ResidentOut, ResidentUpdate
@@ -64,17 +64,18 @@ async def register(session: AsyncSession, body: ResidentCreate, principal: Princ
     principal.ensure_covers(body.region_code)
     parsed = idnumber.parse(body.id_number)
     repository = ResidentRepository(session)
-    if await repository.get(parsed.number) is not None:
-        raise Conflict(f"resident {parsed.masked} is already registered; update the record instead")
-    at = now()
-    resident = Resident(
-        id_number=parsed.number,
-        birth_date=parsed.birth_date,
-        sex=parsed.sex.value,
-        registered_at=at,
-        registered_by=actor(principal),
+    at = await transaction_time(session)
+    resident = await repository.add_resident(
+        {
+            "id_number": parsed.number,
+            "birth_date": parsed.birth_date,
+            "sex": parsed.sex.value,
+            "registered_at": at,
+            "registered_by": actor(principal),
+        }
     )
-    await repository.add_resident(resident)
+    if resident is None:
+        raise Conflict(f"resident {parsed.masked} is already registered; update the record instead")
     version = await repository.add_version(_version_values(parsed.number, body, at, principal))
     await AuditRepository(session).record(
         at=at,
@@ -94,7 +95,7 @@ async def update(
     """A change is a new version; the old one is superseded, never overwritten."""
     repository = ResidentRepository(session)
     resident = await repository.lock(id_number)
-    at = now()
+    at = await transaction_time(session)
     current = await repository.version_at(id_number, at, principal) if resident else None
     if resident is None or current is None:
         raise await not_readable(session, id_number, principal, at)

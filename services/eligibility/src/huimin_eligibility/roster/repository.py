@@ -148,13 +148,12 @@ async def roster_copy(
 
 
 async def head_count_cells(
-    session: AsyncSession, *, region: str, on: date, as_of: datetime
+    session: AsyncSession, *, region: str, on: date, cover_year: int, as_of: datetime
 ) -> list[tuple[str, str, str, int]]:
-    """(region_code, category, age_group, count) of the people eligible on ``on`` (rules_sql.HEAD_COUNTS)."""
+    """(region_code, category, age_group, count) of the people certified in a subsidised category and not
+    excluded on ``on`` itself, age group on 1 January of ``cover_year`` (rules_sql.HEAD_COUNTS)."""
     raw = await _driver_connection(session)
-    rows = await raw.fetch(
-        rules_sql.HEAD_COUNTS, as_of, region_pattern(region), rules.year_start(on.year), on, "", None
-    )
+    rows = await raw.fetch(rules_sql.HEAD_COUNTS, as_of, region_pattern(region), on, on, "", None, cover_year)
     return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 

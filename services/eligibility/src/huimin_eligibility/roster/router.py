@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility.audit.repository import AuditRepository
-from huimin_eligibility.common import AreaCode, actor, as_of_or_now, now, roles_of
+from huimin_eligibility.common import (
+    ID_NUMBER_PREFIX,
+    AreaCode,
+    Instant,
+    PolicyDate,
+    actor,
+    now,
+    pinned_as_of,
+    roles_of,
+)
 from huimin_eligibility.deps import CountReader, RosterReader
 from huimin_eligibility.roster import service
 from huimin_eligibility.roster.schemas import HeadCounts, RosterPage, RosterRow
@@ -27,7 +37,8 @@ NDJSON = "application/x-ndjson"
     response_model=RosterPage,
     summary="Everyone subsidised in a cover year and region",
     description="参保名册: everyone eligible for cover year `year` living in `region` (and the codes under it), "
-    "as known at `as_of` (default now; the answer carries it — pass it back to get the same rows). "
+    "as known at `as_of` (default: the latest instant no running writer can still land before; a later "
+    "`as_of` is clamped to it; the answer carries it — pass it back to get the same rows). "
     "E3 and E5 applied: the roster of year Y holds everyone eligible on any day of Y. "
     "With `Accept: application/x-ndjson` it streams one JSON object per line in ID-number order with no "
     "pagination; otherwise keyset pages (`after`, `limit` ≤ 10,000). The read is recorded in the audit log.",
@@ -40,17 +51,22 @@ async def roster(
     write_session: SessionDep,
     session: ReadSessionDep,
     principal: RosterReader,
+    region: Annotated[AreaCode, Query(description="Area code: city 210500 or a district/county.")],
     year: int = Query(ge=2007, le=2100, description="Cover year."),
-    region: AreaCode = Query(description="Area code: city 210500 or a district/county."),
-    as_of: datetime | None = Query(
+    as_of: Instant | None = Query(
         default=None, description="Transaction time (ISO 8601 with zone); default now."
     ),
-    after: str = Query(default="", max_length=18, description="ID number the previous page ended with."),
+    after: str = Query(
+        default="",
+        max_length=18,
+        pattern=ID_NUMBER_PREFIX,
+        description="ID number the previous page ended with.",
+    ),
     limit: int = Query(default=1000, ge=1, le=10_000),
     accept: str | None = Header(default=None),
 ) -> RosterPage | StreamingResponse:
     principal.ensure_covers(region)
-    at = as_of_or_now(as_of)
+    at = await pinned_as_of(write_session, as_of)  # before the read session's snapshot
     await _log_roster_read(write_session, principal, year, region, at)
     if accept is not None and NDJSON in accept:
         return StreamingResponse(
@@ -89,19 +105,31 @@ async def _log_roster_read(
     "/head-counts",
     response_model=HeadCounts,
     summary="How many people are subsidised on a date",
-    description="人数统计: eligible people on `on` as known at `as_of`, by district/county, category and age "
-    "group (age on 1 January of the year of `on`). A person in two categories counts once, under dibao "
-    "first. The Benxi funding base (B§三, E7) is on=2009-10-31.",
+    description="人数统计: the people certified in a subsidised category (E3/E4) and not excluded by employee "
+    'insurance (E3) on `on` itself — B§三 counts those "10月底享受城市低保及边缘待遇", so E5\'s year-keeping '
+    "does not apply and someone who left in July is not counted on 31 October — as known at `as_of`, by "
+    "district/county, category and age group. The age group is the age on 1 January of `cover_year` "
+    "(default: the year of `on`), so settlement can price the 2009-10-31 funding base (E7) in its 2010 "
+    "age groups with `cover_year=2010`. A person in two categories counts once, under dibao first.",
     responses=problem_responses(401, 403, 422),
 )
 async def head_counts(
+    clock_session: SessionDep,
     session: ReadSessionDep,
     principal: CountReader,
-    region: AreaCode = Query(description="Area code: city 210500 or a district/county."),
-    on: date = Query(description="Policy date, YYYY-MM-DD."),
-    as_of: datetime | None = Query(
+    region: Annotated[AreaCode, Query(description="Area code: city 210500 or a district/county.")],
+    on: Annotated[PolicyDate, Query(description="Policy date, YYYY-MM-DD.")],
+    cover_year: int | None = Query(
+        default=None,
+        ge=2007,
+        le=2100,
+        description="Cover year whose 1 January fixes the age group; default the year of `on`.",
+    ),
+    as_of: Instant | None = Query(
         default=None, description="Transaction time (ISO 8601 with zone); default now."
     ),
 ) -> HeadCounts:
     principal.ensure_covers(region)
-    return await service.head_counts(session, region=region, on=on, as_of=as_of_or_now(as_of))
+    return await service.head_counts(
+        session, region=region, on=on, cover_year=cover_year, as_of=await pinned_as_of(clock_session, as_of)
+    )

@@ -38,9 +38,14 @@ async def roster_ndjson(
             yield chunk
 
 
-async def head_counts(session: AsyncSession, *, region: str, on: date, as_of: datetime) -> HeadCounts:
-    """Eligible people on ``on`` by residence, category and age group (E7: B§三 funding base on 2009-10-31).
-    A person certified in two categories counts once, under the first category by precedence."""
-    cells = sorted(await head_count_cells(session, region=region, on=on, as_of=as_of))
+async def head_counts(
+    session: AsyncSession, *, region: str, on: date, cover_year: int | None = None, as_of: datetime
+) -> HeadCounts:
+    """People certified in a subsidised category and not excluded (E3) on ``on`` itself, by residence,
+    category and age group on 1 January of ``cover_year`` (default: the year of ``on``) — E7: the B§三
+    funding base is on=2009-10-31, priced in 2010 with cover_year=2010. No E5 year-keeping. A person
+    certified in two categories counts once, under the first category by precedence."""
+    year = on.year if cover_year is None else cover_year
+    cells = sorted(await head_count_cells(session, region=region, on=on, cover_year=year, as_of=as_of))
     counts = [HeadCount(region_code=r, category=c, age_group=a, count=n) for r, c, a, n in cells]
     return HeadCounts(region=region, on=on, as_of=as_of, counts=counts, total=sum(n for *_, n in cells))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from huimin_eligibility.common import as_of_or_now
+from huimin_eligibility.common import Instant, PolicyDate, pinned_as_of
 from huimin_eligibility.deps import StatusReader
 from huimin_eligibility.status import service
 from huimin_eligibility.status.schemas import BulkStatusOut, BulkStatusRequest, Jwks, StatusOut
@@ -37,12 +36,12 @@ async def resident_status(
     session: SessionDep,
     principal: StatusReader,
     signer: SignerDep,
-    on: date = Query(description="Policy date, YYYY-MM-DD."),
-    as_of: datetime | None = Query(
+    on: Annotated[PolicyDate, Query(description="Policy date, YYYY-MM-DD.")],
+    as_of: Instant | None = Query(
         default=None, description="Transaction time (ISO 8601 with zone); default now."
     ),
 ) -> StatusOut:
-    return await service.status(session, id_number, on, as_of_or_now(as_of), principal, signer)
+    return await service.status(session, id_number, on, await pinned_as_of(session, as_of), principal, signer)
 
 
 @router.post(
@@ -56,7 +55,7 @@ async def resident_status(
 async def bulk_status(
     body: BulkStatusRequest, session: SessionDep, principal: StatusReader, signer: SignerDep
 ) -> BulkStatusOut:
-    as_of = as_of_or_now(body.as_of)
+    as_of = await pinned_as_of(session, body.as_of)
     items, missing = await service.statuses(
         session, body.id_numbers, body.on, as_of, principal, signer, "status_bulk"
     )

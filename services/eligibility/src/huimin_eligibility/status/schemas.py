@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from huimin_eligibility.common import Instant, PolicyDate
 from huimin_eligibility.rules import AgeGroup, Category, ExclusionReason
 from huimin_shared.idnumber import ResidentIdNumber, Sex
 
@@ -42,8 +43,8 @@ class StatusOut(BaseModel):
 class BulkStatusRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    on: date
-    as_of: datetime | None = Field(default=None, description="Transaction time; default now.")
+    on: PolicyDate
+    as_of: Instant | None = Field(default=None, description="Transaction time; default now.")
     id_numbers: list[ResidentIdNumber] = Field(
         min_length=1, max_length=1000, description="Up to 1,000 ID numbers."
     )
