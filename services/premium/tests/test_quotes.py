@@ -257,3 +257,55 @@ async def test_quotes_need_a_role_and_respect_the_token_region(client: httpx.Asy
     assert (await client.post("/v1/quotes", json=facts)).status_code == 401
     limited = bearer(Role.civil_affairs, region="210500")
     assert (await client.post("/v1/quotes", json=facts, headers=limited)).status_code == 403
+
+
+def _status(id_number: str, region_code: str) -> dict:  # type: ignore[type-arg]
+    return {
+        "id_number": id_number,
+        "on": "2010-01-01",
+        "as_of": "2010-01-01T00:00:00+08:00",
+        "eligible": True,
+        "categories": ["dibao"],
+        "age_group": "adult",
+        "birth_date": "1980-01-01",
+        "sex": "male",
+        "region_code": region_code,
+        "employee_insurance": False,
+        "excluded_reason": None,
+        "insutype": "391",
+        "psn_type": "15",
+        "certificate": "x.y.z",
+    }
+
+
+@respx.mock
+async def test_a_region_limited_token_cannot_learn_whether_an_outside_resident_exists(
+    client: httpx.AsyncClient,
+) -> None:
+    """R2 (no more personal data than needed): a 平山区 (210502) token quoting an ID number gets the same 404
+    for a resident eligibility does not know and for one it knows in 本溪县 (210521) — before, the second was
+    a 403, which told the caller the person exists. Its own resident is quoted: dibao adult 150.00 (city
+    105.00, district 45.00)."""
+    inside, outside, unknown = "210502198001011234", "210502198001012018", "210502198001015438"
+    respx.get(f"http://127.0.0.1:8001/v1/residents/{inside}/status").mock(
+        return_value=httpx.Response(200, json=_status(inside, "210502"))
+    )
+    respx.get(f"http://127.0.0.1:8001/v1/residents/{outside}/status").mock(
+        return_value=httpx.Response(200, json=_status(outside, "210521"))
+    )
+    respx.get(f"http://127.0.0.1:8001/v1/residents/{unknown}/status").mock(
+        return_value=httpx.Response(
+            404, json={"type": "x", "title": "Not found", "status": 404, "detail": "unknown"}
+        )
+    )
+    limited = bearer(Role.civil_affairs, region="210502")
+    answers = [
+        await client.post("/v1/quotes", json={"year": 2010, "id_number": n}, headers=limited)
+        for n in (outside, unknown)
+    ]
+    assert [a.status_code for a in answers] == [404, 404]
+    assert answers[0].json()["detail"] == answers[1].json()["detail"]
+    assert "210521" not in answers[0].text
+    own = await client.post("/v1/quotes", json={"year": 2010, "id_number": inside}, headers=limited)
+    assert own.status_code == 200, own.text
+    assert (own.json()["assistance_subsidy"], own.json()["by_payer"]["city"]) == ("150.00", "105.00")

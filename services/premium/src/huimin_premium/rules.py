@@ -296,7 +296,11 @@ def split_by_payer(
 ) -> dict[Payer, Decimal]:
     """P3/P6: central pays its fixed share; the rest is split by the local shares, to the fen.
 
-    The party named by the pack takes a remainder fen (it must carry a share; else the first that does).
+    The local level the pack names takes a remainder fen. A pack whose ``remainder.to`` carries no share
+    in any of its splits (or names central, which pays a fixed amount) is refused when the pack is read;
+    a named level that carries no share in *this* split (e.g. the province in a split where only city and
+    district pay) hands the fen to the first local level that does, in the order province, city,
+    district_or_county — a fen never goes to a level that pays nothing of the split.
     """
     local = subsidy - central
     weights = [shares.province, shares.city, shares.district_or_county]
@@ -387,7 +391,7 @@ def calculate(
             "assistance_subsidy": format_yuan(subsidy.value),
         },
     )
-    by_payer = _payers(subsidy.value, best, group, region_code, klass, params)
+    by_payer = _payers(subsidy.value, held, group, region_code, klass, params)
     supplementary_premium = None
     if supplementary:
         if params.supplementary_premium is None:
@@ -429,17 +433,34 @@ def calculate(
     )
 
 
+def central_floor(
+    held: Iterable[Category], group: AgeGroup, klass: RegionClass, params: YearParameters
+) -> tuple[FloorInForce, Cited[Decimal]] | None:
+    """N§二: the floor whose central share is largest among every subsidised category the person holds
+    that has a floor for the age group — not only the category whose rule won (a dibao adult who is also
+    marginal keeps the central 30.00 even when the local marginal rate gives more)."""
+    best: tuple[FloorInForce, Cited[Decimal]] | None = None
+    for category in sorted(set(held) & params.categories, key=CATEGORY_PRECEDENCE.index):
+        floor = floor_for(category, group, params)
+        if floor is None:
+            continue
+        share = floor.central_share[klass]
+        if best is None or share.value > best[1].value:
+            best = (floor, share)
+    return best
+
+
 def _payers(
     subsidy: Decimal,
-    best: Candidate | None,
+    held: frozenset[Category],
     group: AgeGroup,
     region_code: str,
     klass: RegionClass,
     params: YearParameters,
 ) -> dict[Payer, Cited[Decimal]]:
-    floor = floor_for(best.category, group, params) if best else None
-    if floor is not None:
-        share = floor.central_share[klass]
+    found = central_floor(held, group, klass, params) if subsidy > 0 else None
+    if found is not None:
+        floor, share = found
         central = Cited(
             value=min(share.value, subsidy),
             rule=f"central_share.{floor.id}.{klass.value}",
@@ -448,6 +469,7 @@ def _payers(
                 "central_share": format_yuan(share.value),
                 "region_class": klass.value,
                 "cap": "subsidy",
+                "categories": sorted(c.value for c in held),
             },
         )
     else:
@@ -455,7 +477,7 @@ def _payers(
             value=ZERO,
             rule="no_central_share",
             citation="民发〔2007〕156号 N§二 (central finance helps only the categories of the national floors)",
-            parameters={"category": best.category.value if best else None},
+            parameters={"categories": sorted(c.value for c in held)},
         )
     county = areas.level_of(region_code) is areas.AreaLevel.county
     shares = params.county_shares if county else params.district_shares

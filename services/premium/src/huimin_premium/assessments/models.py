@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -59,6 +60,13 @@ class AssessmentRun(Base):
     __tablename__ = "assessment_runs"
     __table_args__ = (
         CheckConstraint("status IN ('running', 'complete', 'unchanged', 'failed')", name="status"),
+        # One running run per assessment: two would race to make the same version (S4).
+        Index(
+            "uq_assessment_runs_one_running",
+            "assessment_id",
+            unique=True,
+            postgresql_where=text("status = 'running'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -77,6 +85,11 @@ class AssessmentRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        doc="A running run belongs to the process that holds its lease (renewed while it runs); a run "
+        "whose lease has lapsed was interrupted and is claimed by the next process that starts.",
+    )
 
 
 class AssessmentVersion(Base):

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, text, update
+from sqlalchemy import Float, Select, delete, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from huimin_premium.assessments.models import (
     Assessment,
@@ -50,6 +51,14 @@ AMOUNTS = (
 )
 
 
+ADVISORY_NAMESPACE = 0x70726D  # "prm": the premium service's advisory locks (key 2 is the cover year)
+
+
+def lease_expiry(seconds: float) -> ColumnElement[Any]:
+    """now() + ``seconds``, on the database's clock (the one every process shares)."""
+    return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, literal(float(seconds), Float()))
+
+
 def readable_assessments(principal: Principal) -> Select[tuple[Assessment]]:
     """The one place that decides which assessments a token may read: those inside its region."""
     statement = select(Assessment)
@@ -71,13 +80,6 @@ class AssessmentRepository:
 
     async def get(self, assessment_id: uuid.UUID) -> Assessment | None:
         return await self.session.get(Assessment, assessment_id)
-
-    async def find(self, region: str, year: int, kind: str) -> Assessment | None:
-        return await self.session.scalar(
-            select(Assessment).where(
-                Assessment.region == region, Assessment.year == year, Assessment.kind == kind
-            )
-        )
 
     async def list_readable(
         self, principal: Principal, *, region: str | None, year: int | None, kind: str | None
@@ -131,10 +133,85 @@ class AssessmentRepository:
             )
         )
 
-    async def interrupted_runs(self) -> Sequence[int]:
-        return (
-            await self.session.scalars(select(AssessmentRun.id).where(AssessmentRun.status == "running"))
-        ).all()
+    async def claim_interrupted(self, lease_seconds: float) -> Sequence[int]:
+        """Take the lease of every running run whose lease has lapsed (its process stopped).
+
+        One UPDATE: PostgreSQL re-checks the WHERE on a row another process has just claimed, so two
+        processes starting together never both take one run.
+        """
+        rows = await self.session.execute(
+            update(AssessmentRun)
+            .where(
+                AssessmentRun.status == "running",
+                or_(AssessmentRun.lease_until.is_(None), AssessmentRun.lease_until < func.now()),
+            )
+            .values(lease_until=lease_expiry(lease_seconds))
+            .returning(AssessmentRun.id)
+        )
+        return sorted(rows.scalars().all())
+
+    async def renew_lease(self, run_id: int, lease_seconds: float) -> None:
+        await self.session.execute(
+            update(AssessmentRun)
+            .where(AssessmentRun.id == run_id, AssessmentRun.status == "running")
+            .values(lease_until=lease_expiry(lease_seconds))
+        )
+
+    # --- overlapping assessments (no resident paid twice, S4) ------------------------------------
+
+    async def lock_year(self, year: int) -> None:
+        """Serialise creating assessments and runs of one cover year (held until the transaction ends), so
+        the overlap checks below cannot race with a concurrent request."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :year)"),
+            {"namespace": ADVISORY_NAMESPACE, "year": year},
+        )
+
+    async def overlapping(self, region: str, year: int, kinds: Sequence[str]) -> list[Assessment]:
+        """Assessments of the year and kinds whose region contains, or lies inside, ``region``."""
+        rows = await self.session.scalars(
+            select(Assessment)
+            .where(Assessment.year == year, Assessment.kind.in_(kinds))
+            .order_by(Assessment.region, Assessment.kind)
+        )
+        return [
+            row for row in rows if areas.contains(row.region, region) or areas.contains(region, row.region)
+        ]
+
+    async def latest_paid_list(self, assessment_id: uuid.UUID) -> list[str]:
+        """The paid list of an assessment's latest run that did not fail (running, complete or unchanged)."""
+        latest = (
+            select(AssessmentRun.id)
+            .where(AssessmentRun.assessment_id == assessment_id, AssessmentRun.status != "failed")
+            .order_by(AssessmentRun.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        return list(
+            await self.session.scalars(
+                select(PaidResident.id_number)
+                .where(PaidResident.run_id == latest)
+                .order_by(PaidResident.id_number)
+            )
+        )
+
+    async def subsidised_in_run(self, run_id: int, id_numbers: Sequence[str]) -> list[str]:
+        """Which of ``id_numbers`` a run's results (a version's statement) give a non-zero subsidy."""
+        found: list[str] = []
+        chunk = 10_000
+        for start in range(0, len(id_numbers), chunk):
+            found.extend(
+                await self.session.scalars(
+                    select(AssessmentResult.id_number)
+                    .where(
+                        AssessmentResult.run_id == run_id,
+                        AssessmentResult.id_number.in_(id_numbers[start : start + chunk]),
+                        AssessmentResult.assistance_subsidy != 0,
+                    )
+                    .order_by(AssessmentResult.id_number)
+                )
+            )
+        return found
 
     async def version(self, assessment_id: uuid.UUID, version: int) -> AssessmentVersion | None:
         return await self.session.scalar(

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from huimin_premium.assessments.runner import Jobs
@@ -26,6 +26,7 @@ from huimin_premium.assessments.schemas import (
 )
 from huimin_premium.assessments.service import AssessmentService, run_out
 from huimin_premium.deps import READERS
+from huimin_premium.packs.schemas import INT32_MAX, INT64_MAX
 from huimin_shared.app import RuntimeDep, SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import problem_responses
@@ -35,6 +36,8 @@ router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Assessor = Annotated[Principal, Depends(require_roles(Role.social_insurance))]
 NDJSON = "application/x-ndjson"
+VersionNumber = Annotated[int, Path(ge=1, le=INT32_MAX, description="Version number (1, 2, …).")]
+RunId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Run id.")]
 
 
 def _jobs(request: Request) -> Jobs:
@@ -80,7 +83,7 @@ async def list_assessments(
     session: SessionDep,
     principal: Reader,
     region: Annotated[str | None, Query(pattern=r"^[1-9]\d{5}$")] = None,
-    year: int | None = None,
+    year: Annotated[int | None, Query(ge=2007, le=2100, description="Cover year (参保年度).")] = None,
     kind: Kind | None = None,
 ) -> AssessmentList:
     items = await AssessmentService(session).list(principal, region=region, year=year, kind=kind)
@@ -146,7 +149,7 @@ async def list_runs(assessment_id: uuid.UUID, session: SessionDep, principal: Re
     response_model=Run,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def get_run(assessment_id: uuid.UUID, run_id: int, session: SessionDep, principal: Reader) -> Run:
+async def get_run(assessment_id: uuid.UUID, run_id: RunId, session: SessionDep, principal: Reader) -> Run:
     return await AssessmentService(session).run(principal, assessment_id, run_id)
 
 
@@ -170,7 +173,7 @@ async def list_versions(assessment_id: uuid.UUID, session: SessionDep, principal
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_version(
-    assessment_id: uuid.UUID, version: int, session: SessionDep, principal: Reader
+    assessment_id: uuid.UUID, version: VersionNumber, session: SessionDep, principal: Reader
 ) -> VersionOut:
     return await AssessmentService(session).version(principal, assessment_id, version)
 
@@ -187,7 +190,7 @@ async def get_version(
 )
 async def get_lines(
     assessment_id: uuid.UUID,
-    version: int,
+    version: VersionNumber,
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -224,7 +227,7 @@ async def get_lines(
 )
 async def get_diff(
     assessment_id: uuid.UUID,
-    version: int,
+    version: VersionNumber,
     session: SessionDep,
     principal: Reader,
     after: Annotated[str | None, Query(pattern=r"^\d{17}[\dX]$")] = None,

@@ -1,8 +1,10 @@
 """The assessment run: stream the roster through the pure calculator, COPY results in committed chunks
 with a progress row, then build lines and totals in SQL (so totals equal the sum of lines to the fen).
 
-A run that was interrupted (the process stopped) is re-run from the start when the service starts:
-its partial results are cleared first, so a re-run gives the same results.
+A running run holds a lease (``lease_until``) that its process renews while it runs. A run whose lease
+has lapsed was interrupted (its process stopped): the next process to start claims it with one UPDATE
+(so two processes starting together never both take it) and re-runs it from the start, its partial
+results cleared first, so a re-run gives the same results.
 """
 
 from __future__ import annotations
@@ -22,11 +24,17 @@ from huimin_premium.assessments.repository import AssessmentRepository
 from huimin_premium.packs.schemas import Category
 from huimin_premium.packs.service import NATIONAL, PackService
 from huimin_premium.peers import EligibilityClient, RosterRow
-from huimin_shared.idnumber import mask_in_text
+from huimin_shared import areas
+from huimin_shared.idnumber import mask, mask_in_text
 
 log = structlog.get_logger(__name__)
 
 CHUNK = 5000
+LEASE_SECONDS = 60  # a running run's lease; renewed every third of it while the run is alive
+
+
+class RosterOutOfRegion(RuntimeError):
+    """Eligibility sent a roster row outside the assessment's region: the run must not pay for it."""
 
 
 class Calculator:
@@ -99,10 +107,11 @@ async def execute(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> None:
     """Run one assessment run to its end: complete (a new version), unchanged, or failed."""
+    heartbeat = asyncio.create_task(_keep_lease(run_id, sessions), name=f"assessment-lease-{run_id}")
     try:
         await _execute(run_id, sessions, eligibility, chunk, now)
     except asyncio.CancelledError:
-        raise  # the service is stopping: the run stays `running` and is re-run on the next start
+        raise  # the service is stopping: the run stays `running` and is claimed once its lease lapses
     except Exception as exc:
         log.exception("assessment_run_failed", run_id=run_id)
         async with sessions() as session:
@@ -114,6 +123,21 @@ async def execute(
                 run.error = mask_in_text(str(exc))[:2000] or exc.__class__.__name__
                 run.finished_at = now()
             await session.commit()
+    finally:
+        heartbeat.cancel()
+        await asyncio.gather(heartbeat, return_exceptions=True)
+
+
+async def _keep_lease(run_id: int, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Renew the run's lease while it runs, so no other process claims it as interrupted."""
+    while True:
+        await asyncio.sleep(LEASE_SECONDS / 3)
+        try:
+            async with sessions() as session:
+                await AssessmentRepository(session).renew_lease(run_id, LEASE_SECONDS)
+                await session.commit()
+        except Exception:  # a lapse only lets another process re-run it from a clean start
+            log.warning("assessment_lease_not_renewed", run_id=run_id, exc_info=True)
 
 
 async def _execute(
@@ -154,6 +178,12 @@ async def _execute(
 
     async for row in eligibility.roster(year=year, region=region, as_of=as_of):
         rows_read += 1
+        if not areas.contains(region, row.region_code):
+            raise RosterOutOfRegion(
+                f"eligibility's roster for {region} sent a resident of {row.region_code} "
+                f"({mask(row.id_number)}), outside the assessment's region: the run is failed and none "
+                "of it counts"
+            )
         if not selected(kind, row, paid):
             continue
         if kind == "refunds":
@@ -254,8 +284,10 @@ class Jobs:
         task.add_done_callback(lambda _t: self.tasks.pop(run_id, None))
 
     async def resume_interrupted(self) -> list[int]:
+        """Claim the running runs whose lease has lapsed (their process stopped) and re-run them here."""
         async with self.sessions() as session:
-            interrupted = list(await AssessmentRepository(session).interrupted_runs())
+            interrupted = list(await AssessmentRepository(session).claim_interrupted(LEASE_SECONDS))
+            await session.commit()
         for run_id in interrupted:
             log.info("assessment_run_resumed", run_id=run_id)
             self.start(run_id)

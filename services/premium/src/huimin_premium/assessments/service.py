@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_premium import rules
@@ -17,8 +18,8 @@ from huimin_premium.assessments.models import (
     AssessmentTotal,
     AssessmentVersion,
 )
-from huimin_premium.assessments.repository import AssessmentRepository
-from huimin_premium.assessments.runner import paid_hash
+from huimin_premium.assessments.repository import AssessmentRepository, lease_expiry
+from huimin_premium.assessments.runner import LEASE_SECONDS, paid_hash
 from huimin_premium.assessments.schemas import (
     AssessmentOut,
     AssessmentRequest,
@@ -40,8 +41,10 @@ from huimin_premium.assessments.schemas import (
 )
 from huimin_premium.packs.schemas import PackRef
 from huimin_premium.packs.service import NATIONAL, PackService
+from huimin_shared import areas
 from huimin_shared.auth import Principal
 from huimin_shared.errors import Conflict, NotFound, Unprocessable
+from huimin_shared.idnumber import mask
 from huimin_shared.money import ZERO, format_yuan
 
 PAYER_COLUMNS = ("central", "province", "city", "district_or_county")
@@ -166,11 +169,19 @@ class AssessmentService:
             raise Unprocessable(
                 "a refunds assessment needs the list of residents who had already paid (`paid`)"
             )
-        existing = await self.repository.find(request.region, request.year, request.kind.value)
-        if existing is not None:
+        await self.repository.lock_year(request.year)
+        # S4 / R1: two assessments of one kind and year whose regions nest (210500 and 210502) would
+        # both assess everyone in the smaller region: pay and count them twice.
+        for other in await self.repository.overlapping(request.region, request.year, [request.kind.value]):
+            how = (
+                "exists"
+                if other.region == request.region
+                else f"overlaps it ({other.region} {'contains' if areas.contains(other.region, request.region) else 'lies inside'} {request.region})"
+            )
             raise Conflict(
-                f"an assessment of {request.region} {request.year} {request.kind.value} exists: {existing.id}; "
-                f"re-run it with POST /v1/assessments/{existing.id}/runs"
+                f"an assessment of {other.region} {request.year} {request.kind.value} {how}: {other.id}; "
+                "a resident must be assessed once per kind and year (S4) — re-run it with "
+                f"POST /v1/assessments/{other.id}/runs"
             )
         packs = PackService(self.session)
         # Resolve now, so a pack that cannot serve this place and year is a 422 before anything is stored.
@@ -185,30 +196,81 @@ class AssessmentService:
             national_pack_version=params.national_pack.version,
             created_by=principal.subject,
         )
-        await self.repository.add(assessment)
-        run = await self._new_run(assessment, principal, request)
+        await self._insert(
+            assessment, f"an assessment of {request.region} {request.year} {request.kind.value} exists"
+        )
+        paid = await self._run_paid_list(assessment, request)
+        run = await self._new_run(assessment, principal, request, paid)
         return await self._out(assessment), run
 
+    async def _insert(self, row: Assessment | AssessmentRun, conflict: str) -> None:
+        """Insert in a savepoint: a unique violation from a concurrent request is a 409, not a 500."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+                await self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"{conflict} (a concurrent request made it first)") from exc
+
+    async def _run_paid_list(self, assessment: Assessment, request: RunRequest) -> list[str]:
+        """The residents a run treats as already paid (B§四(四), S4).
+
+        refunds: the list given, refused (409) if any of them is subsidised in the latest version of an
+        annual or new_entrants assessment of the year covering them — they would be paid twice.
+        annual / new_entrants: the list given plus the latest refunds run's list of the year for the same
+        place, so a list sent only with the refunds run still keeps those people out.
+        """
+        own = sorted(set(request.paid))
+        if assessment.kind == Kind.refunds.value:
+            if not own:
+                raise Unprocessable(
+                    "a refunds assessment needs the list of residents who had already paid (`paid`)"
+                )
+            for other in await self.repository.overlapping(
+                assessment.region, assessment.year, [Kind.annual.value, Kind.new_entrants.value]
+            ):
+                if await self.repository.running_run(other.id) is not None:
+                    raise Conflict(
+                        f"the {other.kind} assessment {other.id} of {other.region} {other.year} is running; "
+                        "refund once it has finished, so nobody is both subsidised and refunded (S4)"
+                    )
+                if not other.latest_version:
+                    continue
+                version = await self.repository.version(other.id, other.latest_version)
+                assert version is not None
+                twice = await self.repository.subsidised_in_run(version.run_id, own)
+                if twice:
+                    shown = ", ".join(mask(n) for n in twice[:5]) + (" …" if len(twice) > 5 else "")
+                    raise Conflict(
+                        f"{len(twice)} of the listed residents were already assessed as subsidised in "
+                        f"{other.kind} assessment {other.id} version {other.latest_version} ({shown}); "
+                        "refunding them too would pay twice (B§四(四), S4) — re-run that assessment with "
+                        "them on its `paid` list first"
+                    )
+            return own
+        union = set(own)
+        for refunds in await self.repository.overlapping(
+            assessment.region, assessment.year, [Kind.refunds.value]
+        ):
+            union.update(await self.repository.latest_paid_list(refunds.id))
+        return sorted(union)
+
     async def _new_run(
-        self, assessment: Assessment, principal: Principal, request: RunRequest
+        self, assessment: Assessment, principal: Principal, request: RunRequest, paid: list[str]
     ) -> AssessmentRun:
-        if assessment.kind == Kind.refunds.value and not request.paid:
-            raise Unprocessable(
-                "a refunds assessment needs the list of residents who had already paid (`paid`)"
-            )
-        unique_paid = sorted(set(request.paid))
         run = AssessmentRun(
             assessment_id=assessment.id,
             as_of=request.as_of,
             status="running",
-            paid_listed=len(unique_paid),
-            paid_hash=paid_hash(unique_paid),
+            paid_listed=len(paid),
+            paid_hash=paid_hash(paid),
             rows_read=0,
             rows_assessed=0,
             created_by=principal.subject,
+            lease_until=lease_expiry(LEASE_SECONDS),
         )
-        await self.repository.add(run)
-        await self.repository.add_paid(run.id, unique_paid)
+        await self._insert(run, "a run of this assessment is still running; wait for it to finish")
+        await self.repository.add_paid(run.id, paid)
         return run
 
     async def rerun(
@@ -217,16 +279,18 @@ class AssessmentService:
         """A new run, unless one is running (409) or the inputs equal the latest version's (same as_of and
         paid list: the same lines by construction, so no run and no version)."""
         assessment = await self._readable(principal, assessment_id)
+        await self.repository.lock_year(assessment.year)
         if await self.repository.running_run(assessment.id) is not None:
             raise Conflict("a run of this assessment is still running; wait for it to finish")
+        paid = await self._run_paid_list(assessment, request)
         if assessment.latest_version:
             latest = await self.repository.version(assessment.id, assessment.latest_version)
             assert latest is not None
             latest_run = await self.session.get(AssessmentRun, latest.run_id)
             assert latest_run is not None
-            if latest_run.as_of == request.as_of and latest_run.paid_hash == paid_hash(list(request.paid)):
+            if latest_run.as_of == request.as_of and latest_run.paid_hash == paid_hash(paid):
                 return latest_run, False
-        return await self._new_run(assessment, principal, request), True
+        return await self._new_run(assessment, principal, request, paid), True
 
     async def _readable(self, principal: Principal, assessment_id: uuid.UUID) -> Assessment:
         assessment = await self.repository.get_readable(principal, assessment_id)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from huimin_premium.deps import READERS
-from huimin_premium.packs.schemas import Pack, PackList, PackSummary, ValidationReport
+from huimin_premium.packs.schemas import INT32_MAX, Pack, PackList, PackSummary, ValidationReport
 from huimin_premium.packs.service import PackService, summary
 from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal, require_roles
@@ -16,6 +16,8 @@ from huimin_shared.errors import problem_responses
 
 router = APIRouter(prefix="/v1/packs", tags=["packs"])
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+VersionNumber = Annotated[int, Path(ge=1, le=INT32_MAX, description="Pack version (1, 2, …).")]
+PackId = Annotated[str, Path(max_length=48, description="Pack id, e.g. benxi or national.")]
 Year = Annotated[int, Query(ge=2007, le=2100, description="Cover year (参保年度) to check.")]
 
 
@@ -46,7 +48,7 @@ async def list_packs(session: SessionDep, _: Reader) -> PackList:
     response_model=PackVersionList,
     responses=problem_responses(401, 403, 404),
 )
-async def list_versions(pack_id: str, session: SessionDep, _: Reader) -> PackVersionList:
+async def list_versions(pack_id: PackId, session: SessionDep, _: Reader) -> PackVersionList:
     return PackVersionList(items=await PackService(session).list(pack_id))
 
 
@@ -58,7 +60,7 @@ async def list_versions(pack_id: str, session: SessionDep, _: Reader) -> PackVer
     response_model=PackDetail,
     responses=problem_responses(401, 403, 404),
 )
-async def get_version(pack_id: str, version: int, session: SessionDep, _: Reader) -> PackDetail:
+async def get_version(pack_id: PackId, version: VersionNumber, session: SessionDep, _: Reader) -> PackDetail:
     row, pack = await PackService(session).get(pack_id, version)
     return PackDetail(**summary(row).model_dump(), content=pack)
 
@@ -72,7 +74,7 @@ async def get_version(pack_id: str, version: int, session: SessionDep, _: Reader
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def validate_stored(
-    pack_id: str, version: int, year: Year, session: SessionDep, _: Reader
+    pack_id: PackId, version: VersionNumber, year: Year, session: SessionDep, _: Reader
 ) -> ValidationReport:
     service = PackService(session)
     _row, pack = await service.get(pack_id, version)

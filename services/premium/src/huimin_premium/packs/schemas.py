@@ -12,10 +12,32 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 from huimin_shared import areas
 from huimin_shared.money import Money
+
+INT32_MAX = 2_147_483_647  # the largest value of an `integer` column (versions, years)
+INT64_MAX = 2**63 - 1  # the largest value of a `bigint` column (run and line ids)
+MAX_SHARE = 1_000_000  # a cost-sharing weight (7 : 3 …); larger weights say nothing more
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError(f"an amount of a pack is never negative, not {value}")
+    return value
+
+
+NonNegativeMoney = Annotated[Money, AfterValidator(_non_negative)]
+"""A pack amount (contribution, subsidy, floor, central share): yuan, never negative (P1, P4)."""
 
 
 class Category(StrEnum):
@@ -63,6 +85,8 @@ def _rate(value: Any) -> Decimal:
         rate = Decimal(str(value))
     except InvalidOperation as exc:
         raise ValueError(f"{value!r} is not a decimal rate") from exc
+    if not rate.is_finite():  # NaN / sNaN / Infinity: a comparison would raise, not refuse
+        raise ValueError(f"{value!r} is not a finite decimal rate")
     if not Decimal(0) <= rate <= Decimal(1):
         raise ValueError(f"a rate lies between 0 and 1, not {value}")
     return rate
@@ -110,9 +134,9 @@ class Parameter(_Strict, Generic[T]):
 class Shares(_Strict):
     """Weights in which the non-central part of a subsidy is split between local levels."""
 
-    province: int = Field(default=0, ge=0)
-    city: int = Field(ge=0)
-    district_or_county: int = Field(default=0, ge=0)
+    province: int = Field(default=0, ge=0, le=MAX_SHARE)
+    city: int = Field(ge=0, le=MAX_SHARE)
+    district_or_county: int = Field(default=0, ge=0, le=MAX_SHARE)
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> Shares:
@@ -122,12 +146,12 @@ class Shares(_Strict):
 
 
 class AgeAmounts(_Strict):
-    minor: Parameter[Money]
-    adult: Parameter[Money]
-    elderly: Parameter[Money]
+    minor: Parameter[NonNegativeMoney]
+    adult: Parameter[NonNegativeMoney]
+    elderly: Parameter[NonNegativeMoney]
 
-    def of(self, group: AgeGroup) -> Parameter[Money]:
-        parameter: Parameter[Money] = getattr(self, group.value)
+    def of(self, group: AgeGroup) -> Parameter[NonNegativeMoney]:
+        parameter: Parameter[NonNegativeMoney] = getattr(self, group.value)
         return parameter
 
 
@@ -136,7 +160,7 @@ class BaseAmounts(_Strict):
 
     general_subsidy: AgeAmounts
     individual_contribution: AgeAmounts
-    supplementary_premium: Parameter[Money] | None = None
+    supplementary_premium: Parameter[NonNegativeMoney] | None = None
 
 
 class Remainder(_Strict):
@@ -158,8 +182,8 @@ class HardshipFloor(_Strict):
     id: str
     categories: list[Category] = Field(min_length=1)
     age_groups: list[AgeGroup] = Field(min_length=1)
-    floor: Parameter[Money]
-    central_share: dict[RegionClass, Parameter[Money]]
+    floor: Parameter[NonNegativeMoney]
+    central_share: dict[RegionClass, Parameter[NonNegativeMoney]]
 
     @model_validator(mode="after")
     def _every_region_class(self) -> HardshipFloor:
@@ -186,7 +210,7 @@ class RegionClasses(_Strict):
 
 
 class NationalRules(_Strict):
-    general_subsidy_minimum: Parameter[Money]
+    general_subsidy_minimum: Parameter[NonNegativeMoney]
     floors: list[HardshipFloor]
     region_classes: RegionClasses
 
@@ -200,7 +224,7 @@ class Pack(_Strict):
     """A policy pack: the national notice, or a city's notice layered on it."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$")
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=INT32_MAX)
     title: str
     document: str = Field(description="Document number, e.g. 本政办发〔2009〕130号.")
     published: date
@@ -227,7 +251,31 @@ class Pack(_Strict):
         unknown = set(self.subsidy_rates) - set(self.categories)
         if unknown:
             raise ValueError(f"subsidy_rates names categories the pack does not subsidise: {sorted(unknown)}")
+        self._remainder_can_take_a_fen()
         return self
+
+    def _remainder_can_take_a_fen(self) -> None:
+        """P6: the party named for a remainder fen must carry a local share in some split of the pack.
+
+        Central pays a fixed amount (N§二) and never takes a remainder; a level whose weight is 0 in every
+        dated district and county split would never take one either (the fen would silently go elsewhere).
+        """
+        to = self.cost_sharing.remainder.to
+        if to is Payer.central:
+            raise ValueError(
+                "cost_sharing.remainder.to: central finance pays a fixed share (N§二) and never takes a "
+                "remainder fen; name province, city or district_or_county"
+            )
+        weights = [
+            getattr(value.value, to.value)
+            for parameter in (self.cost_sharing.district, self.cost_sharing.county)
+            for value in parameter.values.values()
+        ]
+        if not any(weights):
+            raise ValueError(
+                f"cost_sharing.remainder.to: {to.value} carries no share in any district or county split, "
+                "so it could never take a remainder fen"
+            )
 
     @property
     def illustrative(self) -> bool:
@@ -244,8 +292,8 @@ def _any_illustrative(node: Any) -> bool:
 
 
 class PackRef(BaseModel):
-    id: str
-    version: int
+    id: str = Field(max_length=48)
+    version: int = Field(ge=1, le=INT32_MAX)
 
 
 class PackSummary(BaseModel):
@@ -293,5 +341,6 @@ class ValidationReport(BaseModel):
     general_subsidy_minimum: Money
     shortfalls: list[Shortfall]
     uncovered: list[Uncovered] = Field(
-        description="National categories the pack does not subsidise (N§一 leaves their definition to local government)."
+        description="National categories the pack does not subsidise whose definition N§一 leaves to local "
+        "government (low_income_elderly, severely_disabled); a pack that leaves out dibao falls short instead."
     )

@@ -11,6 +11,7 @@ from huimin_premium.packs.models import PackVersion
 from huimin_premium.packs.repository import PackRepository
 from huimin_premium.packs.schemas import (
     AgeGroup,
+    Category,
     Pack,
     PackRef,
     PackSummary,
@@ -25,6 +26,10 @@ from huimin_shared.money import ZERO
 log = structlog.get_logger(__name__)
 
 NATIONAL = "national"
+
+# N§一 leaves only these two to local definition; dibao (城市低保对象) is a national category every pack
+# must reach (P5), so a pack that leaves it out falls short of its floors.
+LOCALLY_DEFINED = frozenset({Category.low_income_elderly, Category.severely_disabled})
 
 
 class PackConflict(RuntimeError):
@@ -163,20 +168,23 @@ def check_floors(pack: Pack, national: Pack, year: int) -> ValidationReport:
     for floor in params.floors:
         for category in sorted(floor.categories, key=lambda c: c.value):
             for group in sorted(floor.age_groups, key=lambda g: g.value):
-                if category not in params.categories:
+                contribution = params.individual_contribution[group].value
+                required = rules.capped_at_contribution(floor.floor.value, contribution)
+                rate = params.subsidy_rates.get(category)
+                if category not in params.categories and category in LOCALLY_DEFINED:
                     uncovered.append(
                         Uncovered(
                             category=category,
                             age_group=group,
                             floor=floor.id,
-                            note=f"{pack.document} does not subsidise {category.value} (N§一: defined locally)",
+                            note=f"{pack.document} does not subsidise {category.value} "
+                            "(N§一 leaves its definition to local government)",
                         )
                     )
                     continue
-                contribution = params.individual_contribution[group].value
-                required = rules.capped_at_contribution(floor.floor.value, contribution)
-                rate = params.subsidy_rates.get(category)
-                if rate is None and pack.national is not None:
+                if category not in params.categories:
+                    provided = ZERO  # dibao is defined nationally (N§一): leaving it out gives it nothing
+                elif rate is None and pack.national is not None:
                     provided = required  # the national pack's rule is the floor itself
                 elif rate is None:
                     provided = ZERO

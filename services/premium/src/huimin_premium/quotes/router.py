@@ -36,15 +36,13 @@ Quoter = Annotated[
     "contribution (个人缴费), assistance subsidy (资助参保), what the resident pays, the subsidy split by "
     "paying level (中央/省/市/区县) and the supplementary premium (大额医疗补充保险, never subsidised) — "
     "each with the rule, parameters and citation that produced it. Quote by ID number (the status is "
-    "read from eligibility on the reference date, 1 January by default) or by explicit facts. Stores nothing.",
+    "read from eligibility on the reference date, 1 January by default) or by explicit facts. Stores nothing. "
+    "A token limited to a region gets 403 for facts outside it; for an ID number whose resident eligibility "
+    "does not know or knows outside that region it gets the same 404, so the answer reveals neither.",
     response_model=Quote,
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 async def create_quote(
     body: QuoteRequest, session: SessionDep, eligibility: EligibilityDep, principal: Quoter
 ) -> Quote:
-    if body.facts is not None:
-        principal.ensure_covers(body.facts.region_code)
-    result = await service.quote(session, eligibility, body)
-    principal.ensure_covers(result.resident.region_code)
-    return result
+    return await service.quote(session, eligibility, body, principal)

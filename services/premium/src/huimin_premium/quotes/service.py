@@ -18,7 +18,9 @@ from huimin_premium.quotes.schemas import (
     QuoteRequest,
     Working,
 )
-from huimin_shared.errors import Unprocessable
+from huimin_shared.auth import Principal
+from huimin_shared.errors import NotFound, Unprocessable
+from huimin_shared.http import PeerResponseError
 
 
 def _working(cited: rules.Cited[Decimal]) -> Working:
@@ -31,16 +33,33 @@ def _working(cited: rules.Cited[Decimal]) -> Working:
     )
 
 
-async def quote(session: AsyncSession, eligibility: EligibilityClient, request: QuoteRequest) -> Quote:
+def not_in_region(principal: Principal) -> NotFound:
+    """The one answer a region-limited token gets for an ID number it may not see: the same whether
+    eligibility does not know the resident or knows them elsewhere, so the answer reveals neither."""
+    return NotFound(f"no resident with this ID number is known in region {principal.region}")
+
+
+async def quote(
+    session: AsyncSession, eligibility: EligibilityClient, request: QuoteRequest, principal: Principal
+) -> Quote:
     on = request.on or rules.reference_date(request.year)
     eligible: bool | None = None
     excluded_reason: str | None = None
     if request.facts is not None:
+        principal.ensure_covers(request.facts.region_code)  # the caller's own facts: a plain 403
         birth_date, region_code = request.facts.birth_date, request.facts.region_code
         categories = set(request.facts.categories)
     else:
         assert request.id_number is not None
-        status = await eligibility.status(request.id_number, on)
+        try:
+            status = await eligibility.status(request.id_number, on)
+        except PeerResponseError as exc:
+            if exc.status == 404 and principal.region is not None:
+                raise not_in_region(principal) from None
+            raise
+        if not principal.covers(status.region_code):
+            # Checked before anything about the resident is used or shown (region, categories, amounts).
+            raise not_in_region(principal)
         birth_date, region_code = status.birth_date, status.region_code
         eligible, excluded_reason = status.eligible, status.excluded_reason
         known = {c.value for c in Category}

@@ -7,12 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from huimin_premium.packs.schemas import AgeGroup, Category, Rate, Shares
+from huimin_premium.packs.schemas import INT32_MAX, AgeGroup, Category, NonNegativeMoney, Rate, Shares
 from huimin_shared.money import Money
 
 
 class Changes(BaseModel):
-    """Parameters to change for the assessment's cover year; everything else stays as pinned."""
+    """Parameters to change for the assessment's cover year; everything else stays as pinned.
+
+    Amounts are never negative (P1, P4): a negative contribution or floor is a 422, not a simulation."""
 
     subsidy_rates: dict[Category, Rate] = Field(
         default_factory=dict, description='e.g. {"marginal": "0.80"} (B§一(二)2 is 0.70).'
@@ -21,12 +23,12 @@ class Changes(BaseModel):
         default_factory=dict,
         description='e.g. {"district": {"city": 6, "district_or_county": 4}} (B§三 is 7:3).',
     )
-    floors: dict[str, Money] = Field(
+    floors: dict[str, NonNegativeMoney] = Field(
         default_factory=dict,
         description='National floors by id, e.g. {"N-minor": "20.00", "N-other": "80.00"} (N§二).',
     )
-    individual_contribution: dict[AgeGroup, Money] = Field(default_factory=dict)
-    eastern_central_share: dict[str, Money] = Field(
+    individual_contribution: dict[AgeGroup, NonNegativeMoney] = Field(default_factory=dict)
+    eastern_central_share: dict[str, NonNegativeMoney] = Field(
         default_factory=dict,
         description='Central share in eastern provinces by floor id, e.g. {"N-other": "10.00"}.',
     )
@@ -34,7 +36,9 @@ class Changes(BaseModel):
 
 class SimulationRequest(BaseModel):
     assessment_id: uuid.UUID
-    version: int | None = Field(default=None, description="The version to re-cost; the latest by default.")
+    version: int | None = Field(
+        default=None, ge=1, le=INT32_MAX, description="The version to re-cost; the latest by default."
+    )
     changes: Changes
 
 
