@@ -10,11 +10,12 @@ from .suite import SERVICES, Suite, databases, free_port
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # One group: the suite's processes start on one worker only.
+    # One group per suite of processes, so each starts on one worker only (the fuzzer's on the other).
     for item in items:
         if "tests/e2e" in str(item.path):
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+            group = "fuzz" if item.path.name == "test_fuzz.py" else "e2e"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

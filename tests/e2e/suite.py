@@ -92,9 +92,9 @@ class Suite:
             self.stop(service)
 
 
-async def databases(stack: AsyncExitStack) -> dict[str, str]:
+async def databases(stack: AsyncExitStack, prefix: str = "e2e") -> dict[str, str]:
     urls = {}
     for service in SERVICES:
         migrations = f"huimin_{service}:migrations"
-        urls[service] = await stack.enter_async_context(service_database(f"e2e_{service}", migrations))
+        urls[service] = await stack.enter_async_context(service_database(f"{prefix}_{service}", migrations))
     return urls
