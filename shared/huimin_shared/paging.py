@@ -22,6 +22,7 @@ AfterId = Annotated[
     int | None,
     Query(
         ge=0,
+        le=2**63 - 1,
         description="Continue after this id: the `next_after` of the previous page (omit for the first page).",
     ),
 ]

@@ -238,7 +238,19 @@ class PremiumFake:
         year: int = 2010,
         kind: str = "annual",
     ) -> int:
+        """Publish the next version of an assessment, as premium writes it.
+
+        Version 1 is ``lines`` (regular lines). A later version carries every line of the version before
+        it unchanged (regular and earlier adjustment lines keep their kind) followed by ``lines``, which
+        must be the adjustment lines of what changed against that version (new +, exited −, reversal −,
+        replacement +, each ``adjusts_version`` = the previous version)."""
         version = sum(1 for key in self.versions if key[0] == assessment_id) + 1
+        if version > 1:
+            previous = version - 1
+            for item in lines:
+                assert item["line_kind"] == "adjustment", "a later version adds adjustment lines only"
+                assert item["adjusts_version"] == previous, f"adjustments of v{version} adjust v{previous}"
+            lines = [*self.versions[(assessment_id, previous)][1], *lines]
         totals = {p: Decimal("0.00") for p in ("central", "province", "city", "district_or_county")}
         for item in lines:
             for payer, amount in item["by_payer"].items():  # type: ignore[attr-defined]

@@ -110,7 +110,17 @@ async def test_a_batch_from_an_outdated_assessment_version_is_refused(
     """S3 / S4: a batch is pinned to the latest version; building from an older one is refused and writes nothing."""
     premium.publish(
         "A-2010",
-        [make_line(residents["p1"], "210502", "dibao", "adult", ("0.00", "0.00", "126.00", "54.00"))],
+        [
+            make_line(
+                residents["p1"],
+                "210502",
+                "dibao",
+                "adult",
+                ("0.00", "0.00", "-126.00", "-54.00"),
+                line_kind="adjustment",
+                adjusts_version=1,
+            )
+        ],
     )
     refused = await prepare(ledger.client, kind="dibao_collective", assessment_version=1)
     assert refused.status_code == 409, refused.text
@@ -127,7 +137,17 @@ async def test_approving_a_batch_whose_assessment_moved_on_is_refused(
     batch = (await prepare(ledger.client, kind="dibao_collective")).json()
     premium.publish(
         "A-2010",
-        [make_line(residents["p1"], "210502", "dibao", "adult", ("0.00", "0.00", "126.00", "54.00"))],
+        [
+            make_line(
+                residents["p1"],
+                "210502",
+                "dibao",
+                "adult",
+                ("0.00", "0.00", "-126.00", "-54.00"),
+                line_kind="adjustment",
+                adjusts_version=1,
+            )
+        ],
     )
     refused = await approve(ledger.client, batch["id"])
     assert refused.status_code == 409
@@ -230,33 +250,33 @@ async def test_refunds_pay_the_external_payee(ledger, premium, make_line, reside
 async def test_adjustment_batch_pays_the_difference_of_a_new_version_both_ways(
     ledger, premium, annual_2010, make_line, residents
 ) -> None:
-    """S3: a newer version's adjustment lines (+54.00 for p1, −50.00 for p3) net per paying level and region."""
+    """S3: a newer version's adjustment lines net per paying level and region. v2 carries v1's lines and
+    adds p1 changed 180.00 → 234.00 (reversal −126.00/−54.00, replacement +163.80/+70.20: +37.80 city,
+    +16.20 district) and p3 changed 100.00 → 50.00 (reversal −50.00/−50.00, replacement +25.00/+25.00):
+    +54.00 − 50.00 = 4.00."""
     await ledger.fund(MAF, "1000.00")
     batch = (await prepare(ledger.client, kind="dibao_collective")).json()
     await approve(ledger.client, batch["id"])
     await execute(ledger.client, batch["id"])
+
+    def adjustment(person: str, region: str, age: str, city: str, district: str) -> dict[str, object]:
+        return make_line(
+            residents[person],
+            region,
+            "dibao",
+            age,
+            ("0.00", "0.00", city, district),
+            line_kind="adjustment",
+            adjusts_version=1,
+        )
+
     premium.publish(
         "A-2010",
         [
-            make_line(residents["p1"], "210502", "dibao", "adult", ("0.00", "0.00", "126.00", "54.00")),
-            make_line(
-                residents["p1"],
-                "210502",
-                "dibao",
-                "adult",
-                ("0.00", "0.00", "37.80", "16.20"),
-                line_kind="adjustment",
-                adjusts_version=1,
-            ),
-            make_line(
-                residents["p3"],
-                "210521",
-                "dibao",
-                "elderly",
-                ("0.00", "0.00", "-25.00", "-25.00"),
-                line_kind="adjustment",
-                adjusts_version=1,
-            ),
+            adjustment("p1", "210502", "adult", "-126.00", "-54.00"),
+            adjustment("p1", "210502", "adult", "163.80", "70.20"),
+            adjustment("p3", "210521", "elderly", "-50.00", "-50.00"),
+            adjustment("p3", "210521", "elderly", "25.00", "25.00"),
         ],
     )
     adjustment = await prepare(

@@ -6,7 +6,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huimin_settlement.batches.rules import BatchKind, due_on, instalment_share, takes_line
+from huimin_settlement.batches.rules import BatchKind, due_on, line_amounts_fen, takes_line
 from huimin_settlement.funding.rules import default_head_count_date, legs, per_head, true_up
 from huimin_settlement.ledger.rules import (
     AccountType,
@@ -20,21 +20,26 @@ from huimin_settlement.schedule.rules import Status, deadlines, status_of
 fen = st.integers(min_value=-10_000_000, max_value=10_000_000).map(lambda n: Decimal(n) / 100)
 
 
-@given(st.tuples(fen, fen, fen, fen))
+fen_ints = st.integers(min_value=-1_000_000_000, max_value=1_000_000_000)
+
+
+@given(st.tuples(fen_ints, fen_ints, fen_ints, fen_ints))
 def test_two_marginal_instalments_add_up_to_the_subsidy_to_the_fen(by_payer) -> None:
-    """B§四(二) / P6: each payer's part is halved to the fen; the halves add up to the whole, odd fen first."""
-    first, second = instalment_share(by_payer, 1), instalment_share(by_payer, 2)
+    """B§四(二) / P6: each payer's part is halved to the fen; the halves add up to the whole, odd fen first
+    (also for negative adjustment lines: −105.01 → −52.51 + −52.50)."""
+    kind = BatchKind.marginal_instalment
+    first, second = line_amounts_fen(kind, 1, by_payer), line_amounts_fen(kind, 2, by_payer)
     assert tuple(a + b for a, b in zip(first, second, strict=True)) == by_payer
-    assert all(
-        abs(a) - abs(b) in (Decimal("0.00"), Decimal("0.01")) for a, b in zip(first, second, strict=True)
-    )
+    assert all(abs(a) - abs(b) in (0, 1) for a, b in zip(first, second, strict=True))
 
 
 def test_marginal_instalment_of_88_26_is_44_14_and_44_12() -> None:
-    """B§四(二): 61.79 city → 30.90 + 30.89; 26.47 district → 13.24 + 13.23."""
-    by_payer = (Decimal("0.00"), Decimal("0.00"), Decimal("61.79"), Decimal("26.47"))
-    assert sum(instalment_share(by_payer, 1)) == Decimal("44.14")
-    assert sum(instalment_share(by_payer, 2)) == Decimal("44.12")
+    """B§四(二): 61.79 city → 30.90 + 30.89; 26.47 district → 13.24 + 13.23; other kinds pay the whole."""
+    by_payer = (0, 0, 6179, 2647)
+    assert line_amounts_fen(BatchKind.marginal_instalment, 1, by_payer) == (0, 0, 3090, 1324)
+    assert line_amounts_fen(BatchKind.marginal_instalment, 2, by_payer) == (0, 0, 3089, 1323)
+    assert line_amounts_fen(BatchKind.marginal_instalment, 1, (0, 0, -10501, 0)) == (0, 0, -5251, 0)
+    assert line_amounts_fen(BatchKind.dibao_collective, 0, by_payer) == by_payer
 
 
 def test_statutory_due_dates() -> None:
@@ -48,12 +53,19 @@ def test_statutory_due_dates() -> None:
 
 
 def test_batches_take_the_lines_they_pay() -> None:
-    """B§四(一)/(二): dibao paid collectively, marginal in instalments; adjustments only from adjustment lines."""
+    """B§四(一)/(二): dibao paid collectively, marginal in instalments, each from all lines of its kind
+    (a version's due is regular + adjustment lines); adjustments only from adjustment lines made since
+    the version already paid."""
     assert takes_line(BatchKind.dibao_collective, "dibao", "regular")
     assert not takes_line(BatchKind.dibao_collective, "marginal", "regular")
     assert takes_line(BatchKind.marginal_instalment, "marginal", "regular")
-    assert not takes_line(BatchKind.dibao_collective, "dibao", "adjustment")
-    assert takes_line(BatchKind.adjustment, "dibao", "adjustment")
+    assert takes_line(BatchKind.marginal_instalment, "marginal", "adjustment", 1)
+    assert not takes_line(BatchKind.marginal_instalment, "dibao", "adjustment", 1)
+    assert takes_line(BatchKind.dibao_collective, "dibao", "adjustment", 1)
+    assert not takes_line(BatchKind.adjustment, "dibao", "regular", None, 1)
+    assert takes_line(BatchKind.adjustment, "dibao", "adjustment", 1, 1)
+    assert takes_line(BatchKind.adjustment, "dibao", "adjustment", 2, 1)
+    assert not takes_line(BatchKind.adjustment, "dibao", "adjustment", 1, 2)  # carried, already paid
 
 
 def test_city_money_goes_through_district_finance_and_civil_affairs_into_the_fund() -> None:

@@ -38,12 +38,17 @@ def instruction_csv(rows: Iterable[Sequence[str]], encoding: str) -> bytes:
     return buffer.getvalue().encode(ENCODINGS[encoding])
 
 
-def decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK and GB2312)."""
+def decode(raw: bytes) -> str | None:
+    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK and GB2312); None when the
+    bytes are neither."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +61,18 @@ class Confirmation:
 
 
 def read_confirmations(text: str) -> tuple[list[Confirmation], list[tuple[str, str]]]:
-    """Rows of a confirmation file and, for each bad row, (field, reason)."""
+    """Rows of a confirmation file and, for each bad row, (field, reason).
+
+    A file that is not CSV the reader can parse (a field over the csv module's limit, a NUL byte) is one
+    problem on ``file``. A transfer listed twice with different results (成功 and 失败) is refused, both
+    rows named: the bank cannot have paid and refused the same instruction (S4)."""
+    try:
+        return _read_confirmations(text)
+    except csv.Error as exc:
+        return [], [("file", f"not a readable CSV file: {exc}")]
+
+
+def _read_confirmations(text: str) -> tuple[list[Confirmation], list[tuple[str, str]]]:
     reader = csv.DictReader(io.StringIO(text))
     problems: list[tuple[str, str]] = []
     missing = [h for h in CONFIRMATION_HEADERS[:2] if h not in (reader.fieldnames or [])]
@@ -64,7 +80,8 @@ def read_confirmations(text: str) -> tuple[list[Confirmation], list[tuple[str, s
         return [], [
             ("file", f"missing columns: {', '.join(missing)} (expected {', '.join(CONFIRMATION_HEADERS)})")
         ]
-    found = []
+    found: list[Confirmation] = []
+    first_seen: dict[uuid.UUID, Confirmation] = {}
     for number, record in enumerate(reader, start=2):
         raw_id = (record.get("指令编号") or "").strip()
         result = (record.get("结果") or "").strip().lower()
@@ -76,15 +93,25 @@ def read_confirmations(text: str) -> tuple[list[Confirmation], list[tuple[str, s
         if result not in SUCCESS | FAILURE:
             problems.append((f"file.row{number}.结果", f"{result!r} is neither 成功 nor 失败"))
             continue
-        found.append(
-            Confirmation(
-                number,
-                transfer_id,
-                result in SUCCESS,
-                (record.get("银行流水号") or "").strip(),
-                (record.get("说明") or "").strip(),
-            )
+        confirmation = Confirmation(
+            number,
+            transfer_id,
+            result in SUCCESS,
+            (record.get("银行流水号") or "").strip(),
+            (record.get("说明") or "").strip(),
         )
+        earlier = first_seen.setdefault(transfer_id, confirmation)
+        if earlier.succeeded != confirmation.succeeded:
+            problems.append(
+                (
+                    f"file.row{number}.结果",
+                    f"instruction {transfer_id} is listed at row {earlier.row} as "
+                    f"{'成功' if earlier.succeeded else '失败'} and at row {number} as "
+                    f"{'成功' if confirmation.succeeded else '失败'}",
+                )
+            )
+            continue
+        found.append(confirmation)
     if not found and not problems:
         problems.append(("file", "no rows"))
     return found, problems

@@ -55,7 +55,13 @@ class BankService:
 
     async def confirm(self, raw: bytes, principal: Principal) -> dict[str, Any]:
         """Post or void the pending transfers a confirmation file names; all rows or none."""
-        confirmations, problems = rules.read_confirmations(rules.decode(raw))
+        text = rules.decode(raw)
+        if text is None:
+            raise ValidationFailed(
+                "file: the bytes are neither UTF-8 nor GB18030 text",
+                errors=[FieldProblem(field="file", reason="the bytes are neither UTF-8 nor GB18030 text")],
+            )
+        confirmations, problems = rules.read_confirmations(text)
         if problems:
             raise ValidationFailed(
                 "; ".join(f"{f}: {r}" for f, r in problems),
@@ -88,16 +94,21 @@ class BankService:
                     f"row {c.row}: {c.transfer_id} is {transfers[c.transfer_id].state}" for c in contradicted
                 )
             )
-        to_post = [
-            c.transfer_id
-            for c in confirmations
-            if c.succeeded and transfers[c.transfer_id].state == "pending"
-        ]
-        to_void = [
-            c.transfer_id
-            for c in confirmations
-            if not c.succeeded and transfers[c.transfer_id].state == "pending"
-        ]
+        # a transfer listed twice with the same result is resolved once
+        to_post = list(
+            dict.fromkeys(
+                c.transfer_id
+                for c in confirmations
+                if c.succeeded and transfers[c.transfer_id].state == "pending"
+            )
+        )
+        to_void = list(
+            dict.fromkeys(
+                c.transfer_id
+                for c in confirmations
+                if not c.succeeded and transfers[c.transfer_id].state == "pending"
+            )
+        )
         await self.ledger.post(to_post, principal.subject, "bank confirmed")
         await self.ledger.void(to_void, principal.subject, "bank refused")
         after = {t.id: t for t in await self.ledger.repository.transfers(list(transfers))}

@@ -44,7 +44,8 @@ class Batch(Base):
             "control_central + control_province + control_city + control_district_or_county = control_total",
             name="control_by_payer_adds_up",
         ),
-        # One live batch per kind, instalment and assessment: a second would pay twice (S4).
+        # One live batch per kind, instalment and assessment version (and adjusted batch, for an
+        # adjustment): a second would pay twice (S4). Migration 0003.
         Index(
             "uq_batches_live_kind",
             "city_code",
@@ -53,8 +54,10 @@ class Batch(Base):
             "instalment",
             "assessment_id",
             "assessment_version",
+            "adjusts_batch_id",
             unique=True,
             postgresql_where=text("state <> 'cancelled'"),
+            postgresql_nulls_not_distinct=True,
         ),
     )
 

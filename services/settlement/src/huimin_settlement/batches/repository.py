@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_settlement.batches.models import AssessmentGroup, AssessmentSnapshot, Batch, BatchEvent, BatchLine
+from huimin_settlement.ledger.repository import readable_by
 
 LINE_COLUMNS = (
     "batch_id",
@@ -61,26 +62,12 @@ class BatchRepository:
         if city is not None:
             statement = statement.where(Batch.city_code == city)
         if region is not None:
-            statement = statement.where(Batch.city_code == region[:4] + "00")
+            statement = statement.where(readable_by(Batch.city_code, region))
         if year is not None:
             statement = statement.where(Batch.year == year)
         if kind is not None:
             statement = statement.where(Batch.kind == kind)
         return list(await self.session.scalars(statement))
-
-    async def live_batch(
-        self, city: str, year: int, kind: str, instalment: int, assessment_id: str, version: int
-    ) -> Batch | None:
-        statement = select(Batch).where(
-            Batch.city_code == city,
-            Batch.year == year,
-            Batch.kind == kind,
-            Batch.instalment == instalment,
-            Batch.assessment_id == assessment_id,
-            Batch.assessment_version == version,
-            Batch.state != "cancelled",
-        )
-        return (await self.session.scalars(statement)).first()
 
     async def live_batch_of_assessment(
         self, city: str, kind: str, instalment: int, assessment_id: str
@@ -93,6 +80,15 @@ class BatchRepository:
             Batch.state != "cancelled",
         )
         return (await self.session.scalars(statement)).first()
+
+    async def adjustments_of(self, batch_id: uuid.UUID) -> list[Batch]:
+        """The adjustment batches of a batch, oldest version first."""
+        statement = (
+            select(Batch)
+            .where(Batch.adjusts_batch_id == batch_id)
+            .order_by(Batch.assessment_version, Batch.prepared_at)
+        )
+        return list(await self.session.scalars(statement))
 
     async def previous_of_kind(self, city: str, kind: str, exclude: uuid.UUID) -> Batch | None:
         statement = (

@@ -35,7 +35,7 @@ from huimin_settlement.ledger.service import today_in_shanghai
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
-from huimin_shared.paging import DEFAULT_LIMIT, AfterId, PageLimit
+from huimin_shared.paging import DEFAULT_LIMIT, PageLimit
 
 router = APIRouter(prefix="/v1", tags=["batches"])
 
@@ -172,7 +172,14 @@ async def batch_lines(
     batch_id: uuid.UUID,
     session: SessionDep,
     principal: BatchReaderDep,
-    after: AfterId = None,
+    after: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=2**31 - 1,
+            description="Continue after this line number: the `next_after` of the last page.",
+        ),
+    ] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> BatchLinePage:
     service = BatchService(session)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
-
-from huimin_shared.money import from_fen
 
 
 class BatchKind(StrEnum):
@@ -53,17 +50,21 @@ def due_on(kind: BatchKind, year: int, instalment: int = 0) -> date:
     return date(year, 12, 31)  # refunds once at year end; adjustments before the year-end settlement
 
 
-def takes_line(kind: BatchKind, category: str, line_kind: str) -> bool:
+def takes_line(
+    kind: BatchKind, category: str, line_kind: str, adjusts_version: int | None = None, paid_through: int = 0
+) -> bool:
     """Which assessment lines a batch of ``kind`` pays.
 
-    The annual assessment is paid in two ways: dibao people collectively (B§四(一)), marginal people
-    in two instalments (B§四(二)). Regular batches take regular lines; adjustment batches take the
-    adjustment lines of a newer version.
+    Premium writes version n + 1 as version n's lines carried unchanged plus adjustment lines for what
+    changed (new +, exited −, reversal −, replacement +), so what a version says is due is the sum of
+    ALL its lines, regular and adjustment. A regular batch therefore takes lines of both kinds; the
+    annual assessment is paid in two ways: dibao people collectively (B§四(一)), marginal people in two
+    instalments (B§四(二)). An adjustment batch takes only the adjustment lines made after the version
+    already paid (``adjusts_version >= paid_through``): older adjustment lines are carried lines whose
+    money an earlier batch already moved.
     """
     if kind is BatchKind.adjustment:
-        return line_kind == "adjustment"
-    if line_kind != "regular":
-        return False
+        return line_kind == "adjustment" and adjusts_version is not None and adjusts_version >= paid_through
     if kind is BatchKind.dibao_collective:
         return category != "marginal"
     if kind is BatchKind.marginal_instalment:
@@ -76,15 +77,6 @@ def halve_fen(fen: int, instalment: int) -> int:
     second = abs(fen) // 2
     part = abs(fen) - second if instalment == 1 else second
     return part if fen >= 0 else -part
-
-
-def instalment_share(
-    by_payer: tuple[Decimal, Decimal, Decimal, Decimal], instalment: int
-) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    """What instalment 1 or 2 pays of a marginal line (B§四(二)): each payer's part halved to the fen,
-    the odd fen in the first instalment, so the two instalments add up to the whole (P6)."""
-    halves = [from_fen(halve_fen(int(amount * 100), instalment)) for amount in by_payer]
-    return (halves[0], halves[1], halves[2], halves[3])
 
 
 def line_amounts_fen(

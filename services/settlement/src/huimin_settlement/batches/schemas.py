@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from huimin_settlement.batches.rules import BatchKind
-from huimin_settlement.ledger.schemas import AreaCode
+from huimin_settlement.ledger.schemas import AreaCode, ValueDate
 from huimin_shared.money import Money
 
 
@@ -148,7 +148,7 @@ class CancelIn(BaseModel):
 
 class ExecuteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    value_date: date | None = Field(default=None, description="Booking date of the transfers; default today.")
+    value_date: ValueDate = Field(default=None, description="Booking date of the transfers; default today.")
     settle: Literal["ledger", "bank"] = Field(
         default="ledger",
         description="`ledger`: reserve and post now. `bank`: reserve only; the bank's confirmations post or void.",

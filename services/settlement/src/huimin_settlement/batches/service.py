@@ -149,20 +149,10 @@ class BatchService:
                 "batch, or cancel the unexecuted batch first",
                 extra={"batch_id": str(existing.id)},
             )
-        if adjusted is not None and await self.repository.live_batch(
-            request.city,
-            request.year,
-            request.kind.value,
-            0,
-            request.assessment_id,
-            request.assessment_version,
-        ):
-            raise Conflict(
-                f"an adjustment batch from assessment v{request.assessment_version} already exists"
-            )
+        paid_through = await self._paid_through(request, adjusted) if adjusted is not None else 0
         batch_id = uuid.uuid4()
         pays_kind = rules.BatchKind(adjusted.kind) if adjusted is not None else request.kind
-        totals = await self._ingest(request, version, batch_id, pays_kind, adjusted)
+        totals = await self._ingest(request, version, batch_id, pays_kind, adjusted, paid_through)
         previous = await self.repository.previous_of_kind(request.city, request.kind.value, batch_id)
         payers = totals.payers()
         values: dict[str, Any] = {
@@ -219,7 +209,8 @@ class BatchService:
 
     async def _adjusted_batch(self, request: BatchRequest) -> Batch:
         assert request.adjusts_batch_id is not None
-        adjusted = await self.repository.batch(request.adjusts_batch_id)
+        # locked: two adjustments of one batch prepared at once serialise here (S4: no change paid twice)
+        adjusted = await self.repository.batch(request.adjusts_batch_id, for_update=True)
         if adjusted is None:
             raise ValidationFailed(
                 "no such batch to adjust",
@@ -242,11 +233,50 @@ class BatchService:
                     )
                 ],
             )
+        if adjusted.kind == rules.BatchKind.adjustment.value:
+            raise ValidationFailed(
+                "an adjustment batch adjusts the original batch, not another adjustment",
+                errors=[
+                    FieldProblem(
+                        field="body.adjusts_batch_id",
+                        reason=f"batch {adjusted.id} is an adjustment; name the batch it adjusts "
+                        f"({adjusted.adjusts_batch_id})",
+                    )
+                ],
+            )
         if adjusted.state != rules.BatchState.executed.value:
             raise BatchStateConflict(
                 f"batch {adjusted.id} is {adjusted.state}; only an executed batch is adjusted"
             )
         return adjusted
+
+    async def _paid_through(self, request: BatchRequest, adjusted: Batch) -> int:
+        """The assessment version whose changes the adjusted batch's money already includes.
+
+        The adjusted batch paid version k in full; each executed (or bank-reserved) adjustment of it
+        from version m paid the changes up to m. A newer adjustment pays only the adjustment lines
+        made since (``adjusts_version >= m``): the older ones are carried lines already paid (S4). An
+        adjustment still prepared or approved must be executed or cancelled first, or two batches
+        would pay the same change.
+        """
+        paid_through = adjusted.assessment_version
+        for other in await self.repository.adjustments_of(adjusted.id):
+            if other.state == rules.BatchState.cancelled.value:
+                continue
+            if other.state in (rules.BatchState.prepared.value, rules.BatchState.approved.value):
+                raise Conflict(
+                    f"adjustment batch {other.id} of batch {adjusted.id} (assessment v{other.assessment_version}) "
+                    f"is {other.state}; execute or cancel it before preparing another",
+                    extra={"batch_id": str(other.id)},
+                )
+            if other.assessment_version >= request.assessment_version:
+                raise Conflict(
+                    f"adjustment batch {other.id} already paid batch {adjusted.id}'s changes up to assessment "
+                    f"v{other.assessment_version}",
+                    extra={"batch_id": str(other.id)},
+                )
+            paid_through = max(paid_through, other.assessment_version)
+        return paid_through
 
     def _check_assessment(
         self, request: BatchRequest, version: AssessmentVersion, adjusted: Batch | None
@@ -288,8 +318,14 @@ class BatchService:
         batch_id: uuid.UUID,
         pays_kind: rules.BatchKind,
         adjusted: Batch | None,
+        paid_through: int = 0,
     ) -> _Totals:
-        """Stream the lines once: the snapshot's group sums, and the batch's own lines by COPY."""
+        """Stream the lines once: the snapshot's group sums, and the batch's own lines by COPY.
+
+        A regular batch pays every line of its kind, regular and adjustment (a version's due is the sum
+        of both); an adjustment batch pays the adjustment lines made since ``paid_through``. Marginal
+        instalments halve every line the same way, so instalment 1 (from v1, plus its adjustment from
+        v2) and instalment 2 (from v2) add up to each person's v2 amount to the fen (B§四(二), P6)."""
         assert self.premium is not None
         blocks: dict[tuple[str, str], list[int]] = {}
         kind = request.kind
@@ -310,7 +346,9 @@ class BatchService:
                     )
                 seen.add(line.by_payer_fen)
                 _add_to_group(groups, line)
-                if not rules.takes_line(kind, line.category, line.line_kind):
+                if not rules.takes_line(
+                    kind, line.category, line.line_kind, line.adjusts_version, paid_through
+                ):
                     continue
                 if kind is rules.BatchKind.adjustment and not rules.takes_line(
                     pays_kind, line.category, "regular"

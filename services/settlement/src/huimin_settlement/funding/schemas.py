@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from huimin_settlement.ledger.schemas import AreaCode, TransferOut
+from huimin_settlement.ledger.schemas import AreaCode, TransferOut, ValueDate
 
 
 class PreAllocationIn(BaseModel):
@@ -22,23 +22,21 @@ class PreAllocationIn(BaseModel):
     head_count_on: date | None = Field(
         default=None, description="Funding base date; default 31 October before the year (E7)."
     )
-    value_date: date | None = Field(default=None, description="Booking date; default today.")
+    value_date: ValueDate = Field(default=None, description="Booking date; default today.")
 
 
 class YearEndIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     city: AreaCode
     year: int = Field(ge=2000, le=2100)
-    value_date: date | None = Field(
-        default=None, description="Booking date in the year; default 31 December."
-    )
+    value_date: ValueDate = Field(default=None, description="Booking date in the year; default 31 December.")
 
 
 class SupplementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     city: AreaCode
     year: int = Field(ge=2000, le=2100, description="Cover year the top-up is for.")
-    value_date: date | None = Field(default=None, description="Booking date; default today (Asia/Shanghai).")
+    value_date: ValueDate = Field(default=None, description="Booking date; default today (Asia/Shanghai).")
 
 
 class FundingRunOut(BaseModel):

@@ -199,12 +199,11 @@ class FundingService:
         return city
 
     async def due(self, city: str, year: int) -> dict[tuple[str, str], Decimal]:
-        """What the latest version of every assessment of the year says is due, per region and payer."""
+        """What the latest version of every assessment of the year says is due, per region and payer:
+        its regular lines plus its adjustment lines (changes against the carried lines)."""
         due: dict[tuple[str, str], Decimal] = defaultdict(lambda: Decimal("0.00"))
         for snapshot in await self.batches.latest_snapshots(city, year):
             for group in await self.batches.groups(snapshot.id):
-                if group.line_kind != "regular":
-                    continue
                 for payer in PAYER_FIELDS:
                     due[(group.region_code, payer)] += getattr(group, payer)
         return dict(due)
@@ -256,6 +255,11 @@ class FundingService:
         """B§三 每年底市与县（区）财政统一结算: true up every region and payer, then close the period."""
         principal.ensure_covers(city)
         await self.ledger.chart(city)
+        # First the funding lock (a top-up in flight finishes, or waits for the close and finds it
+        # closed), then the period exclusively: no transfer is written into the year between reading
+        # what was funded and closing it (S4).
+        await self.repository.lock_funding(city, year)
+        await self.ledger.repository.lock_period(city, year, exclusive=True)
         if await self.repository.run(city, year, "year_end_settlement") is not None:
             raise Conflict(f"the {year} year-end settlement of {city} is already made and the period closed")
         if value_date.year != year:

@@ -8,11 +8,27 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, tuple_, update
+from sqlalchemy import ColumnElement, Select, func, select, text, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_settlement.ledger.models import Account, Balance, Entry, Period, Transfer, TransferEvent
+from huimin_shared import areas
+
+
+def readable_by(city_code: ColumnElement[str], region: str | None) -> ColumnElement[bool]:
+    """The rows a token limited to ``region`` may read: those whose city code the region contains —
+    the SQL twin of ``Principal.ensure_covers(row.city_code)``, which the single-row routes apply
+    (areas.contains: a province covers its cities, a city itself; a district or county covers no
+    city's ledger). The one place list routes decide readable rows."""
+    if region is None:
+        return true()
+    level = areas.level_of(region)
+    if level is areas.AreaLevel.province:
+        return func.left(city_code, 2) == region[:2]
+    if level is areas.AreaLevel.city:
+        return func.left(city_code, 4) == region[:4]
+    return city_code == region
 
 
 class LedgerRepository:
@@ -36,14 +52,14 @@ class LedgerRepository:
         )
 
     def accounts_statement(self, city: str | None = None, region: str | None = None) -> Select[Any]:
-        """The readable accounts: a token limited to a region sees only its city's ledger."""
+        """The readable accounts: a token limited to a region sees the ledgers the region contains."""
         statement = (
             select(Account, Balance).join(Balance, Balance.account_id == Account.id).order_by(Account.id)
         )
         if city is not None:
             statement = statement.where(Account.city_code == city)
         if region is not None:
-            statement = statement.where(Account.city_code == region[:4] + "00")
+            statement = statement.where(readable_by(Account.city_code, region))
         return statement
 
     async def accounts_with_balances(
@@ -111,7 +127,18 @@ class LedgerRepository:
         )
         return {(row[0], row[1]) for row in result.all()}
 
+    async def lock_period(self, city: str, year: int, *, exclusive: bool) -> None:
+        """Serialise closing a period with writing transfers into it: writers take the lock shared (many
+        at once), closing takes it exclusive, so a close waits for transfers in flight and a transfer
+        that waited sees the period closed (the trigger refuses it too). Held to the transaction's end."""
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        await self.session.execute(
+            text(f"SELECT {function}(hashtext(:key))"),
+            {"key": f"period:{city}:{year}"},
+        )
+
     async def close_period(self, city: str, year: int, actor: str) -> bool:
+        await self.lock_period(city, year, exclusive=True)
         result = await self.session.execute(
             text(
                 "INSERT INTO periods (city_code, year, state, closed_at, closed_by) "
@@ -164,7 +191,7 @@ class LedgerRepository:
         if city is not None:
             statement = statement.where(Transfer.city_code == city)
         if region is not None:
-            statement = statement.where(Transfer.city_code == region[:4] + "00")
+            statement = statement.where(readable_by(Transfer.city_code, region))
         if batch_id is not None:
             statement = statement.where(Transfer.batch_id == batch_id)
         if state is not None:
@@ -206,10 +233,16 @@ class LedgerRepository:
         result = await self.session.scalars(statement)
         return list(result)
 
-    async def expired_pending_ids(self, now: datetime, limit: int) -> list[uuid.UUID]:
+    async def expired_pending_ids(
+        self, now: datetime, limit: int, region: str | None = None
+    ) -> list[uuid.UUID]:
         result = await self.session.scalars(
             select(Transfer.id)
-            .where(Transfer.state == "pending", Transfer.timeout_at <= now)
+            .where(
+                Transfer.state == "pending",
+                Transfer.timeout_at <= now,
+                readable_by(Transfer.city_code, region),
+            )
             .order_by(Transfer.timeout_at)
             .limit(limit)
         )

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from huimin_settlement.deps import FinanceDep, IdempotencyKeyHeader, ReaderDep
@@ -14,6 +14,7 @@ from huimin_settlement.idempotency.service import run_idempotent
 from huimin_settlement.ledger import rules
 from huimin_settlement.ledger.models import Account, Balance, Transfer
 from huimin_settlement.ledger.schemas import (
+    INT64_MAX,
     AccountDetail,
     AccountList,
     AccountOut,
@@ -36,6 +37,8 @@ from huimin_settlement.ledger.service import LedgerService, NewTransfer, today_i
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import NotFound, problem_responses
 from huimin_shared.paging import DEFAULT_LIMIT, AfterId, PageLimit
+
+AccountIdPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="The account id.")]
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
 
@@ -113,7 +116,7 @@ async def list_accounts(
     response_model=AccountDetail,
     responses=problem_responses(401, 403, 404),
 )
-async def get_account(account_id: int, session: SessionDep, principal: ReaderDep) -> AccountDetail:
+async def get_account(account_id: AccountIdPath, session: SessionDep, principal: ReaderDep) -> AccountDetail:
     service = LedgerService(session)
     found = await service.repository.account(account_id)
     if found is None:
@@ -132,7 +135,7 @@ async def get_account(account_id: int, session: SessionDep, principal: ReaderDep
     responses=problem_responses(401, 403, 404, 422),
 )
 async def account_entries(
-    account_id: int,
+    account_id: AccountIdPath,
     session: SessionDep,
     principal: ReaderDep,
     after: AfterId = None,
@@ -357,9 +360,11 @@ async def reverse_transfer(
     "/transfers/expire-pending",
     summary="Void pending transfers past their deadline (超时撤销)",
     description="Voids up to 1000 pending transfers whose deadline has passed (the service also does this in "
-    "the background). Safe to repeat.",
+    "the background). A token limited to a region voids only transfers of the ledgers it covers. Safe to repeat.",
     response_model=ExpiredOut,
     responses=problem_responses(401, 403),
 )
 async def expire_pending(session: SessionDep, principal: FinanceDep) -> ExpiredOut:
-    return ExpiredOut(voided=await LedgerService(session).expire_pending(principal.subject))
+    return ExpiredOut(
+        voided=await LedgerService(session).expire_pending(principal.subject, region=principal.region)
+    )

@@ -181,3 +181,24 @@ def period_of(value_date: date) -> int:
 def derived_transfer_id(*parts: object) -> uuid.UUID:
     """A transfer id derived from what it is (batch and line key, funding run and leg): reruns find it."""
     return uuid.uuid5(LEDGER_NAMESPACE, "/".join(str(part) for part in parts))
+
+
+EARLIEST_VALUE_DATE = date(2000, 1, 1)
+
+
+def latest_value_date(today: date) -> date:
+    """One year after ``today`` (29 February → 28 February of the next year)."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:
+        return today.replace(year=today.year + 1, day=28)
+
+
+def value_date_problem(value: date, today: date) -> str | None:
+    """Why a booking date is refused, or None: before 2000-01-01 or more than a year after today."""
+    if value < EARLIEST_VALUE_DATE:
+        return f"{value.isoformat()} is before {EARLIEST_VALUE_DATE.isoformat()}"
+    latest = latest_value_date(today)
+    if value > latest:
+        return f"{value.isoformat()} is more than one year after today ({today.isoformat()}): at most {latest.isoformat()}"
+    return None

@@ -3,16 +3,45 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from huimin_settlement.ledger.rules import AccountType, PayerLevel, TransferCode
+from huimin_settlement.ledger.rules import (
+    AccountType,
+    PayerLevel,
+    TransferCode,
+    value_date_problem,
+)
 from huimin_shared import areas
 from huimin_shared.money import Money
 
 AreaCode = Annotated[str, Field(pattern=r"^[1-9]\d{5}$", examples=["210500"])]
+INT64_MAX = 2**63 - 1
+AccountId = Annotated[
+    int, Field(ge=1, le=INT64_MAX, description="An account id (a positive 64-bit integer).")
+]
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _value_date_in_bounds(value: date | None) -> date | None:
+    if value is not None:
+        problem = value_date_problem(value, datetime.now(UTC).astimezone(_SHANGHAI).date())
+        if problem is not None:
+            raise ValueError(problem)
+    return value
+
+
+ValueDate = Annotated[
+    date | None,
+    AfterValidator(_value_date_in_bounds),
+    Field(
+        description="Booking date, 2000-01-01 to one year after today (Asia/Shanghai); its year is the period."
+    ),
+]
+"""A booking date within bounds (a date like 0001-01-01 would book into a period nobody closes)."""
 
 
 class ChartIn(BaseModel):
@@ -77,9 +106,9 @@ class AccountDetail(AccountOut):
 class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID | None = Field(default=None, description="Client-chosen transfer id; made when absent.")
-    debit_account_id: int = Field(description="Account the money leaves.")
-    credit_account_id: int = Field(description="Account the money enters.")
-    amount: Money = Field(description='Positive yuan amount, e.g. "130.00".')
+    debit_account_id: AccountId = Field(description="Account the money leaves.")
+    credit_account_id: AccountId = Field(description="Account the money enters.")
+    amount: Money = Field(description='Positive yuan amount, at most 999999999999.99, e.g. "130.00".')
     pending: bool = Field(default=False, description="Reserve now, post or void later (two-phase).")
     timeout_seconds: int | None = Field(
         default=None,
@@ -90,8 +119,9 @@ class TransferIn(BaseModel):
     code: TransferCode = Field(default=TransferCode.manual, description="What the transfer is for.")
     citation: str | None = Field(default=None, max_length=200, description="Clause that makes it happen.")
     memo: str | None = Field(default=None, max_length=1000)
-    value_date: date | None = Field(
-        default=None, description="Booking date; its year is the period. Default today."
+    value_date: ValueDate = Field(
+        default=None,
+        description="Booking date, 2000-01-01 to one year after today; its year is the period. Default today.",
     )
     cover_year: int | None = Field(default=None, ge=2000, le=2100, description="Cover year the money is for.")
     region_code: AreaCode | None = None
@@ -183,7 +213,7 @@ class VoidIn(BaseModel):
 
 class ReverseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    value_date: date | None = Field(default=None, description="Booking date of the reversal (open period).")
+    value_date: ValueDate = Field(default=None, description="Booking date of the reversal (open period).")
     memo: str | None = Field(default=None, max_length=1000)
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_settlement.ledger import rules
@@ -144,6 +144,8 @@ class LedgerService:
                     ],
                 )
         wanted = {(accounts[t.debit_account_id].city_code, rules.period_of(t.value_date)) for t in transfers}
+        for city, year in sorted(wanted):  # before the check: a close in flight is waited for (S4)
+            await self.repository.lock_period(city, year, exclusive=False)
         closed = await self.repository.closed_periods(wanted)
         if closed:
             city, year = sorted(closed)[0]
@@ -224,15 +226,24 @@ class LedgerService:
 
     @staticmethod
     def _ensure_same(existing: Transfer, wanted: NewTransfer) -> None:
-        same = (
-            existing.debit_account_id == wanted.debit_account_id
-            and existing.credit_account_id == wanted.credit_account_id
-            and existing.amount == wanted.amount
-        )
-        if not same:
+        """A reused transfer id must name the same movement: accounts, amount, booking date, code, cover
+        year, region and paying level (S4: a retry finds its transfer; a different movement is refused)."""
+        fields = {
+            "debit_account_id": (existing.debit_account_id, wanted.debit_account_id),
+            "credit_account_id": (existing.credit_account_id, wanted.credit_account_id),
+            "amount": (existing.amount, wanted.amount),
+            "value_date": (existing.value_date, wanted.value_date),
+            "code": (existing.code, wanted.code),
+            "cover_year": (existing.cover_year, wanted.cover_year),
+            "region_code": (existing.region_code, wanted.region_code),
+            "payer_level": (existing.payer_level, wanted.payer_level),
+        }
+        differing = [name for name, (stored, asked) in fields.items() if stored != asked]
+        if differing:
             raise Conflict(
-                f"transfer {existing.id} already exists with other accounts or amount; a transfer id names one "
-                "movement of money"
+                f"transfer {existing.id} already exists with another {', '.join(differing)}; a transfer id names "
+                "one movement of money",
+                extra={"differing": differing},
             )
 
     @staticmethod
@@ -256,6 +267,12 @@ class LedgerService:
                 await self.repository.apply_balance_deltas({k: (v[0], v[1], v[2]) for k, v in deltas.items()})
         except IntegrityError as exc:  # the CHECK is the last word if a check above was ever wrong
             raise InsufficientFunds(f"the database refused the balance change: {exc.orig}") from exc
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "22003":  # numeric_value_out_of_range
+                raise
+            raise Conflict(
+                "the transfers would take an account balance beyond 99,999,999,999,999.99"
+            ) from exc
 
     async def post(self, ids: Sequence[uuid.UUID], actor: str, reason: str = "posted") -> list[Transfer]:
         """Post pending transfers (compare-and-set pending → posted); already posted ones are left alone."""
@@ -371,9 +388,12 @@ class LedgerService:
         )
         return reversal
 
-    async def expire_pending(self, actor: str, limit: int = 1000) -> list[uuid.UUID]:
-        """Void pending transfers whose deadline has passed (TigerBeetle's timeout)."""
-        ids = await self.repository.expired_pending_ids(datetime.now(UTC), limit)
+    async def expire_pending(
+        self, actor: str, limit: int = 1000, region: str | None = None
+    ) -> list[uuid.UUID]:
+        """Void pending transfers whose deadline has passed (TigerBeetle's timeout); a caller limited to a
+        region voids only the transfers of the ledgers it covers (the background sweep: all)."""
+        ids = await self.repository.expired_pending_ids(datetime.now(UTC), limit, region)
         voided = await self.void(ids, actor, "pending deadline passed")
         return [t.id for t in voided if t.state == "voided"]
 

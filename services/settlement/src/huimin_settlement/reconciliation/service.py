@@ -38,9 +38,10 @@ class ReconciliationService:
                 }
             )
             flow = "refund" if snapshot.kind == "refunds" else "resident_insurance_fund"
+            # Due = every line of the latest version read: premium carries the earlier lines unchanged
+            # (regular) and states what changed as adjustment lines (new +, exited −, reversal −,
+            # replacement +), so regular + adjustment lines add up to what the version says is due.
             for group in await self.batches.groups(snapshot.id):
-                if group.line_kind != "regular":
-                    continue  # the latest version's regular lines state what is due in full
                 for payer in PAYERS:
                     due[(flow, group.region_code, group.category, payer)] += getattr(group, payer)
         moved = await self.repository.moved_by_batches(city, year)
