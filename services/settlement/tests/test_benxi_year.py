@@ -107,7 +107,8 @@ async def test_a_whole_benxi_year_reconciles_to_zero(client, premium, peers, mak
         )
     ]
     head_counts = peers.get(
-        "http://eligibility.test/v1/head-counts", params={"region": CITY, "on": "2009-10-31"}
+        "http://eligibility.test/v1/head-counts",
+        params={"region": CITY, "on": "2009-10-31", "cover_year": "2010"},
     )
     head_counts.mock(
         return_value=httpx.Response(

@@ -160,8 +160,10 @@ class EligibilityClient(PeerClient):
 
     service = "eligibility"
 
-    async def head_counts(self, region: str, on: date) -> list[tuple[str, str, str, int]]:
-        body = await self.get_json("/v1/head-counts", params={"region": region, "on": on.isoformat()})
+    async def head_counts(self, region: str, on: date, cover_year: int) -> list[tuple[str, str, str, int]]:
+        """People certified on ``on`` (B§三's base date), in their age group of ``cover_year``."""
+        params = {"region": region, "on": on.isoformat(), "cover_year": str(cover_year)}
+        body = await self.get_json("/v1/head-counts", params=params)
         try:
             return [
                 (str(c["region_code"]), str(c["category"]), str(c["age_group"]), int(c["count"]))

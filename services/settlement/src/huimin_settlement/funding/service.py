@@ -67,7 +67,8 @@ class FundingService:
             city, assessment_id, assessment_version, "annual"
         )
         rates = self._rates(await self.batches.groups(snapshot_id))
-        counts = await self.eligibility.head_counts(city, base_date)
+        # priced in 2010's age groups: a head counted in October 2009 is paid for as of 1 January 2010
+        counts = await self.eligibility.head_counts(city, base_date, year)
         amounts: dict[tuple[str, str], Decimal] = defaultdict(lambda: Decimal("0.00"))
         priced: list[dict[str, Any]] = []
         for region, category, age_group, count in counts:
