@@ -132,6 +132,7 @@ async def test_a_whole_benxi_year_reconciles_to_zero(client, premium, peers, mak
         },
     )
     amounts = {(a["region_code"], a["payer_level"]): a["amount"] for a in pre["basis"]["amounts"]}
+    assert head_counts.calls.last.request.url.params["cover_year"] == "2010"  # 2010 age groups
     assert amounts[("210502", "city")] == "571.20"
     assert amounts[("210502", "district_or_county")] == "244.80"
     assert amounts[("210521", "city")] == amounts[("210521", "district_or_county")] == "408.00"
