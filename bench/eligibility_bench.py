@@ -1,8 +1,9 @@
 """Eligibility benchmark: bulk-load N synthetic residents through the import engine (COPY, chunked
 commits), then time the roster (NDJSON stream and keyset pages), head counts, single and bulk status
-look-ups, and show the plan of the status query. Prints figures; asserts nothing.
+look-ups, the monthly change reports of 2010 (E6), and show the plans of the status query and of the
+monthly report's candidate selection. Prints figures; asserts nothing.
 
-    .venv/bin/python bench/eligibility_bench.py --residents 1000000
+    .venv/bin/python bench/eligibility_bench.py --residents 1000000 [--months 12]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -43,7 +45,7 @@ async def _loaded(url: str, count: int) -> bool:
         await engine.dispose()
 
 
-async def main(count: int, server: str, keep: bool, database: str | None) -> None:
+async def main(count: int, server: str, keep: bool, database: str | None, months: int) -> None:
     name = database or f"bench_eligibility_{uuid.uuid4().hex[:6]}"
     url = await postgres.create_database(server, name, drop_first=database is None)
     await asyncio.to_thread(migrations.upgrade, MIGRATIONS, url)
@@ -52,10 +54,10 @@ async def main(count: int, server: str, keep: bool, database: str | None) -> Non
     try:
         if database is not None and await _loaded(url, count):
             print("reusing the loaded database")
-            await measure(url, count)
+            await measure(url, count, months)
             return
         await load(url, count)
-        await measure(url, count)
+        await measure(url, count, months)
     finally:
         if not keep:
             await postgres.drop_database(server, name)
@@ -106,7 +108,7 @@ async def load(url: str, count: int) -> None:
     await engine.dispose()
 
 
-async def measure(url: str, count: int) -> None:
+async def measure(url: str, count: int, months: int) -> None:
     engine = db.create_engine(url, pool_size=4)
     settings = EligibilitySettings(database_url=url, environment="test", log_level="WARNING")
     app = create_app(settings)
@@ -193,6 +195,28 @@ async def measure(url: str, count: int) -> None:
                 f"{len(response.json()['items'])} answers",
             )
 
+            civil = bearer("civil_affairs", subject="civil:bench")
+            started = time.perf_counter()
+            changes: Counter[str] = Counter()
+            slowest = 0.0
+            for month in range(1, months + 1):
+                began = time.perf_counter()
+                response = await client.get(
+                    "/v1/monthly-changes",
+                    params={"region": "210500", "month": f"2010-{month:02d}"},
+                    headers=civil,
+                )
+                assert response.status_code == 200, response.text
+                slowest = max(slowest, time.perf_counter() - began)
+                changes.update(row["change"] for row in response.json()["items"])
+            elapsed = time.perf_counter() - started
+            _line(
+                f"monthly change reports 2010-01..{months:02d} / 210500 (JSON)",
+                elapsed,
+                f"{elapsed / months:.2f} s each, slowest {slowest:.2f} s; "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(changes.items())),
+            )
+
     async with engine.connect() as connection:
         plan = await connection.execute(
             text(
@@ -219,5 +243,10 @@ if __name__ == "__main__":
         help="a fixed database name: loaded on the first run, reused (and kept) by later runs with the same "
         "--residents; drop it yourself when done",
     )
+    parser.add_argument(
+        "--months", type=int, default=12, choices=range(1, 13), help="monthly reports of 2010 to time"
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.residents, arguments.server, arguments.keep, arguments.database))
+    asyncio.run(
+        main(arguments.residents, arguments.server, arguments.keep, arguments.database, arguments.months)
+    )

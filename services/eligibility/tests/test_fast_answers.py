@@ -1,7 +1,8 @@
 """The roster and head counts computed in PostgreSQL (rules_sql.py) give exactly the answers of the pure
 reference rules (rules.py) — E3 employee-insurance exclusion, E4 national scope, E5 year-keeping, the
 bitemporal as_of, age group on 1 January, one count per person (dibao first) — on thousands of synthetic
-residents plus hand-made edge cases."""
+residents plus hand-made edge cases; and the monthly report, which judges only the people a month can have
+changed (rules_sql.MONTH_MOVERS), equals rules.monthly_change applied to everyone (E6)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import io
 import json
 import uuid
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -21,7 +22,9 @@ from huimin_eligibility.common import now
 from huimin_eligibility.imports.parsing import read_rows, synthetic_csv_lines
 from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.imports.service import new_job, run_import
-from huimin_eligibility.roster.repository import candidates
+from huimin_eligibility.reports import service
+from huimin_eligibility.reports.repository import recorded_between
+from huimin_eligibility.roster.repository import candidates, monthly_candidates
 from huimin_shared.synthetic import synthetic_residents
 
 NDJSON = {**SERVICE, "Accept": "application/x-ndjson"}
@@ -312,3 +315,149 @@ async def test_review_edge_cases_by_hand(session: AsyncSession, client: httpx.As
     assert await counts("210504", "2009-10-31", cover_year="2010") == [
         {"region_code": "210504", "category": "dibao", "age_group": "adult", "count": 1}
     ]
+
+
+EDGE_INSURED_MID_APRIL = id_number("210505", "19700101", 911)
+EDGE_UNTIL_FEBRUARY = id_number("210505", "19700101", 913)
+EDGE_UNTIL_MAY = id_number("210505", "19700101", 915)
+EDGE_TWO_CATEGORIES = id_number("210505", "19700101", 917)
+EDGE_INSURED_LEARNT_LATE = id_number("210505", "19700101", 919)
+
+
+async def _monthly_edge_cases(client: httpx.AsyncClient) -> None:
+    """The month's edges (E6 judged on eligible days, E3): employee insurance from the middle of April; an
+    exit on the day before March and one on the last day of May; a second category from 10 March that
+    ends on 20 June; and (learnt after ``before``, see the test) employee insurance from 20 October."""
+    await register(
+        client, EDGE_INSURED_MID_APRIL, region_code="210505", employee_insurance_since="2010-04-15"
+    )
+    await certify(client, EDGE_INSURED_MID_APRIL, "dibao", "2009-01-01")
+    await register(client, EDGE_UNTIL_FEBRUARY, region_code="210505")
+    await certify(client, EDGE_UNTIL_FEBRUARY, "dibao", "2009-01-01", "2010-02-28")
+    await register(client, EDGE_UNTIL_MAY, region_code="210505")
+    await certify(client, EDGE_UNTIL_MAY, "marginal", "2009-01-01", "2010-05-31")
+    await register(client, EDGE_TWO_CATEGORIES, region_code="210505")
+    await certify(client, EDGE_TWO_CATEGORIES, "dibao", "2009-01-01")
+    await certify(client, EDGE_TWO_CATEGORIES, "marginal", "2010-03-10", "2010-06-20")
+    await register(client, EDGE_INSURED_LEARNT_LATE, region_code="210505")
+    await certify(client, EDGE_INSURED_LEARNT_LATE, "dibao", "2009-01-01")
+
+
+async def _reference_monthly(session: AsyncSession, region: str, month: str, as_of: datetime) -> list[dict]:
+    """rules.monthly_change applied to every resident with a certification overlapping the day before the
+    month through its last day — the report as it was computed before MONTH_MOVERS."""
+    year, number = service.month_of(month)
+    first, last = rules.month_bounds(year, number)
+    start = datetime.combine(first, time(), service.SHANGHAI)
+    end = datetime.combine(last + timedelta(days=1), time(), service.SHANGHAI)
+    corrected = await recorded_between(session, region, start, end, as_of)
+    rows = []
+    async for candidate in candidates(
+        session, region=region, first=first - timedelta(days=1), last=last, as_of=as_of
+    ):
+        found = rules.monthly_change(
+            candidate.periods,
+            candidate.employee_insurance_since,
+            candidate.region_code,
+            year,
+            number,
+            candidate.id_number in corrected,
+        )
+        if found is not None:
+            change, effective, held = found
+            rows.append(
+                {
+                    "change": change.value,
+                    "effective_on": effective.isoformat(),
+                    "id_number": candidate.id_number,
+                    "name": candidate.name,
+                    "sex": candidate.sex,
+                    "birth_date": candidate.birth_date.isoformat(),
+                    "age_group": rules.age_group(candidate.birth_date, year).value,
+                    "region_code": candidate.region_code,
+                    "community": candidate.community,
+                    "household": candidate.household,
+                    "categories": [c.value for c in rules.CATEGORY_PRECEDENCE if c in held],
+                }
+            )
+    order = [c.value for c in rules.MonthlyChange]
+    return sorted(rows, key=lambda row: (order.index(row["change"]), row["region_code"], row["id_number"]))
+
+
+async def test_fast_monthly_changes_equal_the_reference_rule(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    """E6 (B§四(三), B§五(三)), judged on eligible days (E3): the monthly detail sheet, which reads only the
+    people rules_sql.MONTH_MOVERS selects, equals rules.monthly_change applied to every resident — for every
+    month of 2010 in Benxi and Chengdu, as known now and before the back-dated exits and employee insurance,
+    and for the month the records were made in (every record 'changed in the month')."""
+    await _monthly_edge_cases(client)
+    _, before = await _population(session, client)
+    response = await client.put(
+        f"/v1/residents/{EDGE_INSURED_LEARNT_LATE}",
+        json={
+            "name": "张三丰",
+            "region_code": "210505",
+            "community": "平山区东明社区",
+            "household": "H-0001",
+            "employee_insurance_since": "2010-10-20",
+            "reason": "职工医保",
+        },
+        headers=CIVIL,
+    )
+    assert response.status_code == 200, response.text
+    later = now()
+    this_month = later.astimezone(service.SHANGHAI).strftime("%Y-%m")
+    asked = [
+        (region, f"2010-{m:02d}", as_of)
+        for m in range(1, 13)
+        for region, as_of in [("210500", later), ("210500", before), ("510100", later)]
+    ]
+    asked += [("210500", this_month, later), ("210500", this_month, before), ("210505", "2010-10", before)]
+    seen: dict[tuple[str, str, str], int] = Counter()
+    by_person: dict[tuple[str, str, datetime], dict[str, tuple[str, str]]] = {}
+    for region, month, as_of in asked:
+        expected = await _reference_monthly(session, region, month, as_of)
+        response = await client.get(
+            "/v1/monthly-changes",
+            params={"region": region, "month": month, "as_of": as_of.isoformat()},
+            headers=CIVIL,
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["items"] == expected, (region, month, as_of)
+        seen.update((region, month[:4], row["change"]) for row in expected)
+        by_person[(region, month, as_of)] = {
+            row["id_number"]: (row["change"], row["effective_on"]) for row in expected
+        }
+    # Every kind of change was compared, in both scopes and in the month the records were made.
+    year = this_month[:4]
+    for key in [("210500", "2010", c) for c in ("new", "exited", "changed")] + [
+        ("510100", "2010", "new"),
+        ("210500", year, "changed"),
+    ]:
+        assert seen[key] > 0, key
+    # The edge cases, worked by hand.
+    assert by_person[("210500", "2010-04", later)][EDGE_INSURED_MID_APRIL] == ("exited", "2010-04-14")
+    assert EDGE_UNTIL_FEBRUARY not in by_person[("210500", "2010-02", later)]
+    assert by_person[("210500", "2010-03", later)][EDGE_UNTIL_FEBRUARY] == ("exited", "2010-03-01")
+    assert EDGE_UNTIL_MAY not in by_person[("210500", "2010-05", later)]
+    assert by_person[("210500", "2010-06", later)][EDGE_UNTIL_MAY] == ("exited", "2010-06-01")
+    assert by_person[("210500", "2010-03", later)][EDGE_TWO_CATEGORIES] == ("changed", "2010-03-10")
+    assert by_person[("210500", "2010-06", later)][EDGE_TWO_CATEGORIES] == ("changed", "2010-06-20")
+    assert by_person[("210500", "2010-10", later)][EDGE_INSURED_LEARNT_LATE] == ("exited", "2010-10-19")
+    assert EDGE_INSURED_LEARNT_LATE not in by_person[("210505", "2010-10", before)]
+    # Known now vs before: the back-dated exits and employee insurance change the sheets of 2010.
+    assert any(
+        by_person[("210500", f"2010-{m:02d}", later)] != by_person[("210500", f"2010-{m:02d}", before)]
+        for m in range(1, 13)
+    )
+    # The fast path reads few people: a month of 2010 is a small part of everyone.
+    everyone = [
+        c
+        async for c in candidates(
+            session, region="210500", first=date(2010, 2, 28), last=date(2010, 3, 31), as_of=later
+        )
+    ]
+    few = [c async for c in monthly_candidates(session, region="210500", year=2010, month=3, as_of=later)]
+    assert {c.id_number for c in few} <= {c.id_number for c in everyone}
+    assert 0 < len(few) < len(everyone) / 5

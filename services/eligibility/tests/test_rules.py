@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huimin_eligibility import rules
@@ -218,3 +218,66 @@ def test_masked_name_keeps_only_the_first_character(name: str) -> None:
     assert len(masked) == len(name)
     assert masked[0] == name[0]
     assert set(masked[1:]) <= {"*"}
+
+
+@settings(max_examples=1000)
+@given(
+    st.data(), st.sampled_from([BENXI, CHENGDU]), st.integers(2006, 2013), st.integers(1, 12), st.booleans()
+)
+def test_a_monthly_change_needs_a_start_an_end_insurance_or_a_record_in_the_month(
+    data: st.DataObject, region: str, year: int, month: int, recorded_in_month: bool
+) -> None:
+    """E6 (B§四(三), B§五(三)): the fast monthly report (rules_sql.MONTH_MOVERS) judges only people with a
+    certification starting in the month, one ending on the day before it or in it but not on its last day,
+    employee insurance starting in the month, or a record made in the month. Anyone else is on no sheet:
+    rules.monthly_change gives None for them, whatever their periods (days drawn around the month's edges)."""
+    first, last = rules.month_bounds(year, month)
+    edges = [first + timedelta(days=n) for n in (-2, -1, 0, 1, 14)] + [
+        last + timedelta(days=n) for n in (-1, 0, 1)
+    ]
+    days = st.one_of(st.sampled_from(edges), st.sampled_from(edges), st.sampled_from(edges), dates)
+    certs = []
+    for _ in range(data.draw(st.integers(0, 3))):
+        start = data.draw(days)
+        end = data.draw(st.one_of(st.none(), days.filter(lambda day, start=start: day >= start)))
+        certs.append(Period(data.draw(categories), start, end))
+    employee_since = data.draw(st.one_of(st.none(), days))
+    moved = (
+        recorded_in_month
+        or any(first <= p.start <= last for p in certs)
+        or any(p.end is not None and first - timedelta(days=1) <= p.end < last for p in certs)
+        or (employee_since is not None and first <= employee_since <= last)
+    )
+    if not moved:
+        assert rules.monthly_change(certs, employee_since, region, year, month, recorded_in_month) is None
+
+
+def test_monthly_change_at_the_edges_of_the_month() -> None:
+    """E6: dibao until the day before March → exited in March, effective 1 March; until 31 March → not in
+    March (eligible on its last day), exited in April effective 1 April; employee insurance from 15 March
+    → exited in March on the 14th; a second category from 10 March → changed on the 10th."""
+    until_feb = [Period(Category.dibao, date(2009, 1, 1), date(2010, 2, 28))]
+    assert rules.monthly_change(until_feb, None, BENXI, 2010, 3, False) == (
+        rules.MonthlyChange.exited,
+        date(2010, 3, 1),
+        frozenset({Category.dibao}),
+    )
+    until_march = [Period(Category.dibao, date(2009, 1, 1), date(2010, 3, 31))]
+    assert rules.monthly_change(until_march, None, BENXI, 2010, 3, False) is None
+    assert rules.monthly_change(until_march, None, BENXI, 2010, 4, False) == (
+        rules.MonthlyChange.exited,
+        date(2010, 4, 1),
+        frozenset({Category.dibao}),
+    )
+    open_dibao = [Period(Category.dibao, date(2009, 1, 1), None)]
+    assert rules.monthly_change(open_dibao, date(2010, 3, 15), BENXI, 2010, 3, False) == (
+        rules.MonthlyChange.exited,
+        date(2010, 3, 14),
+        frozenset({Category.dibao}),
+    )
+    two = [*open_dibao, Period(Category.marginal, date(2010, 3, 10), None)]
+    assert rules.monthly_change(two, None, BENXI, 2010, 3, False) == (
+        rules.MonthlyChange.changed,
+        date(2010, 3, 10),
+        frozenset({Category.dibao, Category.marginal}),
+    )

@@ -1,6 +1,7 @@
 """The eligibility rules as SQL: the one home of the E3/E4 scope, the E3 employee-insurance exclusion,
 E5 year-keeping and the age group on 1 January for the set-at-a-time answers — the roster and the head
-counts — each one statement, so a million residents never pass through Python one at a time.
+counts — each one statement, so a million residents never pass through Python one at a time; and which
+people a month can have changed (MONTH_MOVERS), so the monthly report judges only those with rules.py.
 
 The policy *data* (scopes, precedence, age limits, the Benxi prefix) is read from rules.py, so it has one
 home. The *logic* is also in rules.py as pure functions: the reference that ``tests/test_fast_answers.py``
@@ -134,4 +135,39 @@ FROM (
 ) AS people
 GROUP BY region_code, rank, age_group
 LIMIT {LIMIT}
+"""
+
+
+# E6 (B§四(三), B§五(三)), the monthly detail sheet: rules.monthly_change judges a person on three days —
+# the day before the month (D0), the month's days and its last day (L) — by their eligible days (an in-scope
+# certification covers the day and employee insurance has not begun, E3). Someone can be on the sheet of
+# month [F, L] only if one of these happened, so only they are read and judged (the rule stays in rules.py):
+#   new      eligible on a day d of the month, not on D0: a certification covering d but not D0 began in
+#            [F, d] (one covering D0 too would make D0 eligible, as employee insurance after d is after D0);
+#   exited   eligible on D0, not on L: the certification covering D0 ended in [D0, L − 1], or employee
+#            insurance began in [F, L];
+#   changed  eligible on D0 and on L (so no employee insurance up to L) with other categories: one began in
+#            [F, L] or ended in [D0, L − 1]; or a record was made in the month (passed in as $5).
+# Categories and regions are not looked at here (a superset is safe: rules.monthly_change decides).
+# tests/test_rules.py checks this necessary condition against rules.monthly_change on random people, and
+# tests/test_fast_answers.py the whole report against the reference path (every resident judged) for every
+# month of 2010, as known now and before back-dated changes.
+# Parameters: $1 as_of, $3 the day before the month (D0) and $4 its last day (L) — the window the monthly
+# candidates are read for — and $6 the ID numbers with a record made in the month (text[]). The
+# certifications' valid_from and valid_to indexes and the resident versions' employee_insurance_since index
+# make each arm an index range scan: a month of a million residents is about 20,000 people.
+MONTH_MOVERS = """
+SELECT id_number FROM certifications
+WHERE valid_from BETWEEN $3::date + 1 AND $4::date
+  AND recorded_at <= $1 AND (superseded_at IS NULL OR superseded_at > $1)
+UNION
+SELECT id_number FROM certifications
+WHERE valid_to BETWEEN $3::date AND $4::date - 1
+  AND recorded_at <= $1 AND (superseded_at IS NULL OR superseded_at > $1)
+UNION
+SELECT id_number FROM resident_versions
+WHERE employee_insurance_since BETWEEN $3::date + 1 AND $4::date
+  AND recorded_at <= $1 AND (superseded_at IS NULL OR superseded_at > $1)
+UNION
+SELECT unnest($6::text[])
 """

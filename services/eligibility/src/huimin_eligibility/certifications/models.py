@@ -32,6 +32,10 @@ class Certification(Base):
             postgresql_where=text("superseded_at IS NULL"),
         ),
         Index("ix_certifications_recorded_at", "recorded_at"),
+        # The monthly report's candidates (rules_sql.MONTH_MOVERS, E6): certifications beginning or ending
+        # in a month. Most are open, so the valid_to index holds the ended ones only.
+        Index("ix_certifications_valid_from", "valid_from"),
+        Index("ix_certifications_valid_to", "valid_to", postgresql_where=text("valid_to IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

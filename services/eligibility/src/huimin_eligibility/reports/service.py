@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from huimin_eligibility import rules
 from huimin_eligibility.reports.repository import recorded_between
 from huimin_eligibility.reports.schemas import Disclosure, DisclosureRow, MonthlyChangeRow, MonthlyChanges
-from huimin_eligibility.roster.repository import candidates
+from huimin_eligibility.roster.repository import candidates, monthly_candidates
 from huimin_shared import idnumber
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -48,8 +48,10 @@ async def monthly_changes(
     end = datetime.combine(last + timedelta(days=1), time(), SHANGHAI)
     corrected = await recorded_between(session, region, start, end, as_of)
     items: list[MonthlyChangeRow] = []
-    async for candidate in candidates(
-        session, region=region, first=first - timedelta(days=1), last=last, as_of=as_of
+    # Only the people whose status can change in the month are read (rules_sql.MONTH_MOVERS): a month of a
+    # million residents is some 20,000 people, judged by the one rule, rules.monthly_change.
+    async for candidate in monthly_candidates(
+        session, region=region, year=year, month=month, as_of=as_of, recorded=corrected
     ):
         found = rules.monthly_change(
             candidate.periods,

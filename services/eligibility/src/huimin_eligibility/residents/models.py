@@ -36,6 +36,13 @@ class ResidentVersion(Base):
         ),
         Index("ix_resident_versions_id_number_recorded_at", "id_number", "recorded_at"),
         Index("ix_resident_versions_region_code_community", "region_code", "community"),
+        # The monthly report's candidates (rules_sql.MONTH_MOVERS, E6): employee insurance beginning in a
+        # month; a few per cent of residents have a date at all.
+        Index(
+            "ix_resident_versions_employee_insurance_since",
+            "employee_insurance_since",
+            postgresql_where=text("employee_insurance_since IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -1,13 +1,14 @@
 """Every roster statement: the roster and head counts (rules_sql), and the candidates the monthly reports
-judge in Python; ordered by ID number, read through asyncpg cursors inside the session's transaction."""
+and the disclosure list judge in Python; ordered by ID number, read through asyncpg cursors inside the
+session's transaction."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -16,13 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from huimin_eligibility import rules, rules_sql
 from huimin_shared import areas
 
-# Drives from the residents' primary key in ID-number order, so the first rows come at once and a
-# keyset page (after=…) starts where the last one ended; each person's version and certifications
-# as known at :as_of come from their (id_number, recorded_at) indexes.
-CANDIDATES_SQL = """
+# Each person's version and the certifications overlapping the window [$3, $4], as known at $1, from their
+# (id_number, recorded_at) indexes; {people} names the residents (alias r) to read.
+_PEOPLE_SQL = """
 SELECT r.id_number, r.birth_date, r.sex, v.region_code, v.employee_insurance_since,
        c.categories, c.valid_froms, c.valid_tos, v.name, v.community, v.household
-FROM residents AS r
+FROM {people}
 JOIN LATERAL (
     SELECT rv.region_code, rv.employee_insurance_since, rv.name, rv.community, rv.household
     FROM resident_versions AS rv
@@ -41,6 +41,16 @@ JOIN LATERAL (
 WHERE r.id_number > $5
 ORDER BY r.id_number
 """
+
+# Everyone: drives from the residents' primary key in ID-number order, so the first rows come at once and
+# a keyset page (after=…) starts where the last one ended.
+CANDIDATES_SQL = _PEOPLE_SQL.format(people="residents AS r")
+
+# A month's candidates (E6): only the people rules_sql.MONTH_MOVERS finds (a certification beginning or
+# ending, employee insurance beginning, or a record made in the month), each read by primary key.
+MONTHLY_CANDIDATES_SQL = _PEOPLE_SQL.format(
+    people=f"({rules_sql.MONTH_MOVERS}) AS moved JOIN residents AS r ON r.id_number = moved.id_number"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +167,22 @@ async def head_count_cells(
     return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
+def _candidate(row: Any) -> Candidate:
+    category = rules.CATEGORY_BY_VALUE
+    period = rules.Period
+    return Candidate(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        tuple(period(category[c], start, end) for c, start, end in zip(row[5], row[6], row[7], strict=True)),
+        row[8],
+        row[9],
+        row[10],
+    )
+
+
 async def candidates(
     session: AsyncSession,
     *,
@@ -168,23 +194,39 @@ async def candidates(
     batch: int = 5_000,
 ) -> AsyncIterator[Candidate]:
     """People living in ``region`` with a certification overlapping [first, last], as known at ``as_of``
-    (the monthly reports and the disclosure list judge them with rules.py)."""
+    (the disclosure list judges them with rules.py; the tests use it as the monthly report's reference)."""
     raw = await _driver_connection(session)
-    category = rules.CATEGORY_BY_VALUE
-    period = rules.Period
     async for row in raw.cursor(
         CANDIDATES_SQL, as_of, region_pattern(region), first, last, after, prefetch=batch
     ):
-        yield Candidate(
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            tuple(
-                period(category[c], start, end) for c, start, end in zip(row[5], row[6], row[7], strict=True)
-            ),
-            row[8],
-            row[9],
-            row[10],
-        )
+        yield _candidate(row)
+
+
+async def monthly_candidates(
+    session: AsyncSession,
+    *,
+    region: str,
+    year: int,
+    month: int,
+    as_of: datetime,
+    recorded: Iterable[str] = (),
+    batch: int = 5_000,
+) -> AsyncIterator[Candidate]:
+    """The only people who can be on the detail sheet of the month (rules_sql.MONTH_MOVERS, E6): those living
+    in ``region`` as known at ``as_of`` with a certification beginning or ending in or just before the month,
+    employee insurance beginning in it, or an ID number in ``recorded`` (a record made in the month) — with
+    every certification overlapping the day before the month through its last day, as ``candidates`` reads
+    them for that window, so rules.monthly_change gives them the same answer."""
+    first, last = rules.month_bounds(year, month)
+    raw = await _driver_connection(session)
+    async for row in raw.cursor(
+        MONTHLY_CANDIDATES_SQL,
+        as_of,
+        region_pattern(region),
+        first - timedelta(days=1),
+        last,
+        "",
+        sorted(recorded),
+        prefetch=batch,
+    ):
+        yield _candidate(row)
