@@ -19,13 +19,16 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import text
 
 from huimin_premium.app import MIGRATIONS
 from huimin_premium.assessments.models import Assessment, AssessmentRun
+from huimin_premium.assessments.repository import AssessmentRepository
 from huimin_premium.assessments.runner import execute, paid_hash
+from huimin_premium.assessments.service import ndjson_line
 from huimin_premium.packs.service import load_shipped
 from huimin_premium.peers import EligibilityClient
 from huimin_premium.simulations.schemas import Changes, SimulationRequest
@@ -109,6 +112,41 @@ async def new_run(sessions, assessment_id: uuid.UUID, as_of: datetime) -> int:  
         return run.id
 
 
+async def read_lines(sessions: Any, version_id: int) -> None:
+    """The read settlement makes of a version: every line as NDJSON the former way (ORM rows in keyset pages
+    rendered by ``ndjson_line`` in Python), rendered by PostgreSQL (what ``GET …/lines`` streams now), only
+    the marginal lines (``category=marginal``), and the grouped read (``GET …/groups``)."""
+    figures: list[tuple[str, float, int, int]] = []
+    async with sessions() as session:
+        repository = AssessmentRepository(session)
+        started = time.perf_counter()
+        count = size = 0
+        after = None
+        while rows := await repository.lines_page(version_id, after=after, limit=5000, line_kind=None):
+            for row in rows:
+                size += len(ndjson_line(row).encode())
+            count += len(rows)
+            after = rows[-1].id
+            session.expunge_all()
+        figures.append(
+            ("lines, ORM + Python json.dumps (before)", time.perf_counter() - started, count, size)
+        )
+    for label, categories in (("lines, rendered in PostgreSQL", None), ("marginal lines only", ["marginal"])):
+        async with sessions() as session:
+            started = time.perf_counter()
+            count = size = 0
+            async for chunk in AssessmentRepository(session).stream_lines(version_id, None, categories):
+                count += chunk.count("\n")
+                size += len(chunk.encode())
+            figures.append((label, time.perf_counter() - started, count, size))
+    async with sessions() as session:
+        started = time.perf_counter()
+        groups = await AssessmentRepository(session).groups(version_id)
+        figures.append(("grouped read (one GROUP BY)", time.perf_counter() - started, len(groups), 0))
+    for label, seconds, count, size in figures:
+        print(f"  read {label}: {count:,} rows, {size / 1e6:.1f} MB in {seconds:.2f} s")
+
+
 async def main(count: int, keep: bool) -> None:
     server = os.environ.get("HUIMIN_LOCAL_POSTGRES_URL", postgres.LOCAL_SERVER_URL)
     name = f"bench_premium_{uuid.uuid4().hex[:8]}"
@@ -185,6 +223,8 @@ async def main(count: int, keep: bool) -> None:
                     f"{total.district_or_county} (+ central {total.central}, province {total.province}); "
                     f"sum of lines {lines_sum[0]} — reconciles: {lines_sum[0] == total.assistance_subsidy}"
                 )
+
+                await read_lines(sessions, version.id)
 
                 run_id = await new_run(sessions, assessment.id, as_of + timedelta(days=1))
                 started = time.perf_counter()

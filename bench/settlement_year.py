@@ -76,16 +76,46 @@ def synthetic_line(n: int) -> tuple[dict[str, object], Decimal, Decimal]:
     return line, subsidy, city
 
 
-def write_assessment(count: int, path: Path) -> dict[str, object]:
-    """The NDJSON premium would send, written once to a file (its making is not timed), and its totals."""
+def write_assessment(count: int, directory: Path) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """The NDJSON premium would send, written once per category to a file (its making is not timed), its
+    totals and its groups (premium's grouped read: lines per region, category, age group, line kind)."""
     total = city = Decimal("0.00")
-    with path.open("w", encoding="utf-8") as out:
+    groups: dict[tuple[str, str, str], list[object]] = {}
+    outs = {c: (directory / f"{c}.ndjson").open("w", encoding="utf-8") for c in ("dibao", "marginal")}
+    try:
         for n in range(count):
             line, subsidy, city_part = synthetic_line(n)
             total += subsidy
             city += city_part
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-    return {
+            outs[str(line["category"])].write(json.dumps(line, ensure_ascii=False) + "\n")
+            key = (str(line["region_code"]), str(line["category"]), str(line["age_group"]))
+            group = groups.setdefault(key, [0, Decimal("0.00"), Decimal("0.00")])
+            group[0] += 1  # type: ignore[operator]
+            group[1] += subsidy  # type: ignore[operator]
+            group[2] += city_part  # type: ignore[operator]
+    finally:
+        for out in outs.values():
+            out.close()
+    items: list[dict[str, object]] = [
+        {
+            "region_code": region,
+            "category": category,
+            "age_group": age_group,
+            "line_kind": "regular",
+            "count": n,
+            "individual_contribution": str(amount),
+            "assistance_subsidy": str(amount),
+            "resident_pays": "0.00",
+            "by_payer": {
+                "central": "0.00",
+                "province": "0.00",
+                "city": str(city_part),
+                "district_or_county": str(amount - city_part),  # type: ignore[operator]
+            },
+        }
+        for (region, category, age_group), (n, amount, city_part) in sorted(groups.items())
+    ]
+    totals = {
         "assistance_subsidy": str(total),
         "by_payer": {
             "central": "0.00",
@@ -94,18 +124,27 @@ def write_assessment(count: int, path: Path) -> dict[str, object]:
             "district_or_county": str(total - city),
         },
     }
+    return totals, items
 
 
-async def stream(path: Path) -> AsyncIterator[bytes]:
-    with path.open("rb") as source:
-        while chunk := source.read(1 << 20):
-            yield chunk
+async def stream(paths: list[Path]) -> AsyncIterator[bytes]:
+    for path in paths:
+        with path.open("rb") as source:
+            while chunk := source.read(1 << 20):
+                yield chunk
+
+
+def lines_answer(directory: Path, request: httpx.Request) -> httpx.Response:
+    """Premium's NDJSON stream, honouring its `category` filter (the files hold one category each)."""
+    wanted = request.url.params.get_list("category") or ["dibao", "marginal"]
+    paths = [directory / f"{c}.ndjson" for c in ("dibao", "marginal") if c in wanted]
+    return httpx.Response(200, content=stream(paths))
 
 
 async def run(count: int) -> None:
     name = f"bench_settlement_{uuid.uuid4().hex[:8]}"
     server = postgres.LOCAL_SERVER_URL
-    source = Path(tempfile.mkdtemp(prefix="bench-settlement-")) / "assessment.ndjson"
+    source = Path(tempfile.mkdtemp(prefix="bench-settlement-"))
     url = await postgres.create_database(server, name, drop_first=True)
     try:
         await asyncio.to_thread(migrations.upgrade, MIGRATIONS, url)
@@ -117,9 +156,10 @@ async def run(count: int) -> None:
             log_level="WARNING",
         )
         started = time.perf_counter()
-        header_totals = write_assessment(count, source)
+        header_totals, groups = write_assessment(count, source)
+        size = sum(path.stat().st_size for path in source.glob("*.ndjson"))
         print(
-            f"lines: {count:,} ({source.stat().st_size / 1e6:.0f} MB of NDJSON, made in "
+            f"lines: {count:,} ({size / 1e6:.0f} MB of NDJSON, made in "
             f"{time.perf_counter() - started:.1f} s, not timed)"
         )
         with respx.mock(assert_all_called=False) as peers:
@@ -153,7 +193,10 @@ async def run(count: int) -> None:
                 )
             )
             peers.get(f"{PREMIUM}/v1/assessments/A/versions/1/lines").mock(
-                side_effect=lambda request: httpx.Response(200, content=stream(source))
+                side_effect=lambda request: lines_answer(source, request)
+            )
+            peers.get(f"{PREMIUM}/v1/assessments/A/versions/1/groups").mock(
+                return_value=httpx.Response(200, json={"items": groups})
             )
             app = create_app(settings)
             async with LifespanManager(app) as manager:
@@ -164,7 +207,7 @@ async def run(count: int) -> None:
                     await timed_year(client, count)
     finally:
         await postgres.drop_database(server, name)
-        shutil.rmtree(source.parent, ignore_errors=True)
+        shutil.rmtree(source, ignore_errors=True)
 
 
 async def timed_year(client: httpx.AsyncClient, count: int) -> None:
@@ -215,6 +258,13 @@ async def timed_year(client: httpx.AsyncClient, count: int) -> None:
     dibao = await step("prepare dibao batch (stream + COPY)", "POST", "/v1/batches", maker, json=body)
     body = {**body, "kind": "marginal_instalment", "instalment": 1}
     marginal = await step("prepare marginal instalment 1", "POST", "/v1/batches", maker, json=body)
+    second = await step(
+        "prepare marginal instalment 2 (copied from 1 in SQL)",
+        "POST",
+        "/v1/batches",
+        maker,
+        json={**body, "instalment": 2},
+    )
     for label, batch in (("dibao", dibao), ("marginal", marginal)):
         await step(
             f"approve {label} (recount control totals)",
@@ -248,7 +298,8 @@ async def timed_year(client: httpx.AsyncClient, count: int) -> None:
     print(f"{'total':<48} {total:8.2f} s")
     print(
         f"dibao lines {dibao['control']['line_count']:,} totalling {dibao['control']['total']}; "
-        f"marginal instalment 1 {marginal['control']['line_count']:,} totalling {marginal['control']['total']}"
+        f"marginal instalment 1 {marginal['control']['line_count']:,} totalling {marginal['control']['total']}; "
+        f"instalment 2 {second['control']['line_count']:,} totalling {second['control']['total']}"
     )
     print(
         f"moved to the insurance fund: {report['moved']['total']}; reconciliation proofs: "

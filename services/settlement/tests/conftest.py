@@ -229,6 +229,20 @@ class PremiumFake:
         self.assessments: dict[str, dict[str, object]] = {}
         self.versions: dict[tuple[str, int], tuple[dict[str, object], list[dict[str, object]]]] = {}
 
+    @staticmethod
+    def _lines(request: httpx.Request, lines: list[dict[str, object]]) -> httpx.Response:
+        """The NDJSON stream, honouring premium's `category` (repeatable, `none` = no category) and `line_kind`."""
+        categories = request.url.params.get_list("category")
+        line_kind = request.url.params.get("line_kind")
+        kept = [
+            item
+            for item in lines
+            if (not categories or (item["category"] or "none") in categories)
+            and (line_kind is None or (item.get("line_kind") or "regular") == line_kind)
+        ]
+        body = "".join(json.dumps(item) + "\n" for item in kept)
+        return httpx.Response(200, text=body, headers={"Content-Type": "application/x-ndjson"})
+
     def publish(
         self,
         assessment_id: str,
@@ -287,11 +301,43 @@ class PremiumFake:
         self.router.get(f"{PREMIUM_URL}/v1/assessments/{assessment_id}/versions/{version}").mock(
             return_value=httpx.Response(200, json=header)
         )
-        body = "".join(json.dumps(item) + "\n" for item in lines)
         self.router.get(f"{PREMIUM_URL}/v1/assessments/{assessment_id}/versions/{version}/lines").mock(
-            return_value=httpx.Response(200, text=body, headers={"Content-Type": "application/x-ndjson"})
+            side_effect=lambda request, lines=lines: self._lines(request, lines)
+        )
+        self.router.get(f"{PREMIUM_URL}/v1/assessments/{assessment_id}/versions/{version}/groups").mock(
+            return_value=httpx.Response(200, json={"items": groups_of(lines)})
         )
         return version
+
+
+def groups_of(lines: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Premium's grouped read: lines summed per region, category, age group and line kind."""
+    sums: dict[tuple[object, ...], dict[str, object]] = {}
+    for item in lines:
+        key = (item["region_code"], item["category"], item["age_group"], item.get("line_kind") or "regular")
+        group = sums.setdefault(
+            key,
+            {
+                **dict(zip(("region_code", "category", "age_group", "line_kind"), key, strict=True)),
+                "count": 0,
+                "assistance_subsidy": Decimal("0.00"),
+                "by_payer": dict.fromkeys(
+                    ("central", "province", "city", "district_or_county"), Decimal("0.00")
+                ),
+            },
+        )
+        group["count"] += 1  # type: ignore[operator]
+        group["assistance_subsidy"] += Decimal(str(item["assistance_subsidy"]))  # type: ignore[operator]
+        for payer, amount in item["by_payer"].items():  # type: ignore[attr-defined]
+            group["by_payer"][payer] += Decimal(amount)  # type: ignore[index]
+    return [
+        {
+            **g,
+            "assistance_subsidy": str(g["assistance_subsidy"]),
+            "by_payer": {k: str(v) for k, v in g["by_payer"].items()},
+        }  # type: ignore[attr-defined]
+        for g in sums.values()
+    ]
 
 
 @pytest.fixture

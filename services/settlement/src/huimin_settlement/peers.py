@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from huimin_shared.errors import DependencyUnavailable
 from huimin_shared.http import PeerClient
@@ -49,6 +50,41 @@ class AssessmentLine:
     @property
     def by_payer(self) -> tuple[Decimal, ...]:
         return tuple(from_fen(fen) for fen in self.by_payer_fen)
+
+
+NO_CATEGORY = str(None)  # how a line without a category has always been grouped here ("None")
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentGroup:
+    region_code: str
+    category: str
+    age_group: str
+    line_kind: str
+    count: int
+    subsidy_fen: int
+    by_payer_fen: tuple[int, int, int, int]
+
+
+def _group(item: dict[str, Any]) -> AssessmentGroup:
+    payers = item["by_payer"]
+    group = AssessmentGroup(
+        region_code=str(item["region_code"]),
+        category=str(item["category"]),
+        age_group=str(item["age_group"]),
+        line_kind=str(item["line_kind"]),
+        count=int(item["count"]),
+        subsidy_fen=to_fen(item["assistance_subsidy"]),
+        by_payer_fen=(
+            to_fen(payers["central"]),
+            to_fen(payers["province"]),
+            to_fen(payers["city"]),
+            to_fen(payers["district_or_county"]),
+        ),
+    )
+    if sum(group.by_payer_fen) != group.subsidy_fen:
+        raise ValueError(f"group {group.region_code}/{group.category}: by_payer does not add up")
+    return group
 
 
 class MalformedPeerAnswer(DependencyUnavailable):
@@ -137,13 +173,37 @@ class PremiumClient(PeerClient):
         header = await self.get_json(f"/v1/assessments/{assessment_id}")
         return int(header["latest_version"])
 
-    async def lines(self, assessment_id: str, version: int) -> AsyncIterator[AssessmentLine]:
-        """Every line of the version, streamed as NDJSON: never the whole assessment in memory."""
+    async def lines(
+        self,
+        assessment_id: str,
+        version: int,
+        categories: Sequence[str] | None = None,
+        line_kind: str | None = None,
+    ) -> AsyncIterator[AssessmentLine]:
+        """Every line of the version (of ``categories`` and ``line_kind`` only, when given), streamed as
+        NDJSON: never the whole assessment in memory. A line without a category is asked for as ``none``."""
+        query: list[tuple[str, str]] = [
+            ("category", "none" if c == NO_CATEGORY else c) for c in sorted(categories or ())
+        ]
+        if line_kind is not None:
+            query.append(("line_kind", line_kind))
         path = f"/v1/assessments/{assessment_id}/versions/{version}/lines"
+        if query:
+            path += "?" + urlencode(query)
         number = 0
         async for raw in self.stream_ndjson(path):
             number += 1
             yield self._parse(raw, number, assessment_id, version)
+
+    async def groups(self, assessment_id: str, version: int) -> list[AssessmentGroup]:
+        """The version's lines summed per region, category, age group and line kind (premium's GROUP BY)."""
+        body = await self.get_json(f"/v1/assessments/{assessment_id}/versions/{version}/groups")
+        try:
+            return [_group(item) for item in body["items"]]
+        except (KeyError, TypeError, ValueError, MoneyError) as exc:
+            raise MalformedPeerAnswer(
+                "premium", f"groups of assessment {assessment_id} v{version} are malformed: {exc}"
+            ) from exc
 
     @staticmethod
     def _parse(raw: bytes, number: int, assessment_id: str, version: int) -> AssessmentLine:

@@ -51,6 +51,35 @@ AMOUNTS = (
 )
 
 
+NO_CATEGORY = "none"  # the category filter's name for lines without a subsidised category
+
+# One line of the NDJSON contract, rendered by PostgreSQL: amounts are numeric(14, 2) as text ("130.00").
+LINES_NDJSON = """
+SELECT json_build_object(
+    'id', id, 'id_number', id_number, 'region_code', region_code, 'category', category,
+    'age_group', age_group, 'line_kind', line_kind, 'adjusts_version', adjusts_version, 'change', change,
+    'individual_contribution', individual_contribution::text, 'assistance_subsidy', assistance_subsidy::text,
+    'resident_pays', resident_pays::text,
+    'by_payer', json_build_object(
+        'central', central::text, 'province', province::text, 'city', city::text,
+        'district_or_county', district_or_county::text),
+    'citation', citation)::text
+FROM assessment_lines
+WHERE version_id = $1 AND ($2::text IS NULL OR line_kind = $2)
+  AND ($3::text[] IS NULL OR coalesce(category, 'none') = ANY($3::text[]))
+ORDER BY id
+"""
+
+LINE_GROUPS = """
+SELECT region_code, category, age_group, line_kind, count(*) AS count,
+    sum(individual_contribution) AS individual_contribution, sum(assistance_subsidy) AS assistance_subsidy,
+    sum(resident_pays) AS resident_pays, sum(central) AS central, sum(province) AS province,
+    sum(city) AS city, sum(district_or_county) AS district_or_county
+FROM assessment_lines WHERE version_id = :version_id
+GROUP BY region_code, category, age_group, line_kind
+ORDER BY region_code, category NULLS FIRST, age_group, line_kind
+"""
+
 ADVISORY_NAMESPACE = 0x70726D  # "prm": the premium service's advisory locks (key 2 is the cover year)
 
 
@@ -407,44 +436,69 @@ class AssessmentRepository:
             ),
             {"version_id": version_id, "run_id": run_id},
         )
-        return int(
+        return int(  # the 'all' row already counts the lines (no second scan of them)
             await self.session.scalar(
-                select(func.count())
-                .select_from(AssessmentLine)
-                .where(AssessmentLine.version_id == version_id)
+                select(AssessmentTotal.line_count).where(
+                    AssessmentTotal.version_id == version_id, AssessmentTotal.dimension == "all"
+                )
             )
             or 0
         )
 
     # --- reading lines ------------------------------------------------------------------------------
 
-    def lines_statement(self, version_id: int, line_kind: str | None) -> Select[tuple[AssessmentLine]]:
+    def lines_statement(
+        self, version_id: int, line_kind: str | None, categories: Sequence[str] | None = None
+    ) -> Select[tuple[AssessmentLine]]:
         statement = select(AssessmentLine).where(AssessmentLine.version_id == version_id)
         if line_kind is not None:
             statement = statement.where(AssessmentLine.line_kind == line_kind)
+        if categories:
+            statement = statement.where(func.coalesce(AssessmentLine.category, NO_CATEGORY).in_(categories))
         return statement.order_by(AssessmentLine.id)
 
     async def lines_page(
-        self, version_id: int, *, after: int | None, limit: int, line_kind: str | None
+        self,
+        version_id: int,
+        *,
+        after: int | None,
+        limit: int,
+        line_kind: str | None,
+        categories: Sequence[str] | None = None,
     ) -> Sequence[AssessmentLine]:
-        statement = self.lines_statement(version_id, line_kind)
+        statement = self.lines_statement(version_id, line_kind, categories)
         if after is not None:
             statement = statement.where(AssessmentLine.id > after)
         return (await self.session.scalars(statement.limit(limit))).all()
 
     async def stream_lines(
-        self, version_id: int, line_kind: str | None, page: int = 5000
-    ) -> AsyncIterator[AssessmentLine]:
-        """Every line by keyset pages (never the whole version in memory)."""
-        after: int | None = None
-        while True:
-            rows = await self.lines_page(version_id, after=after, limit=page, line_kind=line_kind)
-            for row in rows:
-                yield row
-            if len(rows) < page:
-                return
-            after = rows[-1].id
-            self.session.expunge_all()
+        self,
+        version_id: int,
+        line_kind: str | None,
+        categories: Sequence[str] | None = None,
+        batch: int = 10_000,
+    ) -> AsyncIterator[str]:
+        """Every line as NDJSON rendered by PostgreSQL (LINES_NDJSON), in chunks of ``batch`` lines read
+        through an asyncpg cursor inside the session's transaction: Python only passes the text on."""
+        raw = await self._driver_connection()
+        cursor = await raw.cursor(
+            LINES_NDJSON, version_id, line_kind, list(categories) if categories else None
+        )
+        while rows := await cursor.fetch(batch):
+            yield "\n".join(row[0] for row in rows) + "\n"
+
+    async def groups(self, version_id: int) -> list[Any]:
+        """The version's lines summed per region, category, age group and line kind (one GROUP BY)."""
+        return list(await self.session.execute(text(LINE_GROUPS), {"version_id": version_id}))
+
+    async def _driver_connection(self) -> Any:
+        connection = await self.session.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        if raw is None:  # only after the session's connection was invalidated
+            raise RuntimeError("the session has no database connection")
+        if not raw.is_in_transaction():  # SQLAlchemy begins lazily; a cursor needs a transaction
+            await self.session.execute(text("SELECT 1"))
+        return raw
 
     async def stream_results(self, run_id: int, page: int = 10000) -> AsyncIterator[Sequence[Any]]:
         """A run's results in keyset pages of plain rows (for simulations and reports)."""

@@ -16,7 +16,9 @@ from huimin_premium.assessments.schemas import (
     AssessmentOut,
     AssessmentRequest,
     Diff,
+    GroupList,
     Kind,
+    LineCategory,
     LineKind,
     LinePage,
     Run,
@@ -183,7 +185,9 @@ async def get_version(
     summary="Read a version's lines (NDJSON stream or keyset pages)",
     description="资助明细: one line per resident (regular) plus adjustment lines (调整, may be negative). With "
     "`Accept: application/x-ndjson` every line is streamed; otherwise pages of `limit` lines after the line id "
-    "`after`. Each line's `by_payer` adds up to its `assistance_subsidy` to the fen.",
+    "`after`. Each line's `by_payer` adds up to its `assistance_subsidy` to the fen. `category` (repeatable) "
+    "keeps only the lines of those categories (人员类别); `none` names lines without a subsidised category. "
+    "`line_kind` keeps only regular or adjustment lines.",
     response_model=LinePage,
     responses={200: {"content": {NDJSON: {}}, "description": "Lines as JSON pages or an NDJSON stream."}}
     | problem_responses(401, 403, 404, 422),
@@ -198,6 +202,10 @@ async def get_lines(
     after: AfterId = None,
     limit: PageLimit = DEFAULT_LIMIT,
     line_kind: LineKind | None = None,
+    category: Annotated[
+        list[LineCategory] | None,
+        Query(max_length=5, description="Only lines of these categories (repeat the parameter for several)."),
+    ] = None,
 ) -> LinePage | StreamingResponse:
     service = AssessmentService(session)
     if NDJSON in request.headers.get("accept", ""):
@@ -207,14 +215,30 @@ async def get_lines(
         async def stream() -> AsyncIterator[str]:
             # The request session closes before the body is sent; the stream reads with its own.
             async with runtime.sessions() as own:
-                async for text in AssessmentService(own).stream_lines(version_id, line_kind):
+                async for text in AssessmentService(own).stream_lines(version_id, line_kind, category):
                     yield text
 
         return StreamingResponse(stream(), media_type=NDJSON)
     items, next_after = await service.lines_page(
-        principal, assessment_id, version, after=after, limit=limit, line_kind=line_kind
+        principal, assessment_id, version, after=after, limit=limit, line_kind=line_kind, categories=category
     )
     return LinePage(items=items, next_after=next_after)
+
+
+@router.get(
+    "/{assessment_id}/versions/{version}/groups",
+    summary="Read a version's lines summed per region, category, age group and line kind",
+    description="分组合计: the version's lines summed per region (区县), category (人员类别), age group (年龄段) "
+    "and line kind (regular or 调整), computed by one GROUP BY in SQL — every group equals the sum of its "
+    "lines to the fen, and the groups add up to the version's totals. For readers that need amounts per "
+    "group (a head's price, control totals) without streaming every line.",
+    response_model=GroupList,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_groups(
+    assessment_id: uuid.UUID, version: VersionNumber, session: SessionDep, principal: Reader
+) -> GroupList:
+    return GroupList(items=await AssessmentService(session).groups(principal, assessment_id, version))
 
 
 @router.get(

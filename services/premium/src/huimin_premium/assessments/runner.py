@@ -29,7 +29,7 @@ from huimin_shared.idnumber import mask, mask_in_text
 
 log = structlog.get_logger(__name__)
 
-CHUNK = 5000
+CHUNK = 20_000  # rows per COPY and commit (each commit is an fsync; 5,000 cost 4x as many)
 LEASE_SECONDS = 60  # a running run's lease; renewed every third of it while the run is alive
 
 

@@ -173,6 +173,32 @@ class LinePage(BaseModel):
     next_after: str | None
 
 
+class LineCategory(StrEnum):
+    """The `category` filter of a version's lines: a subsidised category, or `none` for lines without one."""
+
+    dibao = "dibao"
+    marginal = "marginal"
+    low_income_elderly = "low_income_elderly"
+    severely_disabled = "severely_disabled"
+    none = "none"
+
+
+class LineGroup(BaseModel):
+    region_code: str
+    category: str | None
+    age_group: str
+    line_kind: LineKind
+    count: int = Field(description="Lines in the group.")
+    individual_contribution: Money
+    assistance_subsidy: Money
+    resident_pays: Money
+    by_payer: PayerAmounts = Field(description="Adds up to `assistance_subsidy` to the fen.")
+
+
+class GroupList(BaseModel):
+    items: list[LineGroup]
+
+
 class DiffSide(BaseModel):
     category: str | None
     age_group: str

@@ -29,6 +29,8 @@ from huimin_premium.assessments.schemas import (
     DiffSide,
     Kind,
     Line,
+    LineCategory,
+    LineGroup,
     LineKind,
     PayerAmounts,
     PayerTotals,
@@ -367,17 +369,46 @@ class AssessmentService:
         after: int | None,
         limit: int,
         line_kind: LineKind | None,
+        categories: Sequence[LineCategory] | None = None,
     ) -> tuple[list[Line], str | None]:
         _assessment, row = await self.version_row(principal, assessment_id, version)
         lines = await self.repository.lines_page(
-            row.id, after=after, limit=limit, line_kind=line_kind.value if line_kind else None
+            row.id,
+            after=after,
+            limit=limit,
+            line_kind=line_kind.value if line_kind else None,
+            categories=[c.value for c in categories] if categories else None,
         )
         next_after = str(lines[-1].id) if len(lines) == limit else None
         return [line_out(line) for line in lines], next_after
 
-    async def stream_lines(self, version_id: int, line_kind: LineKind | None) -> AsyncIterator[str]:
-        async for line in self.repository.stream_lines(version_id, line_kind.value if line_kind else None):
-            yield ndjson_line(line)
+    async def stream_lines(
+        self, version_id: int, line_kind: LineKind | None, categories: Sequence[LineCategory] | None = None
+    ) -> AsyncIterator[str]:
+        """NDJSON text rendered in PostgreSQL, a chunk of lines at a time."""
+        async for text in self.repository.stream_lines(
+            version_id,
+            line_kind.value if line_kind else None,
+            [c.value for c in categories] if categories else None,
+        ):
+            yield text
+
+    async def groups(self, principal: Principal, assessment_id: uuid.UUID, version: int) -> list[LineGroup]:
+        _assessment, row = await self.version_row(principal, assessment_id, version)
+        return [
+            LineGroup(
+                region_code=g.region_code,
+                category=g.category,
+                age_group=g.age_group,
+                line_kind=LineKind(g.line_kind),
+                count=g.count,
+                individual_contribution=g.individual_contribution,
+                assistance_subsidy=g.assistance_subsidy,
+                resident_pays=g.resident_pays,
+                by_payer=PayerAmounts(**{p: getattr(g, p) for p in PAYER_COLUMNS}),
+            )
+            for g in await self.repository.groups(row.id)
+        ]
 
     async def diff(
         self, principal: Principal, assessment_id: uuid.UUID, version: int, *, after: str | None, limit: int

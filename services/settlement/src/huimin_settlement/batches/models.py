@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -110,6 +111,8 @@ class BatchLine(Base):
     city: Mapped[Decimal] = mapped_column(MONEY)
     district_or_county: Mapped[Decimal] = mapped_column(MONEY)
     citation: Mapped[str] = mapped_column(String(200))
+    # Marginal instalment 1 only: bit i set when payer i's assessed part had an odd fen (migration 0004).
+    odd_fen: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class BatchEvent(Base):

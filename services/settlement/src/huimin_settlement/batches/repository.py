@@ -31,7 +31,30 @@ LINE_COLUMNS = (
     "city",
     "district_or_county",
     "citation",
+    "odd_fen",
 )
+
+# Instalment 2 of a marginal batch from instalment 1's lines of the same assessment version (B§四(二)):
+# each payer's part is instalment 1's less the odd fen it carried (odd_fen bit 0 central … bit 3
+# district/county), lines whose parts are all zero are left out, and each region × category block keeps
+# instalment 1's block number, numbered again from 1 in instalment 1's order.
+SECOND_INSTALMENT = """
+INSERT INTO batch_lines (batch_id, line_no, id_number, region_code, category, age_group, line_kind,
+    adjusts_version, amount, central, province, city, district_or_county, citation, odd_fen)
+SELECT :batch_id,
+    (line_no / :block) * :block + row_number() OVER (PARTITION BY line_no / :block ORDER BY line_no),
+    id_number, region_code, category, age_group, line_kind, adjusts_version,
+    c + p + ci + d, c, p, ci, d, citation, NULL
+FROM (
+    SELECT line_no, id_number, region_code, category, age_group, line_kind, adjusts_version, citation,
+        central - sign(central) * 0.01 * (odd_fen & 1) AS c,
+        province - sign(province) * 0.01 * ((odd_fen >> 1) & 1) AS p,
+        city - sign(city) * 0.01 * ((odd_fen >> 2) & 1) AS ci,
+        district_or_county - sign(district_or_county) * 0.01 * ((odd_fen >> 3) & 1) AS d
+    FROM batch_lines WHERE batch_id = :source
+) AS first
+WHERE c + p + ci + d <> 0
+"""
 
 
 class BatchRepository:
@@ -80,6 +103,27 @@ class BatchRepository:
             Batch.state != "cancelled",
         )
         return (await self.session.scalars(statement)).first()
+
+    async def first_instalment_of(self, city: str, assessment_id: str, version: int) -> Batch | None:
+        """The live marginal instalment-1 batch of this assessment version whose every line records its odd
+        fen (written since migration 0004): instalment 2 can be computed from it."""
+        statement = select(Batch).where(
+            Batch.city_code == city,
+            Batch.kind == "marginal_instalment",
+            Batch.instalment == 1,
+            Batch.assessment_id == assessment_id,
+            Batch.assessment_version == version,
+            Batch.state != "cancelled",
+            ~select(BatchLine.line_no)
+            .where(BatchLine.batch_id == Batch.id, BatchLine.odd_fen.is_(None))
+            .exists(),
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def copy_second_instalment(self, source: uuid.UUID, batch_id: uuid.UUID, block: int) -> None:
+        await self.session.execute(
+            text(SECOND_INSTALMENT), {"batch_id": batch_id, "source": source, "block": block}
+        )
 
     async def adjustments_of(self, batch_id: uuid.UUID) -> list[Batch]:
         """The adjustment batches of a batch, oldest version first."""

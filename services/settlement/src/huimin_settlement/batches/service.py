@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -29,7 +30,7 @@ from huimin_settlement.peers import (
 from huimin_shared import areas
 from huimin_shared.auth import Principal, Role
 from huimin_shared.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
-from huimin_shared.money import format_fen, from_fen
+from huimin_shared.money import format_fen, from_fen, to_fen
 
 COPY_CHUNK = 20_000
 BLOCK = 10_000_000  # line numbers per region and category
@@ -101,18 +102,10 @@ class _Totals:
         return [from_fen(fen) for fen in self.fen]
 
 
-def _add_to_group(groups: dict[tuple[str, str, str, str], list[int]], line: AssessmentLine) -> None:
-    key = (line.region_code, line.category, line.age_group, line.line_kind)
-    group = groups.get(key)
-    if group is None:
-        group = groups[key] = [0, 0, 0, 0, 0, 0]
-    group[0] += 1
-    group[1] += line.subsidy_fen
-    payers = line.by_payer_fen
-    group[2] += payers[0]
-    group[3] += payers[1]
-    group[4] += payers[2]
-    group[5] += payers[3]
+async def _no_lines() -> AsyncIterator[AssessmentLine]:
+    """A batch whose categories hold no line reads none."""
+    return
+    yield
 
 
 class BatchService:
@@ -152,7 +145,17 @@ class BatchService:
         paid_through = await self._paid_through(request, adjusted) if adjusted is not None else 0
         batch_id = uuid.uuid4()
         pays_kind = rules.BatchKind(adjusted.kind) if adjusted is not None else request.kind
-        totals = await self._ingest(request, version, batch_id, pays_kind, adjusted, paid_through)
+        first = (
+            await self.repository.first_instalment_of(
+                request.city, request.assessment_id, request.assessment_version
+            )
+            if request.kind is rules.BatchKind.marginal_instalment and request.instalment == 2
+            else None
+        )
+        if first is not None:
+            totals = await self._second_instalment(request, version, batch_id, first)
+        else:
+            totals = await self._ingest(request, version, batch_id, pays_kind, adjusted, paid_through)
         previous = await self.repository.previous_of_kind(request.city, request.kind.value, batch_id)
         payers = totals.payers()
         values: dict[str, Any] = {
@@ -320,32 +323,55 @@ class BatchService:
         adjusted: Batch | None,
         paid_through: int = 0,
     ) -> _Totals:
-        """Stream the lines once: the snapshot's group sums, and the batch's own lines by COPY.
+        """The snapshot's group sums from premium's grouped read, then only the lines of the categories (and,
+        for an adjustment batch, the line kind) this batch takes, streamed once into the batch by COPY.
 
         A regular batch pays every line of its kind, regular and adjustment (a version's due is the sum
         of both); an adjustment batch pays the adjustment lines made since ``paid_through``. Marginal
         instalments halve every line the same way, so instalment 1 (from v1, plus its adjustment from
-        v2) and instalment 2 (from v2) add up to each person's v2 amount to the fen (B§四(二), P6)."""
+        v2) and instalment 2 (from v2) add up to each person's v2 amount to the fen (B§四(二), P6).
+        The groups must add up to the version's header totals, and the lines streamed to the groups of the
+        categories asked for, to the fen — or premium's answer is refused."""
         assert self.premium is not None
         blocks: dict[tuple[str, str], list[int]] = {}
         kind = request.kind
         instalment = adjusted.instalment if adjusted is not None else request.instalment
-        groups: dict[tuple[str, str, str, str], list[int]] = {}
-        seen = _Totals()
+        prefix = areas.prefix_of(request.city)
+        groups, seen = await self._premium_groups(version, request.city)
+        line_kind = "adjustment" if kind is rules.BatchKind.adjustment else None
+        categories = {c for (_r, c, _a, _k) in groups if rules.takes_line(pays_kind, c, "regular")}
+        wanted = _Totals()
+        for (_r, category, _a, kind_of_line), group in groups.items():
+            if category in categories and line_kind in (None, kind_of_line):
+                wanted.count += group[0]
+                for i in range(4):
+                    wanted.fen[i] += group[2 + i]
+        every_category = categories == {key[1] for key in groups}
+        streamed = _Totals()
         batch_totals = _Totals()
         chunk: list[tuple[Any, ...]] = []
-        prefix = areas.prefix_of(request.city)
         clause = rules.CLAUSE[pays_kind]
+        # instalment 1 records each payer's odd fen so instalment 2 can be computed from its lines
+        records_odd = kind is rules.BatchKind.marginal_instalment and instalment == 1
         yuan_text = format_fen  # a local name: the loop below runs once per resident
         writer = await self.repository.line_writer()
         try:
-            async for line in self.premium.lines(request.assessment_id, request.assessment_version):
+            lines = (
+                self.premium.lines(
+                    request.assessment_id,
+                    request.assessment_version,
+                    None if every_category else sorted(categories),
+                    line_kind,
+                )
+                if wanted.count
+                else _no_lines()
+            )
+            async for line in lines:
                 if not line.region_code.startswith(prefix):
                     raise MalformedPeerAnswer(
                         "premium", f"a line lies in {line.region_code}, outside {request.city}"
                     )
-                seen.add(line.by_payer_fen)
-                _add_to_group(groups, line)
+                streamed.add(line.by_payer_fen)
                 if not rules.takes_line(
                     kind, line.category, line.line_kind, line.adjusts_version, paid_through
                 ):
@@ -367,6 +393,12 @@ class BatchService:
                         )
                     block = blocks[(line.region_code, line.category)] = [len(blocks) * BLOCK]
                 block[0] += 1
+                fen = line.by_payer_fen
+                odd = (
+                    (fen[0] & 1 | (fen[1] & 1) << 1 | (fen[2] & 1) << 2 | (fen[3] & 1) << 3)
+                    if records_odd
+                    else None
+                )
                 chunk.append(
                     (
                         batch_id,
@@ -383,6 +415,7 @@ class BatchService:
                         yuan_text(amounts[2]),
                         yuan_text(amounts[3]),
                         line.citation[:200] or clause,
+                        odd,
                     )
                 )
                 if len(chunk) >= COPY_CHUNK:
@@ -393,6 +426,55 @@ class BatchService:
         except BaseException:
             await writer.abandon()
             raise
+        if streamed.count != wanted.count or streamed.fen != wanted.fen:
+            raise MalformedPeerAnswer(
+                "premium",
+                f"assessment {version.id} v{version.version} sent {streamed.count} lines totalling "
+                f"{streamed.total} of {', '.join(sorted(categories))}; its groups say {wanted.count} lines "
+                f"totalling {wanted.total}",
+            )
+        await self.repository.insert_snapshot(
+            self._snapshot_values(request.city, version, seen), self._group_values(groups)
+        )
+        return batch_totals
+
+    async def _second_instalment(
+        self, request: BatchRequest, version: AssessmentVersion, batch_id: uuid.UUID, first: Batch
+    ) -> _Totals:
+        """Instalment 2 from instalment 1's lines of the same assessment version, copied in SQL (B§四(二)):
+        the same people, each payer's part less the odd fen instalment 1 carried — what streaming the
+        version's marginal lines again would give, to the fen. The snapshot still comes from premium's
+        grouped read, checked against the header."""
+        groups, seen = await self._premium_groups(version, request.city)
+        await self.repository.copy_second_instalment(first.id, batch_id, BLOCK)
+        count, _total, *payers = await self.repository.line_totals(batch_id)
+        totals = _Totals()
+        totals.count = count
+        totals.fen = [to_fen(amount) for amount in payers]
+        await self.repository.insert_snapshot(
+            self._snapshot_values(request.city, version, seen), self._group_values(groups)
+        )
+        return totals
+
+    async def _premium_groups(
+        self, version: AssessmentVersion, city: str | None = None
+    ) -> tuple[dict[tuple[str, str, str, str], list[int]], _Totals]:
+        """Premium's grouped read of a version (one GROUP BY there), checked against the version's header
+        totals to the fen; with ``city``, every group must lie in it."""
+        assert self.premium is not None
+        groups: dict[tuple[str, str, str, str], list[int]] = {}
+        seen = _Totals()
+        prefix = areas.prefix_of(city) if city is not None else ""
+        for group in await self.premium.groups(version.id, version.version):
+            if not group.region_code.startswith(prefix):
+                raise MalformedPeerAnswer("premium", f"a line lies in {group.region_code}, outside {city}")
+            key = (group.region_code, group.category, group.age_group, group.line_kind)
+            if key in groups:
+                raise MalformedPeerAnswer("premium", f"group {key} is sent twice")
+            groups[key] = [group.count, group.subsidy_fen, *group.by_payer_fen]
+            seen.count += group.count
+            for i in range(4):
+                seen.fen[i] += group.by_payer_fen[i]
         if (
             seen.count != version.line_count
             or seen.total != version.total
@@ -400,16 +482,14 @@ class BatchService:
         ):
             raise MalformedPeerAnswer(
                 "premium",
-                f"assessment {version.id} v{version.version} sent {seen.count} lines totalling {seen.total}; its "
-                f"header says {version.line_count} lines totalling {version.total}",
+                f"assessment {version.id} v{version.version} sent groups of {seen.count} lines totalling "
+                f"{seen.total}; its header says {version.line_count} lines totalling {version.total}",
             )
-        await self.repository.insert_snapshot(
-            self._snapshot_values(request.city, version, seen), self._group_values(groups)
-        )
-        return batch_totals
+        return groups, seen
 
     async def ensure_snapshot(self, city: str, assessment_id: str, version_no: int, kind: str) -> int:
-        """The snapshot of an assessment version (read from premium once, pinned, latest only)."""
+        """The snapshot of an assessment version (read from premium once, pinned, latest only): premium's
+        grouped read, checked against the version's header totals."""
         assert self.premium is not None
         existing = await self.repository.snapshot(assessment_id, version_no)
         version = await self.premium.assessment_version(assessment_id, version_no)
@@ -430,16 +510,7 @@ class BatchService:
                     )
                 ],
             )
-        groups: dict[tuple[str, str, str, str], list[int]] = {}
-        seen = _Totals()
-        async for line in self.premium.lines(assessment_id, version_no):
-            seen.add(line.by_payer_fen)
-            _add_to_group(groups, line)
-        if seen.count != version.line_count or seen.total != version.total:
-            raise MalformedPeerAnswer(
-                "premium",
-                f"assessment {assessment_id} v{version_no} lines do not add up to its header totals",
-            )
+        groups, seen = await self._premium_groups(version)
         snapshot_id = await self.repository.insert_snapshot(
             self._snapshot_values(city, version, seen), self._group_values(groups)
         )
