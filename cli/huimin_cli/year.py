@@ -147,7 +147,7 @@ class Year:
             ),
             Step(
                 date(y - 1, 12, 20),
-                "pre-allocation from the 2009-10-31 head count (B§三)",
+                f"pre-allocation from the head count of {y - 1}-10-31 (B§三)",
                 self.pre_allocation,
             ),
             Step(date(y - 1, 12, 28), "December enrolment filed (B§五(三))", self.december_enrolment),
