@@ -14,7 +14,6 @@ import io
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -23,7 +22,6 @@ from huimin_shared.auth import Role, mint_token
 from huimin_shared.settings import DEVELOPMENT_JWT_SECRET
 
 CITY = "210500"
-PROVINCE = "210000"
 
 
 class YearError(RuntimeError):
@@ -464,7 +462,3 @@ def _detail(response: httpx.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("detail") or body.get("title") or body)[:300]
     return str(body)[:300]
-
-
-def total_moved(result: YearResult) -> Decimal:
-    return Decimal(result.reconciliation.get("totals", {}).get("moved", "0"))

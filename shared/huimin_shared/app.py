@@ -34,7 +34,6 @@ from huimin_shared.settings import JwtAlgorithm, SharedSettings
 
 log = structlog.get_logger("huimin.access")
 
-REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 OPEN_PATHS = frozenset(
     {"/health", "/ready", "/metrics", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"}

@@ -1,7 +1,9 @@
 """An assessment of 100,000 synthetic residents through a respx-mocked NDJSON roster (P6, issue 5 "done when").
 
-The totals, computed in SQL from the lines, must equal (1) the sum of the streamed lines and (2) an
-independent sum made here with the pure rules from the same roster rows — to the fen, per payer.
+The totals, computed in SQL from the lines, must equal (1) the sum of the streamed lines and (2) a
+sum made here by applying the pure rules to the same roster rows — to the fen, per payer. This
+checks the pipeline (stream, calculator, COPY, SQL totals) at scale, not the rules themselves: those
+are checked against hand-worked figures in test_rules.py and test_quotes.py.
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ async def settle_year(
 @router.get(
     "/runs",
     summary="Funding runs of a city and year (资金筹集记录)",
-    description="The pre-allocation and year-end settlement with their basis and transfers.",
+    description="The pre-allocation, supplementary allocations and year-end settlement with their basis and transfers.",
     response_model=FundingRunList,
     responses=problem_responses(401, 403, 422),
 )
