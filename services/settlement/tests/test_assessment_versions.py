@@ -260,3 +260,63 @@ async def test_a_regular_batch_from_a_later_version_pays_its_adjustment_lines_to
     assert topped.status_code == 201, topped.text
     rows = {(r["region_code"], r["payer_level"]): r["difference"] for r in topped.json()["basis"]["rows"]}
     assert rows == {("210502", "city"): "231.00", ("210502", "district_or_county"): "99.00"}
+
+
+async def variance_of(client, batch_id: str) -> dict:
+    response = await client.get(f"/v1/batches/{batch_id}/variance", headers=FINANCE)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_each_batch_is_compared_with_the_previous_batch_of_its_own_kind_and_instalment(
+    ledger, premium, make_line, people
+) -> None:
+    """Variance (变动情况, B§四(三)): v1 dibao p1 and marginal a; v2 adds dibao p2 and marginal d, each
+    batch adjusted; v3 adds dibao p3. The marginal adjustment is not compared with the dibao one (which
+    would list p2 as exited and d as new in the wrong list): it has no predecessor of its kind, so d alone
+    is new. The dibao v3 adjustment is compared with the dibao v2 adjustment, whatever came between."""
+    premium.publish(
+        "A-2010",
+        [
+            make_line(people["p1"], "210502", "dibao", "adult", ("0.00", "0.00", "126.00", "54.00")),
+            make_line(people["a"], "210502", "marginal", "adult", ("0.00", "0.00", "73.50", "31.50")),
+        ],
+    )
+    await ledger.fund(MAF, "1000.00")
+    dibao = await run(ledger.client, (await prepared(ledger.client, kind="dibao_collective"))["id"])
+    marginal = await run(
+        ledger.client, (await prepared(ledger.client, kind="marginal_instalment", instalment=1))["id"]
+    )
+    premium.publish(
+        "A-2010",
+        [
+            adjustment(make_line, people["p2"], "dibao", ("105.00", "45.00")),
+            adjustment(make_line, people["d"], "marginal", ("49.00", "21.00")),
+        ],
+    )
+    dibao_v2 = await prepared(
+        ledger.client, kind="adjustment", assessment_version=2, adjusts_batch_id=dibao["id"]
+    )
+    marginal_v2 = await prepared(
+        ledger.client, kind="adjustment", assessment_version=2, adjusts_batch_id=marginal["id"]
+    )
+    assert marginal_v2["previous_batch_id"] is None
+    variance = await variance_of(ledger.client, marginal_v2["id"])
+    assert variance["counts"] == {"new": 1, "exited": 0, "changed": 0}
+    assert [item["id_number"] for item in variance["items"]] == [people["d"]]
+    await run(ledger.client, dibao_v2["id"])
+    await run(ledger.client, marginal_v2["id"])
+
+    premium.publish(
+        "A-2010", [adjustment(make_line, people["p3"], "dibao", ("70.00", "30.00"), adjusts_version=2)]
+    )
+    dibao_v3 = await prepared(
+        ledger.client, kind="adjustment", assessment_version=3, adjusts_batch_id=dibao["id"]
+    )
+    assert dibao_v3["previous_batch_id"] == dibao_v2["id"]
+    variance = await variance_of(ledger.client, dibao_v3["id"])
+    assert variance["counts"] == {"new": 1, "exited": 1, "changed": 0}  # p3 paid now, p2 paid by v2
+    assert {item["id_number"]: item["change"] for item in variance["items"]} == {
+        people["p3"]: "new",
+        people["p2"]: "exited",
+    }

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from huimin_settlement.batches.models import AssessmentGroup, AssessmentSnapshot, Batch, BatchEvent, BatchLine
 from huimin_settlement.ledger.repository import readable_by
@@ -134,15 +135,25 @@ class BatchRepository:
         )
         return list(await self.session.scalars(statement))
 
-    async def previous_of_kind(self, city: str, kind: str, exclude: uuid.UUID) -> Batch | None:
-        statement = (
-            select(Batch)
-            .where(
-                Batch.city_code == city, Batch.kind == kind, Batch.state != "cancelled", Batch.id != exclude
-            )
-            .order_by(Batch.prepared_at.desc(), Batch.year.desc(), Batch.instalment.desc())
-            .limit(1)
+    async def previous_of_kind(
+        self, city: str, kind: str, instalment: int, adjusted: Batch | None, exclude: uuid.UUID
+    ) -> Batch | None:
+        """The batch a new one is compared with: the latest earlier batch of the same kind and instalment;
+        for an adjustment batch, the latest adjustment of a batch of the same kind and instalment (a
+        marginal adjustment is never compared with a dibao one)."""
+        statement = select(Batch).where(
+            Batch.city_code == city,
+            Batch.kind == kind,
+            Batch.instalment == instalment,
+            Batch.state != "cancelled",
+            Batch.id != exclude,
         )
+        if adjusted is not None:
+            original = aliased(Batch)
+            statement = statement.join(original, Batch.adjusts_batch_id == original.id).where(
+                original.kind == adjusted.kind, original.instalment == adjusted.instalment
+            )
+        statement = statement.order_by(Batch.prepared_at.desc(), Batch.year.desc()).limit(1)
         return (await self.session.scalars(statement)).first()
 
     async def compare_and_set(

@@ -195,8 +195,9 @@ def _by_payer(values: tuple[Decimal, Decimal, Decimal, Decimal]) -> ByPayer:
 
 @router.get(
     "/batches/{batch_id}/variance",
-    summary="Variance against the previous batch of its kind (变动情况)",
-    description="Residents new, exited and changed against the previous batch of the same kind, and the totals "
+    summary="Variance against the previous batch of its kind and instalment (变动情况)",
+    description="Residents new, exited and changed against the previous batch of the same kind and instalment "
+    "(for an adjustment batch: the previous adjustment of a batch of the same kind and instalment), and the totals "
     "per paying level of both; items in keyset pages by ID number.",
     response_model=VarianceOut,
     responses=problem_responses(401, 403, 404, 422),

@@ -156,7 +156,9 @@ class BatchService:
             totals = await self._second_instalment(request, version, batch_id, first)
         else:
             totals = await self._ingest(request, version, batch_id, pays_kind, adjusted, paid_through)
-        previous = await self.repository.previous_of_kind(request.city, request.kind.value, batch_id)
+        previous = await self.repository.previous_of_kind(
+            request.city, request.kind.value, request.instalment, adjusted, batch_id
+        )
         payers = totals.payers()
         values: dict[str, Any] = {
             "id": batch_id,
