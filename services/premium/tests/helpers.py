@@ -60,3 +60,29 @@ async def stream_lines(client: httpx.AsyncClient, assessment_id: str, version: i
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+async def publish_restated(client: httpx.AsyncClient, pack_id: str, years: list[int]) -> dict[str, Any]:
+    """Publish the next version of a pack restating its figures for ``years``, through the API: proposed by
+    one social-insurance officer, validated, approved by another (maker-checker)."""
+    from huimin_premium.packs.files import restated
+
+    versions = (await client.get(f"/v1/packs/{pack_id}/versions", headers=SOCIAL)).json()["items"]
+    latest = versions[-1]["version"]
+    content = (await client.get(f"/v1/packs/{pack_id}/versions/{latest}", headers=SOCIAL)).json()["content"]
+    national = (await client.get("/v1/packs/national/versions/1", headers=SOCIAL)).json()["content"]
+    minimum = national["national"]["general_subsidy_minimum"]["values"]
+    raised = {year: minimum[max(day for day in minimum if day <= f"{year}-01-01")]["value"] for year in years}
+    body = restated(content, latest + 1, years, f"restated for {years} (test fixture)", raised)
+    maker, checker = (
+        bearer(Role.social_insurance, subject="pack-maker"),
+        bearer(Role.finance, subject="pack-checker"),
+    )
+    proposed = await client.post(f"/v1/packs/{pack_id}/versions", json=body, headers=maker)
+    assert proposed.status_code == 201, proposed.text
+    validated = await client.post(f"/v1/packs/{pack_id}/versions/{latest + 1}/validate", headers=maker)
+    assert validated.status_code == 200, validated.text
+    assert validated.json()["valid"], validated.text
+    approved = await client.post(f"/v1/packs/{pack_id}/versions/{latest + 1}/approve", headers=checker)
+    assert approved.status_code == 200, approved.text
+    return approved.json()

@@ -28,7 +28,7 @@ from huimin_shared.db import session_factory
 from huimin_shared.errors import Conflict
 from huimin_shared.testing import bearer
 
-from .helpers import SOCIAL, mock_roster, stream_lines, wait_for_run
+from .helpers import SOCIAL, mock_roster, publish_restated, stream_lines, wait_for_run
 from .scenario import ROSTER_T1, ROSTER_T2, T1, T2, F, start
 
 ASSESSOR = Principal(subject="test", roles=frozenset({Role.social_insurance}))
@@ -60,6 +60,7 @@ async def test_assessments_of_one_kind_and_year_never_overlap_in_region(
     twice: the second is a 409 in either order and also when both arrive at once; another kind or year is
     not an overlap."""
     mock_roster(respx.mock, {T1: ROSTER_T1})
+    await publish_restated(live_client, "benxi", [2011, 2012, 2013])  # the pack states 2010 only
     city = await create(live_client, "210500", "annual")
     assert city.status_code == 202, city.text
     inside = await create(live_client, "210502", "annual")

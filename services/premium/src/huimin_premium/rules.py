@@ -11,7 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
 
 from huimin_premium.packs.schemas import (
     CATEGORY_PRECEDENCE,
@@ -27,7 +29,7 @@ from huimin_premium.packs.schemas import (
     Value,
 )
 from huimin_shared import areas
-from huimin_shared.errors import Unprocessable
+from huimin_shared.errors import FieldProblem, Unprocessable
 from huimin_shared.money import ZERO, format_yuan, split, to_yuan
 
 T = TypeVar("T")
@@ -45,6 +47,49 @@ class Cited(Generic[T]):
     citation: str
     parameters: Mapping[str, Any] = field(default_factory=dict)
     illustrative: bool = False
+
+
+# --- which cover years a pack speaks for -----------------------------------------------------
+
+
+class YearNotCovered(Unprocessable):
+    """No pack states values for the cover year: pricing it on an older year's figures would be a guess."""
+
+    slug: ClassVar[str] = "year-not-covered"
+    title: ClassVar[str] = "No policy pack states values for that cover year"
+
+
+def _parameters(node: Any) -> Iterable[Parameter[Any]]:
+    if isinstance(node, Parameter):
+        yield node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _parameters(getattr(node, name))
+    elif isinstance(node, dict):
+        for item in node.values():
+            yield from _parameters(item)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _parameters(item)
+
+
+def cover_years(pack: Pack) -> range:
+    """The cover years a pack states values for: from the year it takes effect to the last year any of
+    its values is dated in. A value stays in force within that span, but is never carried into a year the
+    pack says nothing of: a city publishes a new pack version restating its figures for each new year."""
+    last = max(day.year for parameter in _parameters(pack) for day in parameter.values)
+    return range(pack.effective_from.year, max(last, pack.effective_from.year) + 1)
+
+
+def require_cover_year(pack: Pack, year: int) -> None:
+    covered = cover_years(pack)
+    if year not in covered:
+        span = f"{covered.start}" if len(covered) == 1 else f"{covered.start}–{covered[-1]}"
+        reason = (
+            f"pack {pack.id} v{pack.version} ({pack.document}) states values for cover year {span}, "
+            f"not {year}; publish a pack version with {year}'s values (POST /v1/packs/{pack.id}/versions)"
+        )
+        raise YearNotCovered(reason, errors=[FieldProblem(field="year", reason=reason)])
 
 
 # --- dates and groups -------------------------------------------------------------------------
@@ -145,6 +190,8 @@ def resolve(pack: Pack, national: Pack, year: int) -> YearParameters:
         raise Unprocessable(
             f"pack {pack.id} v{pack.version} applies from {pack.effective_from.isoformat()}, not to cover year {year}"
         )
+    require_cover_year(pack, year)
+    require_cover_year(national, year)
     amounts = pack.base_amounts
     rules = national.national
     floors = tuple(

@@ -34,3 +34,40 @@ def shipped_packs() -> list[Pack]:
         if entry.name.endswith(".yaml")
     ]
     return sorted(packs, key=lambda pack: (pack.id, pack.version))
+
+
+def restated(
+    content: dict[str, Any],
+    version: int,
+    years: list[int],
+    reference: str,
+    general_subsidy: dict[int, str] | None = None,
+) -> dict[str, Any]:
+    """A pack's content as a new version restating, for each of ``years``, every parameter's value in
+    force on 1 January of that year, cited to ``reference`` (the notice or decision that restates it);
+    ``general_subsidy`` gives a year's new general subsidy (it rises every year nationally).
+
+    A pack covers only the years its values are dated in; when a city keeps its figures for a new year,
+    the new version says so explicitly, value by value, instead of the old figures being carried silently.
+    """
+
+    def restate(node: Any) -> Any:
+        if isinstance(node, dict) and isinstance(node.get("values"), dict) and "description" in node:
+            values = dict(node["values"])
+            for year in years:
+                on = f"{year}-01-01"
+                in_force = [day for day in values if day <= on]
+                if in_force and on not in values:
+                    values[on] = {**values[max(in_force)], "reference": reference}
+            return {**node, "values": values}
+        if isinstance(node, dict):
+            return {key: restate(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [restate(item) for item in node]
+        return node
+
+    new = restate(content)
+    for year, amount in (general_subsidy or {}).items():
+        for group in new["base_amounts"]["general_subsidy"].values():
+            group["values"][f"{year}-01-01"] = {"value": amount, "reference": reference, "illustrative": True}
+    return {**new, "version": version}

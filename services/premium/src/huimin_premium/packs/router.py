@@ -1,4 +1,5 @@
-"""HTTP for policy packs (政策参数包): list, read, and check against the national floors."""
+"""HTTP for policy packs (政策参数包): list, read, check against the national floors, and publish a new
+version with maker-checker (propose → validate → approve by another person)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,25 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from huimin_premium.deps import READERS
-from huimin_premium.packs.schemas import INT32_MAX, Pack, PackList, PackSummary, ValidationReport
+from huimin_premium.packs.schemas import (
+    INT32_MAX,
+    Pack,
+    PackList,
+    PackSummary,
+    PackValidation,
+    ValidationReport,
+)
 from huimin_premium.packs.service import PackService, summary
 from huimin_shared.app import SessionDep
-from huimin_shared.auth import Principal, require_roles
+from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import problem_responses
 
 router = APIRouter(prefix="/v1/packs", tags=["packs"])
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+# The social insurance bureau drafts a pack version from the city's notice; another officer of it, or
+# finance, approves it (maker-checker, enforced by the database as well).
+Proposer = Annotated[Principal, Depends(require_roles(Role.social_insurance))]
+Approver = Annotated[Principal, Depends(require_roles(Role.social_insurance, Role.finance))]
 VersionNumber = Annotated[int, Path(ge=1, le=INT32_MAX, description="Pack version (1, 2, …).")]
 PackId = Annotated[str, Path(max_length=48, description="Pack id, e.g. benxi or national.")]
 Year = Annotated[int, Query(ge=2007, le=2100, description="Cover year (参保年度) to check.")]
@@ -91,3 +103,50 @@ async def validate_stored(
 )
 async def validate_candidate(pack: Pack, year: Year, session: SessionDep, _: Reader) -> ValidationReport:
     return await PackService(session).validate(pack, year)
+
+
+@router.post(
+    "/{pack_id}/versions",
+    status_code=201,
+    summary="Propose a new pack version (draft, 政策参数包版本草案)",
+    description="Publishing a pack version (发布政策参数) happens here, not by editing files: send the whole pack (every "
+    "value dated and cited) numbered after the newest stored version. It is stored as a `draft`; it prices "
+    "nothing until it is validated against the national floors and approved by another person. The years it "
+    "covers are those its values are dated in (`cover_years`): restate each figure for each new year.",
+    response_model=PackSummary,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def propose_version(
+    pack_id: PackId, pack: Pack, session: SessionDep, principal: Proposer
+) -> PackSummary:
+    return summary(await PackService(session).propose(pack_id, pack, principal))
+
+
+@router.post(
+    "/{pack_id}/versions/{version}/validate",
+    summary="Validate a proposed pack version against the national floors (P4–P5)",
+    description="Checks the version against the national floors (国家最低补助标准) in every cover year it states values for. When no year falls short it "
+    "becomes `validated` and can be approved; otherwise it stays a `draft` and the report says which floor, "
+    "group and year fell short, with the citation.",
+    response_model=PackValidation,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def validate_version(
+    pack_id: PackId, version: VersionNumber, session: SessionDep, _: Proposer
+) -> PackValidation:
+    return await PackService(session).validate_version(pack_id, version)
+
+
+@router.post(
+    "/{pack_id}/versions/{version}/approve",
+    summary="Approve a validated pack version (maker-checker, 审核批准)",
+    description="A person other than the one who proposed it (双人审核) approves a `validated` version; it then prices "
+    "quotes and assessments of the cover years it states, from its `effective_from` date. Assessments already "
+    "run keep the pack version they were priced with.",
+    response_model=PackSummary,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def approve_version(
+    pack_id: PackId, version: VersionNumber, session: SessionDep, principal: Approver
+) -> PackSummary:
+    return summary(await PackService(session).approve(pack_id, version, principal))

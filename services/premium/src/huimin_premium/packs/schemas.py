@@ -296,6 +296,12 @@ class PackRef(BaseModel):
     version: int = Field(ge=1, le=INT32_MAX)
 
 
+class PackState(StrEnum):
+    draft = "draft"  # proposed through the API, not yet validated (or it fell short of a floor)
+    validated = "validated"  # meets the national floors in every cover year it states values for
+    approved = "approved"  # in force from effective_from: prices quotes and assessments
+
+
 class PackSummary(BaseModel):
     id: str
     version: int
@@ -303,9 +309,18 @@ class PackSummary(BaseModel):
     document: str
     region: str | None
     effective_from: date
+    cover_years: list[int] = Field(
+        description="The cover years the pack states values for; a quote or assessment for a year no pack "
+        "covers is refused (a city publishes a new version with each year's figures)."
+    )
     illustrative: bool = Field(description="Some values are not in the notices and were chosen for the demo.")
     content_hash: str
     loaded_at: datetime
+    source: str = Field(description="`shipped` with the service, or `api`: published through this API.")
+    state: PackState = Field(description="Only an `approved` version prices anything.")
+    proposed_by: str
+    approved_by: str | None = Field(description="The second person, who approved it (maker-checker).")
+    approved_at: datetime | None
 
 
 class PackList(BaseModel):
@@ -344,3 +359,12 @@ class ValidationReport(BaseModel):
         description="National categories the pack does not subsidise whose definition N§一 leaves to local "
         "government (low_income_elderly, severely_disabled); a pack that leaves out dibao falls short instead."
     )
+
+
+class PackValidation(BaseModel):
+    """The national floors checked in every cover year a proposed pack version states values for."""
+
+    pack: PackRef
+    state: PackState = Field(description="`validated` when every year meets the floors, else still `draft`.")
+    valid: bool
+    years: list[ValidationReport]

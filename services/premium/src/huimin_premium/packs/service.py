@@ -1,6 +1,9 @@
-"""Use cases for packs: load the shipped files, choose the pack for a place and year, check the floors."""
+"""Use cases for packs: load the shipped files, publish new versions through the API (draft → validated →
+approved by another person), choose the approved pack for a place and year, check the floors."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,13 +17,16 @@ from huimin_premium.packs.schemas import (
     Category,
     Pack,
     PackRef,
+    PackState,
     PackSummary,
+    PackValidation,
     Shortfall,
     Uncovered,
     ValidationReport,
 )
 from huimin_shared import areas
-from huimin_shared.errors import Conflict, NotFound, Unprocessable
+from huimin_shared.auth import Principal
+from huimin_shared.errors import Conflict, FieldProblem, Forbidden, NotFound, OutOfRegion, Unprocessable
 from huimin_shared.money import ZERO
 
 log = structlog.get_logger(__name__)
@@ -55,7 +61,7 @@ async def load_shipped(session: AsyncSession) -> list[PackRef]:
     return loaded
 
 
-def _row(pack: Pack, digest: str) -> PackVersion:
+def _row(pack: Pack, digest: str, *, proposed_by: str = "release", source: str = "shipped") -> PackVersion:
     return PackVersion(
         pack_id=pack.id,
         version=pack.version,
@@ -66,6 +72,10 @@ def _row(pack: Pack, digest: str) -> PackVersion:
         illustrative=pack.illustrative,
         content=pack.model_dump(mode="json"),
         content_hash=digest,
+        source=source,
+        # shipped files were reviewed with the release; a version published through the API starts as a draft
+        state=PackState.approved.value if source == "shipped" else PackState.draft.value,
+        proposed_by=proposed_by,
     )
 
 
@@ -77,9 +87,15 @@ def summary(row: PackVersion) -> PackSummary:
         document=row.document,
         region=row.region,
         effective_from=row.effective_from,
+        cover_years=list(rules.cover_years(Pack.model_validate(row.content))),
         illustrative=row.illustrative,
         content_hash=row.content_hash,
         loaded_at=row.loaded_at,
+        source=row.source,
+        state=PackState(row.state),
+        proposed_by=row.proposed_by,
+        approved_by=row.approved_by,
+        approved_at=row.approved_at,
     )
 
 
@@ -100,7 +116,7 @@ class PackService:
         return row, Pack.model_validate(row.content)
 
     async def latest_national(self) -> Pack:
-        rows = await self.repository.list(NATIONAL)
+        rows = await self.repository.list(NATIONAL, approved_only=True)
         if not rows:
             raise NotFound("the national pack is not loaded")
         return Pack.model_validate(rows[-1].content)
@@ -110,7 +126,7 @@ class PackService:
         on = rules.reference_date(year)
         candidates = [
             row
-            for row in await self.repository.list()
+            for row in await self.repository.list(approved_only=True)
             if row.region is not None and areas.contains(row.region, region_code) and row.effective_from <= on
         ]
         if not candidates:
@@ -128,7 +144,9 @@ class PackService:
         if pinned is None:
             pack = await self.pack_for(region_code, year)
         else:
-            pack = (await self.get(pinned.id, pinned.version))[1]
+            row, pack = await self.get(pinned.id, pinned.version)
+            if row.state != PackState.approved.value:
+                raise Unprocessable(f"pack {pinned.id} v{pinned.version} is {row.state}, not approved")
             if pack.region is not None and not areas.contains(pack.region, region_code):
                 raise Unprocessable(f"pack {pack.id} governs {pack.region}, not {region_code}")
         national = (
@@ -141,6 +159,85 @@ class PackService:
     async def validate(self, pack: Pack, year: int) -> ValidationReport:
         national = await self.latest_national()
         return check_floors(pack, national, year)
+
+    # publishing ---------------------------------------------------------------------------------
+    async def propose(self, pack_id: str, pack: Pack, principal: Principal) -> PackVersion:
+        """A new version of a pack as a draft, numbered after the newest stored one."""
+        if pack.id != pack_id:
+            raise Unprocessable(
+                f"the body is pack {pack.id}, the path pack {pack_id}",
+                errors=[FieldProblem(field="body.id", reason=f"must be {pack_id}, as in the path")],
+            )
+        if principal.region is not None and (
+            pack.region is None or not areas.contains(principal.region, pack.region)
+        ):
+            raise OutOfRegion(
+                f"a token for {principal.region} cannot publish a pack for {pack.region or 'the nation'}"
+            )
+        await self.repository.lock_pack(pack_id)
+        existing = await self.repository.list(pack_id)
+        if existing and (existing[0].region is None) != (pack.region is None):
+            raise Unprocessable(
+                f"pack {pack_id} is {'national' if existing[0].region is None else 'local'}; a version cannot change that",
+                errors=[FieldProblem(field="body.region", reason="keep the pack's kind: national or local")],
+            )
+        expected = await self.repository.latest_version(pack_id) + 1
+        if pack.version != expected:
+            raise Conflict(
+                f"pack {pack_id} is at version {expected - 1}; propose version {expected}",
+                errors=[FieldProblem(field="body.version", reason=f"must be {expected}")],
+                extra={"expected_version": expected},
+            )
+        row = _row(pack, content_hash(pack), proposed_by=principal.subject, source="api")
+        await self.repository.add(row)
+        log.info("pack_proposed", pack=pack_id, version=pack.version, by=principal.subject)
+        return row
+
+    async def validate_version(self, pack_id: str, version: int) -> PackValidation:
+        """P4–P5 in every cover year the version states values for; a version meeting them all becomes
+        `validated`, one falling short stays a draft (its report says where)."""
+        row = await self._row_for_update(pack_id, version)
+        if row.state == PackState.approved.value:
+            raise Conflict(f"pack {pack_id} v{version} is already approved")
+        pack = Pack.model_validate(row.content)
+        national = pack if pack.region is None else await self.latest_national()
+        reports = [check_floors(pack, national, year) for year in rules.cover_years(pack)]
+        valid = all(report.valid for report in reports)
+        row.validation = [report.model_dump(mode="json") for report in reports]
+        row.state = (PackState.validated if valid else PackState.draft).value
+        row.validated_at = datetime.now(UTC) if valid else None
+        log.info("pack_validated", pack=pack_id, version=version, valid=valid)
+        return PackValidation(
+            pack=PackRef(id=pack_id, version=version), state=PackState(row.state), valid=valid, years=reports
+        )
+
+    async def approve(self, pack_id: str, version: int, principal: Principal) -> PackVersion:
+        """Maker-checker: a validated version, approved by someone other than who proposed it, is in
+        force from its effective_from date."""
+        row = await self._row_for_update(pack_id, version)
+        if principal.region is not None and (
+            row.region is None or not areas.contains(principal.region, row.region)
+        ):
+            raise OutOfRegion(
+                f"a token for {principal.region} cannot approve a pack for {row.region or 'the nation'}"
+            )
+        if row.proposed_by == principal.subject:
+            raise Forbidden(
+                f"pack {pack_id} v{version} was proposed by {principal.subject}; another person approves it"
+            )
+        if row.state != PackState.validated.value:
+            raise Conflict(f"pack {pack_id} v{version} is {row.state}; only a validated version is approved")
+        row.state = PackState.approved.value
+        row.approved_by = principal.subject
+        row.approved_at = datetime.now(UTC)
+        log.info("pack_approved", pack=pack_id, version=version, by=principal.subject)
+        return row
+
+    async def _row_for_update(self, pack_id: str, version: int) -> PackVersion:
+        row = await self.repository.get(pack_id, version, for_update=True)
+        if row is None:
+            raise NotFound(f"no pack {pack_id} version {version}")
+        return row
 
 
 def check_floors(pack: Pack, national: Pack, year: int) -> ValidationReport:
