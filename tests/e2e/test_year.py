@@ -65,13 +65,13 @@ PEOPLE = {
 ID = {key: make_id(area, born, seq) for key, (area, born, seq, *_) in PEOPLE.items()}
 
 
-# Benxi's notice states 2010 only; the outage tests play 2011–2013, so the city publishes a pack version
-# restating its figures for them (general subsidy raised to each year's national minimum), through
+# Benxi's notice states 2010 only; the other tests play later years, so the city publishes a pack version
+# restating its figures for 2011–2015 (general subsidy raised to each year's national minimum), through
 # premium's API with maker-checker — a year no pack covers would be refused.
-RESTATED_YEARS = {2011: "200.00", 2012: "240.00", 2013: "280.00"}
+RESTATED_YEARS = {2011: "200.00", 2012: "240.00", 2013: "280.00", 2014: "320.00", 2015: "380.00"}
 
 
-def publish_benxi_through_2013(suite: Suite) -> None:
+def publish_benxi_through_2015(suite: Suite) -> None:
     maker = bearer(Role.social_insurance, subject="si-pack-maker")
     checker = bearer(Role.finance, subject="finance-pack-checker")
     with httpx.Client(base_url=suite.url("premium"), timeout=30) as http:
@@ -79,7 +79,7 @@ def publish_benxi_through_2013(suite: Suite) -> None:
             return
         content = http.get("/v1/packs/benxi/versions/1", headers=maker).json()["content"]
         body = restated(
-            content, 2, list(RESTATED_YEARS), "本溪市 restatement for 2011–2013 (e2e)", RESTATED_YEARS
+            content, 2, list(RESTATED_YEARS), "本溪市 restatement for 2011–2015 (e2e)", RESTATED_YEARS
         )
         assert http.post("/v1/packs/benxi/versions", json=body, headers=maker).status_code == 201
         validated = http.post("/v1/packs/benxi/versions/2/validate", headers=maker)
@@ -91,7 +91,7 @@ def publish_benxi_through_2013(suite: Suite) -> None:
 @pytest.fixture(scope="module")
 def registered(suite: Suite) -> dict[str, str]:
     """Community officers apply for each person (the detail sheet); civil affairs decides (another user)."""
-    publish_benxi_through_2013(suite)
+    publish_benxi_through_2015(suite)
     with httpx.Client(base_url=suite.url("eligibility"), timeout=30) as http:
         for key, (area, _, _, category, since, employee_since, exit_on) in PEOPLE.items():
             officer = bearer(Role.community_officer, region=area, subject=f"officer-{area}")
