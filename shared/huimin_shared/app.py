@@ -24,9 +24,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from huimin_shared import db
+from huimin_shared import db, openapi
 from huimin_shared.auth import Role, TokenVerifier, mint_token
-from huimin_shared.errors import PROBLEM_MEDIA_TYPE, Problem, ServiceError, install_problem_handlers
+from huimin_shared.errors import PROBLEM_MEDIA_TYPE, ServiceError, install_problem_handlers
 from huimin_shared.idnumber import mask_in_text
 from huimin_shared.logging import configure_logging, request_id_var
 from huimin_shared.migrations import head_revision
@@ -36,7 +36,15 @@ log = structlog.get_logger("huimin.access")
 
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 OPEN_PATHS = frozenset(
-    {"/health", "/ready", "/metrics", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"}
+    {
+        "/health",
+        "/ready",
+        "/metrics",
+        openapi.DOCS_URL,
+        openapi.REDOC_URL,
+        "/openapi.json",
+        openapi.OAUTH2_REDIRECT_URL,
+    }
 )
 
 
@@ -192,6 +200,7 @@ def _ops_router(service: str, migrations: str | None) -> APIRouter:
 
     @router.get(
         "/ready",
+        operation_id="getReadiness",
         summary="Readiness: the database answers and its migrations are at head",
         response_model=Readiness,
         responses={
@@ -258,6 +267,10 @@ def _document_roles(routers: Sequence[APIRouter]) -> None:
         route.description = description + f"{marker}{names}."
 
 
+def _guarded(route: APIRoute) -> bool:
+    return _admitted_roles(route) is not None
+
+
 def open_route(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a route as public on purpose (a JWKS, say), so ``build_app`` admits it unguarded."""
     endpoint.huimin_open = True  # type: ignore[attr-defined]
@@ -304,13 +317,18 @@ def build_app(
             finally:
                 await engine.dispose()
 
+    tags = [openapi.OPERATIONS_TAG, *(openapi_tags or [])]
     app = FastAPI(
         title=title,
         description=description,
         version=version,
         lifespan=lifespan,
-        openapi_tags=openapi_tags,
+        openapi_tags=tags,
         responses={},
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=openapi.operation_id,
+        separate_input_output_schemas=False,  # one schema per model, request and response alike
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
@@ -321,28 +339,7 @@ def build_app(
     _document_roles(routers)
     for router in routers:
         app.include_router(router)
-    _add_problem_schema(app)
+    openapi.check_routes(app.routes, tags)
+    openapi.add_docs_pages(app, settings)
+    openapi.install_openapi(app, settings, guarded=_guarded)
     return app
-
-
-def _add_problem_schema(app: FastAPI) -> None:
-    """Make sure ``Problem`` is in the OpenAPI components even if no route lists it yet."""
-    original: Callable[[], dict[str, Any]] = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.setdefault(
-            "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        )
-        for name, definition in (
-            Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
-        ):
-            components.setdefault(name, definition)
-        components["Problem"].pop("$defs", None)
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -236,9 +236,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid input: `errors` lists each field and reason (problem+json).",
         503: "A service this one depends on is unavailable (problem+json).",
     }
+    # No `model`: FastAPI would add an application/json copy; the Problem schema is added once.
     return {
         status: {
-            "model": Problem,
             "description": descriptions[status],
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }

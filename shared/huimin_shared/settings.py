@@ -35,16 +35,37 @@ class SharedSettings(BaseSettings):
     jwt_algorithm: JwtAlgorithm = JwtAlgorithm.hs256
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_jwks_url: str | None = Field(default=None, description="Identity provider's JWKS, for RS256.")
-    jwt_issuer: str | None = None
+    jwt_issuer: str | None = Field(
+        default=None,
+        description="Expected `iss`; with RS256 also where /docs finds the OpenID configuration.",
+    )
     jwt_audience: str | None = None
     service_token: SecretStr | None = Field(
         default=None,
         description="Bearer token this service presents to its peers; minted from jwt_secret when unset.",
     )
+    oidc_discovery_url: str | None = Field(
+        default=None,
+        description="The identity provider's OpenID Connect discovery document, for /docs' Authorize; "
+        "with RS256 it defaults to <jwt_issuer>/.well-known/openid-configuration.",
+    )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="Public client (PKCE) /docs logs in with; typed in the Authorize dialog when unset.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     peer_timeout_seconds: float = 10.0
     peer_retry_attempts: int = 3
+
+    @property
+    def openid_configuration_url(self) -> str | None:
+        """Where an identity provider is configured, its discovery document (Keycloak: the realm's)."""
+        if self.oidc_discovery_url is not None:
+            return self.oidc_discovery_url
+        if self.jwt_algorithm is JwtAlgorithm.rs256 and self.jwt_issuer:
+            return self.jwt_issuer.rstrip("/") + "/.well-known/openid-configuration"
+        return None
 
     @model_validator(mode="after")
     def _refuse_development_secret_in_production(self) -> Self:

@@ -23,9 +23,54 @@ Civil affairs' register (民政部门资格认定): residents, their certified h
 bitemporal history, applications, status look-ups with signed certificates, rosters, monthly
 change reports, imports and the community disclosure list.
 
-Authenticate with a Bearer JWT (`huimin token --role civil_affairs` in development).
+## In which order the routes are called
+1. **Fill the register**: `createImport` loads a CSV or XLSX sheet (poll `getImport`, read the
+   refused rows with `getImportRows`), or one at a time `registerResident` then `certify`.
+2. **Apply and decide**: a community officer calls `submitApplication`; civil affairs
+   `approveApplication` (which certifies) or `rejectApplication`.
+3. **Look up**: `getResidentStatus` for one person on a date, with a certificate that anyone checks
+   against `getJwks`; `getBulkStatus` for up to 1,000 at once.
+4. **The year's reads by the other services**: premium pages through `getRoster` (pass the returned
+   `as_of` back), settlement reads `getHeadCounts` on 31 October before the cover year.
+5. **Every month**: `exitCertification` and `correctCertification` as people leave or records are
+   fixed, then `getMonthlyChanges` by the 10th; `getDisclosure` for the community notice board;
+   `getAuditLog` and `getReadLog` for the auditor.
+
+How the three services fit together, and the whole year's calls in order: `docs/architecture.md`
+in the repository.
+
+Authenticate with a Bearer JWT (Authorize; `huimin token --role civil_affairs` in development).
 Errors are RFC 9457 problem details (`application/problem+json`).
 """
+
+TAGS = [
+    {
+        "name": "residents",
+        "description": "The people on the register (居民), their versions and who read them.",
+    },
+    {
+        "name": "certifications",
+        "description": "Certified hardship categories (认定) with valid and recorded time: certify, exit, correct.",
+    },
+    {
+        "name": "status",
+        "description": "Is this person subsidised on this date (资格查询), one or many, with a signed certificate.",
+    },
+    {
+        "name": "roster",
+        "description": "The year's roster for premium and the 31 October head counts for settlement (名册, 人数).",
+    },
+    {"name": "imports", "description": "Sheets of residents and certifications loaded in bulk (批量导入)."},
+    {
+        "name": "applications",
+        "description": "A resident's application and civil affairs' decision (申请审批).",
+    },
+    {
+        "name": "reports",
+        "description": "The monthly change report (月度变动) and the community disclosure list (公示).",
+    },
+    {"name": "audit", "description": "Who changed what, when (审计日志)."},
+]
 
 
 def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
@@ -48,4 +93,5 @@ def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
             well_known_router,
         ],
         lifespan_hook=signer_lifespan,
+        openapi_tags=TAGS,
     )

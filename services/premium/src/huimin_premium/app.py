@@ -25,10 +25,24 @@ Social insurance's premium and subsidy engine (保费与资助测算): dated pol
 show their working for every fen, assessments over the eligibility roster, simulations and the
 R1 province report.
 
+## In which order the routes are called
+1. **Know the rules**: `listPacks`, then `getPackVersion` for a pack's dated, cited values;
+   `validatePack` checks a candidate local pack against the national floors before it is shipped.
+2. **One resident**: `createQuote` gives the premium, the subsidy and who pays it, with the working
+   for every fen (it reads the resident's status from eligibility).
+3. **The year**: `createAssessment` costs the whole roster (poll `getAssessment` or
+   `getAssessmentRun`); settlement then reads `getAssessmentGroups` and `getAssessmentLines`.
+   `rerunAssessment` makes a new version when the register changed; `getAssessmentDiff` says what moved.
+4. **What if**: `createSimulation` re-costs an assessment under changed parameters and stores nothing.
+5. **Report**: `getR1Report` for the province, once settlement has moved the money.
+
+How the three services fit together, and the whole year's calls in order: `docs/architecture.md`
+in the repository.
+
 Base premium amounts per age group are not in the notices; the shipped packs mark the amounts
 they chose `illustrative: true`.
 
-Authenticate with a Bearer JWT (`huimin token --role social_insurance` in development).
+Authenticate with a Bearer JWT (Authorize; `huimin token --role social_insurance` in development).
 Errors are RFC 9457 problem details (`application/problem+json`).
 """
 

@@ -20,9 +20,51 @@ Finance's ledger (资金结算): accounts, idempotent two-phase transfers, settl
 from premium assessments with maker-checker approval, funding flows, the statutory schedule,
 reconciliation and the bank side.
 
-Authenticate with a Bearer JWT (`huimin token --role finance` in development).
+## In which order the routes are called
+1. **Once per city**: `openChart` opens the accounts; `getSchedule` lists the year's deadlines.
+2. **Before the year**: `createPreAllocation` moves the city's advance to districts and counties from
+   the 31 October head counts (read from eligibility).
+3. **Pay**: `createBatch` prepares a batch from a premium assessment (maker), `getBatch`,
+   `getBatchLines` and `getBatchVariance` show it, `approveBatch` (a different checker) and
+   `executeBatch` move the money; `createSupplementaryAllocation` tops the fund up when more is due.
+   `listBatches` lists them; `getResidentTrace` follows one resident's money.
+4. **Refunds through the bank**: `getPaymentInstructions` is the file for the bank,
+   `importConfirmations` reads its answer back.
+5. **Year end**: `createYearEndSettlement` settles city against districts and counties;
+   `fileSubmission` records the reports filed; `getReconciliation` and `getFiscalSubsidy` for the
+   auditor and premium's R1 report. The ledger routes (`createTransfers`, `listAccounts` …) are
+   the layer underneath, open to finance.
+
+How the three services fit together, and the whole year's calls in order: `docs/architecture.md`
+in the repository.
+
+Authenticate with a Bearer JWT (Authorize; `huimin token --role finance` in development).
 Errors are RFC 9457 problem details (`application/problem+json`).
 """
+
+TAGS = [
+    {
+        "name": "ledger",
+        "description": "Double-entry accounts and two-phase, idempotent transfers (账户, 转账): the layer under the rest.",
+    },
+    {
+        "name": "batches",
+        "description": "Settlement batches from premium assessments, maker-checker, and a resident's trace (资金批次).",
+    },
+    {
+        "name": "funding",
+        "description": "City pre-allocation, supplementary allocation and year-end settlement (预拨, 追加, 结算).",
+    },
+    {
+        "name": "schedule",
+        "description": "The statutory deadlines of a city's year and the reports filed (工作时限).",
+    },
+    {
+        "name": "reconciliation",
+        "description": "Due against moved, the ledger's proofs, and the fiscal subsidy in place for R1 (对账).",
+    },
+    {"name": "bank", "description": "Payment instruction files out and the bank's confirmations in (银行)."},
+]
 
 
 def create_app(settings: SettlementSettings | None = None) -> FastAPI:
@@ -42,4 +84,5 @@ def create_app(settings: SettlementSettings | None = None) -> FastAPI:
             reconciliation_router,
             bank_router,
         ],
+        openapi_tags=TAGS,
     )

@@ -31,6 +31,7 @@ def _out(application: Application) -> ApplicationOut:
 
 @router.post(
     "",
+    operation_id="submitApplication",
     status_code=status.HTTP_201_CREATED,
     response_model=ApplicationOut,
     summary="Submit a new applicant",
@@ -77,6 +78,7 @@ async def get_application(
 
 @router.post(
     "/{application_id}/approve",
+    operation_id="approveApplication",
     response_model=ApplicationOut,
     summary="Approve an application",
     description="审批通过: civil affairs approves — never the user who submitted (403). The approval registers or "
@@ -91,6 +93,7 @@ async def approve(
 
 @router.post(
     "/{application_id}/reject",
+    operation_id="rejectApplication",
     response_model=ApplicationOut,
     summary="Reject an application",
     description="不予认定: civil affairs rejects with a reason — never the user who submitted (403).",

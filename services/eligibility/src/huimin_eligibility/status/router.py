@@ -46,6 +46,7 @@ async def resident_status(
 
 @router.post(
     "/status/bulk",
+    operation_id="getBulkStatus",
     response_model=BulkStatusOut,
     summary="Status of up to 1,000 residents at once",
     description="批量资格查询: the status of each ID number on `on` as known at `as_of`, in two queries, with "

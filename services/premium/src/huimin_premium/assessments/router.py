@@ -134,6 +134,7 @@ async def rerun_assessment(
 
 @router.get(
     "/{assessment_id}/runs",
+    operation_id="listAssessmentRuns",
     summary="List the runs of an assessment",
     description="Every run (核定运行) with its status and progress, oldest first.",
     response_model=list[Run],
@@ -145,6 +146,7 @@ async def list_runs(assessment_id: uuid.UUID, session: SessionDep, principal: Re
 
 @router.get(
     "/{assessment_id}/runs/{run_id}",
+    operation_id="getAssessmentRun",
     summary="Follow a run's progress",
     description="Progress of a run (核定进度): roster rows read and residents assessed, committed per chunk; "
     "then `complete` with the version made, `unchanged` with the identical latest version, or `failed`.",
@@ -157,6 +159,7 @@ async def get_run(assessment_id: uuid.UUID, run_id: RunId, session: SessionDep, 
 
 @router.get(
     "/{assessment_id}/versions",
+    operation_id="listAssessmentVersions",
     summary="List the versions of an assessment",
     description="Every version (核定版本) with its totals, oldest first.",
     response_model=VersionList,
@@ -168,6 +171,7 @@ async def list_versions(assessment_id: uuid.UUID, session: SessionDep, principal
 
 @router.get(
     "/{assessment_id}/versions/{version}",
+    operation_id="getAssessmentVersion",
     summary="Read a version with its totals",
     description="A version (核定版本) and its totals (合计) by paying level, category, age group and region, "
     "computed in SQL from its lines: they equal the sum of the lines to the fen.",
@@ -182,6 +186,7 @@ async def get_version(
 
 @router.get(
     "/{assessment_id}/versions/{version}/lines",
+    operation_id="getAssessmentLines",
     summary="Read a version's lines (NDJSON stream or keyset pages)",
     description="资助明细: one line per resident (regular) plus adjustment lines (调整, may be negative). With "
     "`Accept: application/x-ndjson` every line is streamed; otherwise pages of `limit` lines after the line id "
@@ -227,6 +232,7 @@ async def get_lines(
 
 @router.get(
     "/{assessment_id}/versions/{version}/groups",
+    operation_id="getAssessmentGroups",
     summary="Read a version's lines summed per region, category, age group and line kind",
     description="分组合计: the version's lines summed per region (区县), category (人员类别), age group (年龄段) "
     "and line kind (regular or 调整), computed by one GROUP BY in SQL — every group equals the sum of its "
@@ -243,6 +249,7 @@ async def get_groups(
 
 @router.get(
     "/{assessment_id}/versions/{version}/diff",
+    operation_id="getAssessmentDiff",
     summary="Compare a version with the one before it",
     description="版本差异: residents new, exited and changed since the previous version, with the totals per "
     "paying level before and after. Items are keyset pages by ID number (`after`, `limit`).",

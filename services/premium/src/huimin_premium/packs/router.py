@@ -55,6 +55,7 @@ async def list_packs(session: SessionDep, _: Reader) -> PackList:
 
 @router.get(
     "/{pack_id}/versions",
+    operation_id="listPackVersions",
     summary="List the versions of one pack",
     description="The stored versions of a policy pack (政策参数包版本), oldest first.",
     response_model=PackVersionList,
@@ -66,6 +67,7 @@ async def list_versions(pack_id: PackId, session: SessionDep, _: Reader) -> Pack
 
 @router.get(
     "/{pack_id}/versions/{version}",
+    operation_id="getPackVersion",
     summary="Read one pack version with all its dated, cited values",
     description="The full content of a policy pack version (政策参数): base amounts, subsidy rates, "
     "cost sharing and, for the national pack, the floors and central shares.",
@@ -79,6 +81,7 @@ async def get_version(pack_id: PackId, version: VersionNumber, session: SessionD
 
 @router.get(
     "/{pack_id}/versions/{version}/validation",
+    operation_id="validatePackVersion",
     summary="Check a stored pack against the national floors (P4–P5)",
     description="A local pack may be more generous than the national floors (国家最低补助标准, 民发〔2007〕156号 "
     "N§二), never less: each shortfall is listed with the floor, what the pack gives and the citation.",
@@ -95,6 +98,7 @@ async def validate_stored(
 
 @router.post(
     "/validate",
+    operation_id="validatePack",
     summary="Check a candidate pack against the national floors (P4–P5), storing nothing",
     description="Send a pack (the YAML's content as JSON) to see whether it falls short of the national "
     "floors (国家最低补助标准) before shipping it.",

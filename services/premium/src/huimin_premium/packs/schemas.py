@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -92,13 +93,33 @@ def _rate(value: Any) -> Decimal:
     return rate
 
 
-Rate = Annotated[Decimal, BeforeValidator(_rate), PlainSerializer(lambda r: str(r), return_type=str)]
+Rate = Annotated[
+    Decimal,
+    BeforeValidator(_rate),
+    PlainSerializer(lambda r: str(r), return_type=str),
+    # One schema in and out: a decimal string, as it is written back.
+    WithJsonSchema(
+        {"type": "string", "examples": ["0.70"], "description": "A rate from 0 to 1 as a decimal string."}
+    ),
+]
 
 T = TypeVar("T")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _value_name(parameter: Any) -> str:
+    """``Parameter[NonNegativeMoney]`` is published as ``MoneyParameter``, not as pydantic's
+    ``Parameter_Annotated_Decimal__…`` (a generated client's class names come from these)."""
+    for known, name in ((NonNegativeMoney, "Money"), (Rate, "Rate")):
+        if parameter == known:
+            return name
+    name = getattr(parameter, "__name__", None)
+    if name is None:
+        raise TypeError(f"name {parameter!r} in packs.schemas._value_name before using it in a pack")
+    return str(name)
 
 
 class Value(_Strict, Generic[T]):
@@ -112,12 +133,20 @@ class Value(_Strict, Generic[T]):
         default=False, description="True when the notices do not give this value and the pack chose one."
     )
 
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return _value_name(params[0]) + "Value"
+
 
 class Parameter(_Strict, Generic[T]):
     """A parameter whose value changes on dates (the latest date on or before the day asked wins)."""
 
     description: str
     values: dict[date, Value[T]] = Field(min_length=1)
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return _value_name(params[0]) + "Parameter"
 
     def at(self, on: date) -> Value[T] | None:
         in_force = [day for day in self.values if day <= on]

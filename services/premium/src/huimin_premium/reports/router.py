@@ -23,6 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get(
     "/r1",
+    operation_id="getR1Report",
     summary="R1: residents in hardship enrolled, subsidy standards and fiscal subsidy in place",
     description="困难居民参加城镇居民基本医疗保险情况 (民发〔2007〕156号 N§一, by the end of March each year): per "
     "city, the residents in hardship enrolled (未成年人 / 成年人), the subsidy standard per group (补助标准) and the "

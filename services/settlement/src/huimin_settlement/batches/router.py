@@ -95,6 +95,7 @@ async def batch_detail(service: BatchService, batch: Batch) -> BatchDetail:
 
 @router.post(
     "/batches",
+    operation_id="createBatch",
     summary="Prepare a settlement batch from a premium assessment (制作资助参保资金批次)",
     description="Reads the assessment version over REST (pinned by id and version, refused unless it is the "
     "latest), streams its lines and keeps the ones this kind of batch pays: `dibao_collective` (集体投保, due 15 "
@@ -302,6 +303,7 @@ async def cancel_batch(
 
 @router.get(
     "/traces/{id_number}",
+    operation_id="getResidentTrace",
     summary="Trace a resident's money: lines, clause, transfers (资金追溯)",
     description="S4: every batch line of the person, with the clause it cites and the ledger transfers that "
     "cover it (by batch, region, category and line range), so a movement is traced from person to entry.",

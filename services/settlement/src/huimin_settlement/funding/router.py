@@ -44,6 +44,7 @@ def run_out(run: FundingRun, transfers: list[Transfer]) -> FundingRunOut:
 
 @router.post(
     "/pre-allocations",
+    operation_id="createPreAllocation",
     summary="City pre-allocation to districts and counties (市财政预拨)",
     description="B§三: the head count of eligible people on the base date (default 31 October before the year, "
     "from eligibility) times the per-head subsidy of the annual assessment, per district/county and paying level. "
@@ -82,6 +83,7 @@ async def pre_allocate(
 
 @router.post(
     "/supplementary-allocations",
+    operation_id="createSupplementaryAllocation",
     summary="Top the fund up when more is due than was pre-allocated (追加拨款)",
     description="B§三: the pre-allocation is an advance on the head count of the base date. When the assessments "
     "read since (people certified after the base date, refunds) say more is due to the fund for a district/county "
@@ -112,6 +114,7 @@ async def supplement(
 
 @router.post(
     "/year-end-settlements",
+    operation_id="createYearEndSettlement",
     summary="Year-end settlement between city and district/county finance (年底结算)",
     description="B§三 每年底市与县（区）财政统一结算: what the latest assessments of the year say is due (annual, "
     "new entrants, refunds) against what was paid into the medical assistance fund, per district/county and paying "
@@ -141,6 +144,7 @@ async def settle_year(
 
 @router.get(
     "/runs",
+    operation_id="listFundingRuns",
     summary="Funding runs of a city and year (资金筹集记录)",
     description="The pre-allocation, supplementary allocations and year-end settlement with their basis and transfers.",
     response_model=FundingRunList,

@@ -358,6 +358,7 @@ async def reverse_transfer(
 
 @router.post(
     "/transfers/expire-pending",
+    operation_id="expirePendingTransfers",
     summary="Void pending transfers past their deadline (超时撤销)",
     description="Voids up to 1000 pending transfers whose deadline has passed (the service also does this in "
     "the background). A token limited to a region voids only transfers of the ledgers it covers. Safe to repeat.",

@@ -18,6 +18,7 @@ router = APIRouter(prefix="/v1", tags=["reconciliation"])
 
 @router.get(
     "/reconciliation",
+    operation_id="getReconciliation",
     summary="Reconcile a city's year: due against moved, and the ledger's proofs (对账)",
     description="What the latest version of every assessment read for the city and year says is due, against what "
     "posted batch transfers moved (net), per flow, region, category and paying level; every difference is listed. "
