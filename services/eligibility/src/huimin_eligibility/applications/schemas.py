@@ -20,7 +20,24 @@ class ApplicationStatus(StrEnum):
 
 
 class ApplicationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id_number": "210504200504091128",
+                    "name": "李娜",
+                    "region_code": "210504",
+                    "community": "高峪社区",
+                    "household": "0207",
+                    "household_size": 3,
+                    "category": "marginal",
+                    "requested_from": "2010-03-01",
+                    "reason": "父亲病退，家庭人均收入低于低保边缘标准 (income below the marginal line)",
+                }
+            ]
+        },
+    )
 
     id_number: ResidentIdNumber
     name: str = Field(min_length=1, max_length=100, description="姓名")
@@ -35,7 +52,18 @@ class ApplicationCreate(BaseModel):
 
 
 class ApplicationApprove(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "authority": "明山区民政局",
+                    "evidence_ref": "明民边字〔2010〕031号",
+                    "valid_from": "2010-03-01",
+                }
+            ]
+        },
+    )
 
     authority: str = Field(min_length=1, max_length=200, description="认定机关")
     evidence_ref: str = Field(min_length=1, max_length=200, description="证明文号")
@@ -43,7 +71,12 @@ class ApplicationApprove(BaseModel):
 
 
 class ApplicationReject(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "家庭人均收入高于低保边缘标准 (income above the marginal line)"}]
+        },
+    )
 
     reason: str = Field(min_length=1, max_length=1000, description="不予认定理由")
 

@@ -11,7 +11,19 @@ from huimin_eligibility.rules import Category
 
 
 class CertificationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "dibao",
+                    "valid_from": "2009-06-01",
+                    "authority": "平山区民政局",
+                    "evidence_ref": "平民低字〔2009〕112号",
+                }
+            ]
+        },
+    )
 
     category: Category = Field(
         description="dibao 城市低保对象, marginal 低保边缘对象, low_income_elderly, severely_disabled."
@@ -29,11 +41,35 @@ class CertificationCreate(BaseModel):
 
 
 class CertificationCorrection(CertificationCreate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "dibao",
+                    "valid_from": "2009-05-01",
+                    "authority": "平山区民政局",
+                    "evidence_ref": "平民低字〔2009〕112号",
+                    "reason": "认定日期录入错误 (the date was keyed wrong)",
+                }
+            ]
+        }
+    )
+
     reason: str = Field(min_length=1, max_length=500, description="Why the record is corrected (更正原因).")
 
 
 class CertificationExit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "valid_to": "2010-06-30",
+                    "reason": "家庭收入超过低保标准 (household income above the dibao line)",
+                }
+            ]
+        },
+    )
 
     valid_to: date = Field(description="Last day the certification holds (退出日期). May be back-dated.")
     reason: str = Field(min_length=1, max_length=500, description="Why the person leaves (退出原因).")

@@ -25,10 +25,38 @@ class ResidentFields(BaseModel):
 
 
 class ResidentCreate(ResidentFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id_number": "210502198001011234",
+                    "name": "王秀英",
+                    "region_code": "210502",
+                    "community": "东明社区",
+                    "household": "0012",
+                }
+            ]
+        }
+    )
+
     id_number: ResidentIdNumber
 
 
 class ResidentUpdate(ResidentFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "王秀英",
+                    "region_code": "210503",
+                    "community": "河西社区",
+                    "household": "0031",
+                    "reason": "迁居溪湖区 (moved to Xihu district)",
+                }
+            ]
+        }
+    )
+
     reason: str | None = Field(
         default=None, max_length=500, description="Why the record changes (kept in the audit)."
     )

@@ -41,7 +41,17 @@ class StatusOut(BaseModel):
 
 
 class BulkStatusRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "on": "2010-03-01",
+                    "id_numbers": ["210502198001011234", "210503196503122046", "210521195207180039"],
+                }
+            ]
+        },
+    )
 
     on: PolicyDate
     as_of: Instant | None = Field(default=None, description="Transaction time; default now.")

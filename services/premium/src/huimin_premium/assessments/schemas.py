@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from huimin_premium.packs.schemas import PackRef
 from huimin_shared import areas
@@ -24,6 +24,12 @@ MAX_PAID = 200_000
 
 
 class RunRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"as_of": "2010-12-31T17:00:00+08:00", "paid": ["210503196503122046"]}]
+        }
+    )
+
     as_of: AwareDatetime = Field(
         description="Pin the roster as eligibility knew it at this moment (ISO 8601)."
     )
@@ -37,6 +43,20 @@ class RunRequest(BaseModel):
 
 
 class AssessmentRequest(RunRequest):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "region": "210500",
+                    "year": 2010,
+                    "kind": "annual",
+                    "as_of": "2010-01-05T09:00:00+08:00",
+                    "paid": ["210503196503122046"],
+                }
+            ]
+        }
+    )
+
     region: str = Field(description="Area code: a city (210500) or one district or county.")
     year: int = Field(ge=2007, le=2100, description="Cover year (参保年度).")
     kind: Kind

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from huimin_premium.deps import READERS
+from huimin_premium.packs.files import shipped_packs
 from huimin_premium.packs.schemas import (
     INT32_MAX,
     Pack,
@@ -31,6 +32,17 @@ Approver = Annotated[Principal, Depends(require_roles(Role.social_insurance, Rol
 VersionNumber = Annotated[int, Path(ge=1, le=INT32_MAX, description="Pack version (1, 2, …).")]
 PackId = Annotated[str, Path(max_length=48, description="Pack id, e.g. benxi or national.")]
 Year = Annotated[int, Query(ge=2007, le=2100, description="Cover year (参保年度) to check.")]
+# The example a candidate starts from: the shipped Benxi pack, as /docs' "Try it out" fills it in.
+CandidatePack = Annotated[
+    Pack,
+    Body(
+        openapi_examples={
+            pack.id: {"summary": f"{pack.title} ({pack.document})", "value": pack.model_dump(mode="json")}
+            for pack in shipped_packs()
+            if pack.region is not None
+        }
+    ),
+]
 
 
 class PackDetail(PackSummary):
@@ -105,7 +117,9 @@ async def validate_stored(
     response_model=ValidationReport,
     responses=problem_responses(401, 403, 409, 422),
 )
-async def validate_candidate(pack: Pack, year: Year, session: SessionDep, _: Reader) -> ValidationReport:
+async def validate_candidate(
+    pack: CandidatePack, year: Year, session: SessionDep, _: Reader
+) -> ValidationReport:
     return await PackService(session).validate(pack, year)
 
 

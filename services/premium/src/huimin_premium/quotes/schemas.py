@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from huimin_premium.packs.schemas import AgeGroup, Category, PackRef, RegionClass
 from huimin_shared import areas
@@ -38,6 +38,18 @@ class Facts(BaseModel):
 
 
 class QuoteRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"year": 2010, "id_number": "210502198001011234"},
+                {
+                    "year": 2010,
+                    "facts": {"birth_date": "1952-07-18", "region_code": "210521", "categories": ["dibao"]},
+                },
+            ]
+        }
+    )
+
     year: int = Field(ge=2007, le=2100, description="Cover year (参保年度).")
     id_number: ResidentIdNumber | None = Field(
         default=None, description="Quote a resident known to eligibility (status read on the reference date)."

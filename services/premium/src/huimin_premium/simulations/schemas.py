@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from huimin_premium.packs.schemas import INT32_MAX, AgeGroup, Category, NonNegativeMoney, Rate, Shares
 from huimin_shared.money import Money
@@ -35,6 +35,17 @@ class Changes(BaseModel):
 
 
 class SimulationRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "assessment_id": "6f1c2a9e-4b7d-4c3a-9e2f-8a1b5c7d9e01",
+                    "changes": {"subsidy_rates": {"marginal": "0.80"}, "floors": {"N-other": "80.00"}},
+                }
+            ]
+        }
+    )
+
     assessment_id: uuid.UUID
     version: int | None = Field(
         default=None, ge=1, le=INT32_MAX, description="The version to re-cost; the latest by default."

@@ -14,7 +14,21 @@ from huimin_shared.money import Money
 
 
 class BatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "city": "210500",
+                    "year": 2010,
+                    "kind": "marginal_instalment",
+                    "instalment": 1,
+                    "assessment_id": "6f1c2a9e-4b7d-4c3a-9e2f-8a1b5c7d9e01",
+                    "assessment_version": 1,
+                }
+            ]
+        },
+    )
     city: AreaCode = Field(description="City whose ledger pays, e.g. 210500.")
     year: int = Field(ge=2000, le=2100, description="Cover year.")
     kind: BatchKind
@@ -138,16 +152,21 @@ class VarianceOut(BaseModel):
 
 
 class ApproveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
 
 
 class CancelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "评估已有新版本 (a newer assessment version)"}]},
+    )
     reason: str | None = Field(default=None, max_length=500)
 
 
 class ExecuteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"value_date": "2010-01-14", "settle": "ledger"}]}
+    )
     value_date: ValueDate = Field(default=None, description="Booking date of the transfers; default today.")
     settle: Literal["ledger", "bank"] = Field(
         default="ledger",

@@ -45,7 +45,7 @@ ValueDate = Annotated[
 
 
 class ChartIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"city": "210500"}]})
     city: AreaCode = Field(description="City whose ledger to open, e.g. 210500 (本溪市).")
     districts: list[AreaCode] | None = Field(
         default=None,
@@ -147,7 +147,27 @@ class TransferIn(BaseModel):
 
 
 class TransfersIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "transfers": [
+                        {
+                            "debit_account_id": 1,
+                            "credit_account_id": 7,
+                            "amount": "1300.00",
+                            "code": "manual",
+                            "memo": "手工调账 (a manual correction)",
+                            "value_date": "2010-02-01",
+                            "cover_year": 2010,
+                            "region_code": "210502",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
     transfers: list[TransferIn] = Field(min_length=1, max_length=500, description="Succeed or fail together.")
 
 
@@ -207,12 +227,19 @@ class TransferDetail(TransferOut):
 
 
 class VoidIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "重复录入 (entered twice)"}]}
+    )
     reason: str | None = Field(default=None, max_length=500)
 
 
 class ReverseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"value_date": "2010-02-01", "memo": "冲正错账 (reverses a wrong posting)"}]
+        },
+    )
     value_date: ValueDate = Field(default=None, description="Booking date of the reversal (open period).")
     memo: str | None = Field(default=None, max_length=1000)
 

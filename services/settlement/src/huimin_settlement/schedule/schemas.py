@@ -30,7 +30,21 @@ class ScheduleOut(BaseModel):
 
 
 class SubmissionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "city": "210500",
+                    "year": 2010,
+                    "obligation": "monthly_change_report",
+                    "month": 3,
+                    "submitted_on": "2010-04-08",
+                    "reference": "本民报〔2010〕3号",
+                }
+            ]
+        },
+    )
     city: AreaCode
     year: int = Field(ge=2000, le=2100, description="Cover year the report belongs to.")
     obligation: Literal["monthly_change_report", "december_enrolment", "province_report"]
