@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from huimin_cli import demo as demo_module
+from huimin_cli import openapi as openapi_module
 from huimin_cli import suite
 from huimin_cli.demo import DEMO_RESIDENTS, DEMO_SEED, Demo
 from huimin_cli.services import SERVICES, SERVICES_BY_NAME
@@ -107,6 +109,27 @@ def migrate(
     urls, where = suite.resolve_database_urls(specs)
     suite.migrate(urls, specs)
     typer.echo(f"migrated {', '.join(spec.name for spec in specs)} on {where}")
+
+
+@app.command()
+def openapi(
+    out: Annotated[
+        Path, typer.Option(help="Folder for eligibility.json, premium.json and settlement.json.")
+    ] = openapi_module.DEFAULT_FOLDER,
+    check: Annotated[
+        bool, typer.Option(help="Write nothing; fail when a file differs from what the code documents.")
+    ] = False,
+) -> None:
+    """Write each service's OpenAPI document (as served at /openapi.json) to docs/openapi/."""
+    if check:
+        stale = openapi_module.stale(out)
+        if stale:
+            typer.echo(f"out of date in {out}: {', '.join(stale)}; run `huimin openapi`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{out}: up to date")
+        return
+    for path in openapi_module.export(out):
+        typer.echo(f"wrote {path}")
 
 
 def _load_demo(endpoints: Endpoints, the_demo: Demo | None = None) -> None:

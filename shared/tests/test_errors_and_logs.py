@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from huimin_shared.app import build_app
 from huimin_shared.auth import Principal, Role, require_roles
-from huimin_shared.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem, problem_responses
+from huimin_shared.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
 from huimin_shared.money import Money
 from huimin_shared.settings import SharedSettings
@@ -97,7 +97,9 @@ def test_a_413_is_documented_as_a_problem_like_the_others() -> None:
     assert set(documented) == {413, 422}
     assert "larger than this route accepts" in documented[413]["description"]
     assert documented[413]["content"] == documented[422]["content"]
-    assert documented[413]["model"] is Problem
+    assert documented[413]["content"] == {
+        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
     problem = PayloadTooLarge("a confirmation file is at most 10 MB").to_problem()
     assert problem["status"] == 413
     assert problem["type"].endswith("/payload-too-large")
