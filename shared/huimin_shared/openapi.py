@@ -6,7 +6,8 @@
 - Security: HTTP bearer (JWT) always and OpenID Connect when an identity provider is configured, so
   Swagger's Authorize can log in against it; every role-checked operation requires one of them.
 - Problem responses (RFC 9457, ``application/problem+json``) on every operation: 401 and 403 where
-  roles are checked, 422 where there is input, plus what each route declares itself.
+  roles are checked, 422 where there is input, 413 where a body has a size limit (FastAPI's
+  ``max_body_size``), plus what each route declares itself.
 - One schema per model: no ``-Input``/``-Output`` pair (``separate_input_output_schemas=False``),
   no ``Body_…`` or leaked generic names; ``contract_problems`` lists any breach of these rules.
 - ``/docs`` and ``/redoc`` use the Swagger UI and ReDoc assets shipped in the fastapi-offline wheel,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
@@ -121,15 +123,24 @@ def security_schemes(settings: SharedSettings) -> dict[str, Any]:
     return schemes
 
 
-def _document_operation(
-    operation: dict[str, Any], *, guarded: bool, has_input: bool, settings: SharedSettings
-) -> None:
+@dataclass(frozen=True)
+class OperationFacts:
+    """What the problem responses of an operation follow from."""
+
+    guarded: bool  # roles are checked: 401, 403
+    has_input: bool  # parameters or a body to refuse: 422
+    body_limited: bool  # a body with a size limit (FastAPI's max_body_size): 413
+
+
+def _document_operation(operation: dict[str, Any], facts: OperationFacts, settings: SharedSettings) -> None:
     """Give an operation its security requirement and the problem responses it can give."""
     statuses: list[int] = []
-    if guarded:
+    if facts.guarded:
         statuses += [401, 403]
         operation["security"] = security_requirement(settings)
-    if has_input:
+    if facts.body_limited:
+        statuses.append(413)
+    if facts.has_input:
         statuses.append(422)  # request validation; replaces FastAPI's HTTPValidationError, never sent
     responses = operation.setdefault("responses", {})
     for status, response in problem_responses(*statuses).items():
@@ -142,15 +153,21 @@ def _document_operation(
 
 
 def _operations_of(
-    routes: Iterable[Any], guarded: Callable[[APIRoute], bool]
-) -> dict[tuple[str, str], tuple[bool, bool]]:
+    app: FastAPI, guarded: Callable[[APIRoute], bool]
+) -> dict[tuple[str, str], OperationFacts]:
     found = {}
-    for route in _documented(routes):
+    app_limit = getattr(app, "max_body_size", None)
+    for route in _documented(app.routes):
         original = route.original_route
         assert isinstance(original, APIRoute)
-        has_input = bool(get_flat_params(original.dependant)) or original.body_field is not None
+        has_body = original.body_field is not None
+        facts = OperationFacts(
+            guarded=guarded(original),
+            has_input=has_body or bool(get_flat_params(original.dependant)),
+            body_limited=has_body and (route.max_body_size is not None or app_limit is not None),
+        )
         for method in route.methods or ():
-            found[(route.path or "", method.lower())] = (guarded(original), has_input)
+            found[(route.path or "", method.lower())] = facts
     return found
 
 
@@ -195,14 +212,14 @@ def _clean_names(schema: dict[str, Any]) -> dict[str, str]:
 def finish_schema(
     schema: dict[str, Any],
     settings: SharedSettings,
-    operations: dict[tuple[str, str], tuple[bool, bool]],
+    operations: dict[tuple[str, str], OperationFacts],
 ) -> dict[str, Any]:
     """What FastAPI's generator does not do: security, problem responses, the Problem schema, clean
-    names. ``operations`` says, per (path, method), whether roles are checked and whether it has input."""
+    names. ``operations`` holds each (path, method)'s facts."""
     for path, methods in schema.get("paths", {}).items():
         for method, operation in methods.items():
-            guarded, has_input = operations.get((path, method), (False, False))
-            _document_operation(operation, guarded=guarded, has_input=has_input, settings=settings)
+            facts = operations.get((path, method), OperationFacts(False, False, False))
+            _document_operation(operation, facts, settings)
     renames = _clean_names(schema)
     if renames:
         schema = _rename_refs(schema, renames)
@@ -239,7 +256,7 @@ def install_openapi(app: FastAPI, settings: SharedSettings, guarded: Callable[[A
                 tags=app.openapi_tags,
                 separate_input_output_schemas=app.separate_input_output_schemas,
             )
-            app.openapi_schema = finish_schema(schema, settings, _operations_of(app.routes, guarded))
+            app.openapi_schema = finish_schema(schema, settings, _operations_of(app, guarded))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
