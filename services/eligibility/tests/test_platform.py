@@ -12,8 +12,9 @@ from huimin_eligibility.imports.parsing import read_rows, synthetic_csv_lines
 from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.imports.service import new_job, run_import
 from huimin_eligibility.settings import EligibilitySettings
+from huimin_shared.auth import Role
 from huimin_shared.synthetic import synthetic_residents
-from huimin_shared.testing import api_client
+from huimin_shared.testing import api_client, bearer
 
 
 async def _load(session: AsyncSession, count: int) -> list[str]:
@@ -89,3 +90,20 @@ async def test_every_v1_route_is_documented_with_summary_description_and_problem
             assert operation.get("summary"), (method, path)
             assert "**Roles:**" in operation.get("description", ""), (method, path)
             assert any(code in operation["responses"] for code in ("401", "403")), (method, path)
+
+
+async def test_an_id_beyond_its_column_is_refused_as_input_not_a_500(client) -> None:
+    """A lineage, an import row or an audit cursor larger than its column names nothing: a 422 problem
+    naming the field (the fuzzer found lineage 2^63 answering 500)."""
+    headers = bearer(Role.civil_affairs)
+    exit_body = {"valid_to": "2010-06-30", "reason": "test"}
+    responses = {
+        "path.lineage": await client.post(
+            "/v1/certifications/9223372036854775808/exit", json=exit_body, headers=headers
+        ),
+        "query.after": await client.get(f"/v1/imports/{uuid.uuid4()}/rows?after=2147483648", headers=headers),
+    }
+    audit = await client.get("/v1/audit?after=9223372036854775808", headers=bearer(Role.auditor))
+    for field, response in [*responses.items(), ("query.after", audit)]:
+        assert response.status_code == 422, (field, response.text)
+        assert field in [error["field"] for error in response.json()["errors"]]

@@ -56,7 +56,7 @@ async def audit_log(
         pattern=NO_CONTROL_CHARACTERS,
         description="ID number, certification lineage, uuid …",
     ),
-    after: int | None = Query(default=None, ge=0),
+    after: int | None = Query(default=None, ge=0, le=2**63 - 1),  # a bigint key
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> AuditPage:
     entries = await AuditRepository(session).list_entries(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
 
 from huimin_eligibility.certifications import service
 from huimin_eligibility.certifications.models import Certification
@@ -18,6 +20,11 @@ from huimin_eligibility.deps import CivilAffairs, Registrar
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
+
+# A bigint key: a larger number names no certification and must not reach PostgreSQL (a 500).
+Lineage = Annotated[
+    int, Path(ge=1, le=2**63 - 1, description="The certification: the id of its first record.")
+]
 
 router = APIRouter(prefix="/v1", tags=["certifications"])
 
@@ -77,7 +84,7 @@ async def list_certifications(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def exit_certification(
-    lineage: int, body: CertificationExit, session: SessionDep, principal: CivilAffairs
+    lineage: Lineage, body: CertificationExit, session: SessionDep, principal: CivilAffairs
 ) -> CertificationOut:
     return _out(await service.exit_certification(session, lineage, body, principal))
 
@@ -91,6 +98,6 @@ async def exit_certification(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def correct_certification(
-    lineage: int, body: CertificationCorrection, session: SessionDep, principal: CivilAffairs
+    lineage: Lineage, body: CertificationCorrection, session: SessionDep, principal: CivilAffairs
 ) -> CertificationOut:
     return _out(await service.correct(session, lineage, body, principal))

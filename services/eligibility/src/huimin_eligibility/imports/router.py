@@ -151,7 +151,7 @@ async def import_rows(
     session: SessionDep,
     principal: CivilAffairs,
     outcome: str | None = Query(default=None, pattern="^(accepted|rejected|unchanged)$"),
-    after: int = Query(default=0, ge=0),
+    after: int = Query(default=0, ge=0, le=2**31 - 1),  # an integer column: larger is a 500, not a page
     limit: int = Query(default=1000, ge=1, le=10_000),
 ) -> ImportRowsPage:
     await _job(session, job_id, principal)
