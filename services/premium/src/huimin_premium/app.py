@@ -27,7 +27,8 @@ R1 province report.
 
 ## In which order the routes are called
 1. **Know the rules**: `listPacks`, then `getPackVersion` for a pack's dated, cited values;
-   `validatePack` checks a candidate local pack against the national floors before it is shipped.
+   `validatePack` checks a candidate local pack against the national floors; a new version is
+   published by `proposePackVersion`, `validatePackVersion` and `approvePackVersion` (another person).
 2. **One resident**: `createQuote` gives the premium, the subsidy and who pays it, with the working
    for every fen (it reads the resident's status from eligibility).
 3. **The year**: `createAssessment` costs the whole roster (poll `getAssessment` or

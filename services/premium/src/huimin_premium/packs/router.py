@@ -93,7 +93,7 @@ async def get_version(pack_id: PackId, version: VersionNumber, session: SessionD
 
 @router.get(
     "/{pack_id}/versions/{version}/validation",
-    operation_id="validatePackVersion",
+    operation_id="checkPackVersion",
     summary="Check a stored pack against the national floors (P4–P5)",
     description="A local pack may be more generous than the national floors (国家最低补助标准, 民发〔2007〕156号 "
     "N§二), never less: each shortfall is listed with the floor, what the pack gives and the citation.",
@@ -125,6 +125,7 @@ async def validate_candidate(
 
 @router.post(
     "/{pack_id}/versions",
+    operation_id="proposePackVersion",
     status_code=201,
     summary="Propose a new pack version (draft, 政策参数包版本草案)",
     description="Publishing a pack version (发布政策参数) happens here, not by editing files: send the whole pack (every "
@@ -135,13 +136,14 @@ async def validate_candidate(
     responses=problem_responses(401, 403, 409, 422),
 )
 async def propose_version(
-    pack_id: PackId, pack: Pack, session: SessionDep, principal: Proposer
+    pack_id: PackId, pack: CandidatePack, session: SessionDep, principal: Proposer
 ) -> PackSummary:
     return summary(await PackService(session).propose(pack_id, pack, principal))
 
 
 @router.post(
     "/{pack_id}/versions/{version}/validate",
+    operation_id="validatePackVersion",
     summary="Validate a proposed pack version against the national floors (P4–P5)",
     description="Checks the version against the national floors (国家最低补助标准) in every cover year it states values for. When no year falls short it "
     "becomes `validated` and can be approved; otherwise it stays a `draft` and the report says which floor, "
@@ -157,6 +159,7 @@ async def validate_version(
 
 @router.post(
     "/{pack_id}/versions/{version}/approve",
+    operation_id="approvePackVersion",
     summary="Approve a validated pack version (maker-checker, 审核批准)",
     description="A person other than the one who proposed it (双人审核) approves a `validated` version; it then prices "
     "quotes and assessments of the cover years it states, from its `effective_from` date. Assessments already "
