@@ -14,6 +14,7 @@ from rich.table import Table
 
 from huimin_cli.year import Endpoints, Staff, YearError, YearResult
 from huimin_eligibility.imports.parsing import synthetic_csv_lines
+from huimin_shared.readiness import ready_timeout_seconds
 from huimin_shared.synthetic import synthetic_residents
 
 DEMO_RESIDENTS = 3000
@@ -38,9 +39,11 @@ class Demo:
         return [person.id_number for person in people if person.already_paid]
 
 
-def load(demo: Demo, endpoints: Endpoints, staff: Staff, timeout: float = 120.0) -> dict[str, Any]:
+def load(demo: Demo, endpoints: Endpoints, staff: Staff, timeout: float | None = None) -> dict[str, Any]:
     """Import the demo roster through eligibility's public import route. Importing it again changes
-    nothing (its rows come back unchanged), so this is safe on every start."""
+    nothing (its rows come back unchanged), so this is safe on every start. Waits at most
+    ``timeout`` seconds (default HUIMIN_READY_TIMEOUT_SECONDS) for the import to finish."""
+    timeout = ready_timeout_seconds() if timeout is None else timeout
     files = {"file": (f"benxi-{demo.year}-demo-{demo.residents}.csv", demo.csv_bytes(), "text/csv")}
     try:
         response = httpx.post(

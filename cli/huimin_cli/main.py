@@ -21,6 +21,7 @@ from huimin_cli.services import SERVICES, SERVICES_BY_NAME
 from huimin_cli.year import Endpoints, Staff, Step, Year, YearError, YearResult
 from huimin_shared import areas
 from huimin_shared.auth import Role, mint_token
+from huimin_shared.readiness import NotReady, last_lines
 from huimin_shared.settings import DEVELOPMENT_JWT_SECRET
 
 app = typer.Typer(
@@ -40,7 +41,9 @@ def run(
     typer.echo(f"databases: {where}")
     suite.migrate(urls)
     typer.echo("migrations: at head")
-    processes = suite.start_processes(urls, host)
+    logs = suite.log_dir()
+    typer.echo(f"logs:        {logs}/{{eligibility,premium,settlement}}.log (JSON, one file per service)")
+    processes = suite.start_processes(urls, host, logs)
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:
@@ -50,10 +53,11 @@ def run(
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        not_ready = suite.wait_ready(host)
-        if not_ready:
-            typer.echo(f"not ready after 60 s: {', '.join(not_ready)}", err=True)
-            raise typer.Exit(1)
+        try:
+            suite.wait_ready(processes, host, logs)
+        except NotReady as exc:
+            typer.echo(f"not started: {exc}", err=True)
+            raise typer.Exit(1) from exc
         for spec in SERVICES:
             typer.echo(f"{spec.name:<12} http://{host}:{spec.port}/docs")
         if demo:
@@ -67,7 +71,13 @@ def run(
         while not stopping:
             for spec, process in processes:
                 if process.poll() is not None:
-                    typer.echo(f"{spec.name} exited with {process.returncode}; stopping the suite", err=True)
+                    log = logs / f"{spec.name}.log"
+                    tail = "\n".join("  " + line for line in last_lines(log))
+                    typer.echo(
+                        f"{spec.name} exited with {process.returncode}; stopping the suite. "
+                        f"Last lines of {log}:\n{tail}",
+                        err=True,
+                    )
                     stopping = True
             time.sleep(0.5)
     finally:

@@ -10,6 +10,7 @@ from huimin_settlement.app import create_app
 from huimin_settlement.idempotency.service import lock_id
 from huimin_settlement.settings import SettlementSettings
 from huimin_shared.auth import Role
+from huimin_shared.readiness import ready_timeout_seconds
 from huimin_shared.testing import api_client, bearer
 
 FINANCE = bearer(Role.finance, subject="finance-clerk")
@@ -152,7 +153,8 @@ async def test_the_background_sweep_voids_a_pending_transfer_at_its_deadline(
             "transfers"
         ][0]
         assert (await ledger.balance(maf))["available"] == "40.00"
-        for _ in range(50):
+        deadline = asyncio.get_running_loop().time() + ready_timeout_seconds()
+        while asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)
             detail = (await client.get(f"/v1/transfers/{pending['id']}", headers=FINANCE)).json()
             if detail["state"] == "voided":
