@@ -165,7 +165,7 @@ def demo_year(
     premium: UrlOption = "http://127.0.0.1:8002",
     settlement: UrlOption = "http://127.0.0.1:8003",
 ) -> None:
-    """Play a cover year through the public APIs in the order of POLICY.md S3 and print what finance
+    """Play a cover year through the public APIs in the order of docs/policy.md S3 and print what finance
     reads. Stopped half-way, it resumes where it stopped when run again."""
     endpoints = Endpoints(eligibility, premium, settlement)
     paid = Demo(residents, year, seed).paid()

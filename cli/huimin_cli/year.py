@@ -1,4 +1,4 @@
-"""A Benxi cover year played through the three services' public APIs, in the order of POLICY.md S3.
+"""A Benxi cover year played through the three services' public APIs, in the order of docs/policy.md S3.
 
 Every step first looks at what the services already hold and does only what is missing, so a
 year stopped half-way (a service down, Ctrl-C) resumes where it stopped and never pays twice:
