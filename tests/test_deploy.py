@@ -37,7 +37,8 @@ def test_each_service_is_healthy_only_when_its_ready_answers(spec: ServiceSpec) 
     command = " ".join(check["test"])
     assert f"http://127.0.0.1:{spec.port}/ready" in command
     assert "/health" not in command, "liveness is not readiness"
-    assert check["start_period"] and check["retries"] >= 1
+    assert check["start_period"]
+    assert check["retries"] >= 1
 
 
 @pytest.mark.parametrize("spec", SERVICES, ids=lambda spec: spec.name)
