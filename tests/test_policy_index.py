@@ -28,7 +28,11 @@ CLAUSE = re.compile(
     rf"(?<![A-Za-z0-9_§.-])(?:[EPSR][0-9]+|[BN]§[{NUMERAL}]+(?:\([{NUMERAL}]+\))?[0-9]*)(?![A-Za-z0-9_])"
 )
 SOURCE_FOLDERS = ("shared/huimin_shared", "services", "cli/huimin_cli", "bench")
-DOCUMENTS = ("README.md", "docs/architecture.md", *(f"services/{s}/README.md" for s in ("eligibility", "premium", "settlement")))
+DOCUMENTS = (
+    "README.md",
+    "docs/architecture.md",
+    *(f"services/{s}/README.md" for s in ("eligibility", "premium", "settlement")),
+)
 
 
 def indexed_clauses() -> set[str]:
@@ -127,13 +131,17 @@ def source_citations() -> dict[str, set[str]]:
 def test_every_cited_clause_resolves_to_an_entry_of_docs_policy_md(collect: Any) -> None:
     cited: dict[str, set[str]] = collect()
     assert cited, "the collector found no citation at all: the pattern or the paths are wrong"
-    unknown = {clause: sorted(where)[:3] for clause, where in cited.items() if clause not in indexed_clauses()}
+    unknown = {
+        clause: sorted(where)[:3] for clause, where in cited.items() if clause not in indexed_clauses()
+    }
     assert unknown == {}, f"cited but not in docs/policy.md: {unknown}"
 
 
 def test_the_index_resolves_what_the_packs_cite_by_section_name() -> None:
     """Packs cite "reference data" and "what the notices leave open" besides clause ids."""
-    headings = [line.lower() for line in INDEX.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    headings = [
+        line.lower() for line in INDEX.read_text(encoding="utf-8").splitlines() if line.startswith("#")
+    ]
     packs = " ".join(
         text.lower()
         for path in (ROOT / "services/premium/src/huimin_premium/packs").glob("*.yaml")
