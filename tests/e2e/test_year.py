@@ -28,13 +28,16 @@ Due for the year 340.00 + 168.00 + 105.00 + 150.00 = 763.00; into the insurance 
 Head count on 2009-10-31: A B C D H I (G excluded) → pre-allocation 508.00 + I's 150.00 = 658.00.
 """
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import httpx
 import pytest
+from rich.console import Console
 
-from huimin_cli.year import CITY, Endpoints, Year, YearError
+from huimin_cli.demo import into_the_fund, print_summary
+from huimin_cli.year import CITY, Endpoints, Year, YearError, YearResult
 from huimin_premium.packs.files import restated
 from huimin_shared import idnumber
 from huimin_shared.auth import Role
@@ -284,3 +287,48 @@ async def test_settlement_stopped_mid_year_loses_no_payment_and_the_year_resumes
     assert [t["id"] for t in again["transfers"]] == [t["id"] for t in paid_once["transfers"]]
     assert resumed.reconciliation["differences"] == []
     assert resumed.reconciliation["totals"]["due"] == resumed.reconciliation["totals"]["moved"]
+
+
+def _summary(result: YearResult) -> str:
+    """The finance officer's summary as `huimin demo year … | less` shows it (not a terminal)."""
+    console = Console(file=io.StringIO(), width=80)
+    print_summary(result, console)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+async def test_a_resumed_year_prints_the_same_complete_funding_table_as_a_fresh_one(
+    suite: Suite, registered: dict[str, str]
+) -> None:
+    """B§三, S4, issue 10: J, certified on 2013-12-01 (after the 2013-10-31 head count), makes the 2014
+    pre-allocation short, so the dibao payment needs a supplementary allocation (追加拨款). Played
+    again, the year finds every step done and prints the same summary — the top-up included — and
+    the funding adds up to the reconciled total due."""
+    j_id = make_id("210504", "19850505", 20)
+    with httpx.Client(base_url=suite.url("eligibility"), timeout=30) as http:
+        sheet = {
+            "id_number": j_id, "name": "居民J", "region_code": "210504", "community": "210504-社区一",
+            "household": "H-J", "household_size": 2, "category": "dibao", "requested_from": "2013-12-01",
+            "employee_insurance_since": None, "reason": "家庭人均收入低于当地最低生活保障标准",
+        }  # fmt: skip
+        applied = http.post(
+            "/v1/applications", json=sheet, headers=bearer(Role.community_officer, region="210504")
+        )
+        assert applied.status_code == 201, applied.text
+        approved = http.post(
+            f"/v1/applications/{applied.json()['id']}/approve",
+            json={"authority": "210504 民政局", "evidence_ref": "民低〔2013〕J号"},
+            headers=CIVIL_AFFAIRS,
+        )
+        assert approved.status_code == 200, approved.text
+
+    async with httpx.AsyncClient(timeout=60) as http:
+        fresh = await Year(http, 2014, endpoints=endpoints(suite)).play()
+        resumed = await Year(http, 2014, endpoints=endpoints(suite)).play()
+
+    assert "supplementary_allocation:1" in fresh.funding, sorted(fresh.funding)
+    funded = sum((into_the_fund(run) for run in fresh.funding.values()), Decimal("0.00"))
+    assert funded == Decimal(fresh.reconciliation["totals"]["due"])
+    assert sorted(resumed.funding) == sorted(fresh.funding)
+    assert _summary(resumed) == _summary(fresh)
+    assert "追加拨款 supplementary allocation 1" in _summary(resumed)
+    assert "paid into the fund equals the" in _summary(resumed)
