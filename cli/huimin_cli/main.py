@@ -176,7 +176,11 @@ def demo_year(
             the_year = Year(http, year, paid=paid, endpoints=endpoints, staff=Staff(_secret()))
             steps = the_year.steps()
             with Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                disable=not console.is_terminal,
             ) as progress:
                 task = progress.add_task(f"Benxi {year}", total=len(steps))
 
