@@ -31,6 +31,7 @@ SOURCE_FOLDERS = ("shared/huimin_shared", "services", "cli/huimin_cli", "bench")
 DOCUMENTS = (
     "README.md",
     "docs/architecture.md",
+    "docs/deploy.md",
     *(f"services/{s}/README.md" for s in ("eligibility", "premium", "settlement")),
 )
 

@@ -14,7 +14,7 @@ import yaml
 
 from huimin_cli.services import SERVICES, ServiceSpec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 ENV_FILE = "deploy/huimin.env"
 EXAMPLE = ROOT / "deploy" / "huimin.env.example"
