@@ -11,10 +11,13 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from huimin_shared.readiness import Started, wait_until_ready
+from huimin_shared.readiness import Started, ready_timeout_seconds, wait_until_ready
 from huimin_shared.testing import service_database
 
 SERVICES = ("eligibility", "premium", "settlement")
+# Every request of the end-to-end tests may take this long on a loaded machine (a year step, the
+# OpenAPI document built on first request): the one readiness bound, never a shorter default.
+WAIT = ready_timeout_seconds()
 PEERS = {
     "premium": {"ELIGIBILITY_URL": "eligibility", "SETTLEMENT_URL": "settlement"},
     "settlement": {"PREMIUM_URL": "premium", "ELIGIBILITY_URL": "eligibility"},

@@ -66,7 +66,9 @@ async def test_opposite_transfers_between_two_accounts_do_not_deadlock(
         }
         return await ledger.client.post("/v1/transfers", json=body, headers=ledger.key())
 
-    results = await asyncio.wait_for(asyncio.gather(*(both_ways(n) for n in range(20))), timeout=60)
+    results = await asyncio.wait_for(
+        asyncio.gather(*(both_ways(n) for n in range(20))), timeout=ready_timeout_seconds()
+    )
     assert [r.status_code for r in results] == [201] * 20
     # ten requests move a net 4.00 each way: the balances end where they started
     assert (await ledger.balance(maf))["posted"] == "500.00"
