@@ -36,7 +36,6 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -52,6 +51,7 @@ from huimin_cli.year import CITY, Endpoints, Staff, Step, Year
 from huimin_eligibility.imports.parsing import synthetic_csv_lines
 from huimin_shared import postgres
 from huimin_shared.db import plain_url
+from huimin_shared.readiness import Started, wait_until_ready
 from huimin_shared.synthetic import SyntheticResident, synthetic_residents
 
 YEAR = 2010
@@ -151,17 +151,9 @@ class Services:
         for name in NAMES:
             self.wait_ready(name)
 
-    def wait_ready(self, name: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            process = self.processes[name]
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir}")
-            with suppress(httpx.HTTPError):
-                if httpx.get(self.url(name) + "/ready", timeout=1.0).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"{name} not ready after {timeout:g}s; see {self.log_dir}")
+    def wait_ready(self, name: str) -> None:
+        started = Started(self.url(name) + "/ready", self.processes[name], self.log_dir / f"{name}.log")
+        wait_until_ready({name: started})
 
     def stop(self) -> None:
         for process in self.processes.values():

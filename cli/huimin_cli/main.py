@@ -23,6 +23,7 @@ from huimin_cli.services import SERVICES, SERVICES_BY_NAME
 from huimin_cli.year import Endpoints, Staff, Step, Year, YearError, YearResult
 from huimin_shared import areas
 from huimin_shared.auth import Role, mint_token
+from huimin_shared.readiness import NotReady, last_lines
 from huimin_shared.settings import DEVELOPMENT_JWT_SECRET
 
 app = typer.Typer(
@@ -42,7 +43,9 @@ def run(
     typer.echo(f"databases: {where}")
     suite.migrate(urls)
     typer.echo("migrations: at head")
-    processes = suite.start_processes(urls, host)
+    logs = suite.log_dir()
+    typer.echo(f"logs:        {logs}/{{eligibility,premium,settlement}}.log (JSON, one file per service)")
+    processes = suite.start_processes(urls, host, logs)
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:
@@ -52,10 +55,11 @@ def run(
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        not_ready = suite.wait_ready(host)
-        if not_ready:
-            typer.echo(f"not ready after 60 s: {', '.join(not_ready)}", err=True)
-            raise typer.Exit(1)
+        try:
+            suite.wait_ready(processes, host, logs)
+        except NotReady as exc:
+            typer.echo(f"not started: {exc}", err=True)
+            raise typer.Exit(1) from exc
         for spec in SERVICES:
             typer.echo(f"{spec.name:<12} http://{host}:{spec.port}/docs")
         if demo:
@@ -69,7 +73,13 @@ def run(
         while not stopping:
             for spec, process in processes:
                 if process.poll() is not None:
-                    typer.echo(f"{spec.name} exited with {process.returncode}; stopping the suite", err=True)
+                    log = logs / f"{spec.name}.log"
+                    tail = "\n".join("  " + line for line in last_lines(log))
+                    typer.echo(
+                        f"{spec.name} exited with {process.returncode}; stopping the suite. "
+                        f"Last lines of {log}:\n{tail}",
+                        err=True,
+                    )
                     stopping = True
             time.sleep(0.5)
     finally:
@@ -178,7 +188,7 @@ def demo_year(
     premium: UrlOption = "http://127.0.0.1:8002",
     settlement: UrlOption = "http://127.0.0.1:8003",
 ) -> None:
-    """Play a cover year through the public APIs in the order of POLICY.md S3 and print what finance
+    """Play a cover year through the public APIs in the order of docs/policy.md S3 and print what finance
     reads. Stopped half-way, it resumes where it stopped when run again."""
     endpoints = Endpoints(eligibility, premium, settlement)
     paid = Demo(residents, year, seed).paid()
@@ -189,7 +199,11 @@ def demo_year(
             the_year = Year(http, year, paid=paid, endpoints=endpoints, staff=Staff(_secret()))
             steps = the_year.steps()
             with Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                disable=not console.is_terminal,
             ) as progress:
                 task = progress.add_task(f"Benxi {year}", total=len(steps))
 

@@ -10,15 +10,18 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
 from huimin_cli.services import SERVICES, ServiceSpec
-from huimin_shared import migrations, postgres
+from huimin_shared import migrations, postgres, readiness
 
 
 def project_data_dir() -> Path:
     """Where the embedded server keeps its data: ``.data/`` in the project (git-ignored)."""
     return Path(os.environ.get("HUIMIN_DATA_DIR", Path.cwd() / ".data"))
+
+
+def log_dir() -> Path:
+    """Where ``huimin run`` writes each service's JSON log: ``.data/logs/<service>.log``."""
+    return project_data_dir() / "logs"
 
 
 def resolve_database_urls(specs: tuple[ServiceSpec, ...] = SERVICES) -> tuple[dict[str, str], str]:
@@ -47,8 +50,12 @@ def migrate(urls: dict[str, str], specs: tuple[ServiceSpec, ...] = SERVICES) -> 
 
 
 def start_processes(
-    urls: dict[str, str], host: str = "127.0.0.1"
+    urls: dict[str, str], host: str = "127.0.0.1", logs: Path | None = None
 ) -> list[tuple[ServiceSpec, subprocess.Popen[bytes]]]:
+    """Start the three services; each one's output (JSON log lines) is appended to
+    ``<logs>/<service>.log``, so the terminal keeps only the command's own human lines."""
+    logs = logs or log_dir()
+    logs.mkdir(parents=True, exist_ok=True)
     processes = []
     for spec in SERVICES:
         env = dict(os.environ)
@@ -59,24 +66,30 @@ def start_processes(
             sys.executable, "-m", "uvicorn", spec.app_factory, "--factory",
             "--host", host, "--port", str(spec.port), "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
-        processes.append((spec, subprocess.Popen(command, env=env)))
+        with (logs / f"{spec.name}.log").open("ab") as log:  # the child keeps its own descriptor
+            processes.append((spec, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)))
     return processes
 
 
-def wait_ready(host: str, timeout: float = 60.0) -> list[str]:
-    """Wait until every service's /ready answers 200; return the names still not ready."""
-    deadline = time.monotonic() + timeout
-    pending = {spec.name: f"http://{host}:{spec.port}/ready" for spec in SERVICES}
-    while pending and time.monotonic() < deadline:
-        for name, url in list(pending.items()):
-            try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
-                    del pending[name]
-            except httpx.HTTPError:
-                pass
-        if pending:
-            time.sleep(0.2)
-    return sorted(pending)
+def wait_ready(
+    processes: list[tuple[ServiceSpec, subprocess.Popen[bytes]]], host: str, logs: Path | None = None
+) -> None:
+    """Wait (HUIMIN_READY_TIMEOUT_SECONDS) until every service's /ready answers 200; raises
+    ``NotReady`` with the last lines of the log of each service that did not make it."""
+    logs = logs or log_dir()
+    readiness.wait_until_ready(
+        {
+            spec.name: readiness.Started(
+                f"http://{_connectable(host)}:{spec.port}/ready", process, logs / f"{spec.name}.log"
+            )
+            for spec, process in processes
+        }
+    )
+
+
+def _connectable(host: str) -> str:
+    """Where to reach a server listening on ``host`` (all interfaces are reached on loopback)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
 def stop_processes(processes: list[tuple[ServiceSpec, subprocess.Popen[bytes]]], grace: float = 10.0) -> None:

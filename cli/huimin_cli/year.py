@@ -1,4 +1,4 @@
-"""A Benxi cover year played through the three services' public APIs, in the order of POLICY.md S3.
+"""A Benxi cover year played through the three services' public APIs, in the order of docs/policy.md S3.
 
 Every step first looks at what the services already hold and does only what is missing, so a
 year stopped half-way (a service down, Ctrl-C) resumes where it stopped and never pays twice:
@@ -348,7 +348,8 @@ class Year:
         if response.status_code == 409 and not response.json().get("nothing_owed"):
             raise YearError(f"settlement refused the top-up for {reason}: {_detail(response)}")
         if response.status_code == 201:
-            self.result.funding[f"top_up:{reason}"] = response.json()
+            run = response.json()
+            self.result.funding[funding_key(run)] = run
 
     async def execute(
         self, batch: dict[str, Any], value_date: date, settle: str = "ledger", *, top_up: bool = True
@@ -442,6 +443,7 @@ class Year:
 
     async def reconcile(self) -> None:
         params = {"city": CITY, "year": self.year}
+        await self.read_funding()
         self.result.reconciliation = await self.json(
             "settlement", "GET", "/v1/reconciliation", self.staff.auditor, params=params
         )
@@ -452,6 +454,25 @@ class Year:
             self.staff.auditor,
             params={**params, "on": date(self.year + 1, 4, 1).isoformat()},
         )
+
+    async def read_funding(self) -> None:
+        """Every funding run of the year as settlement holds it — the pre-allocation, each top-up
+        and the year-end settlement — whichever run of this command made them, so a resumed year
+        reports the same complete table as one played in one go."""
+        runs = await self.json(
+            "settlement",
+            "GET",
+            "/v1/funding/runs",
+            self.staff.auditor,
+            params={"city": CITY, "year": self.year},
+        )
+        self.result.funding = {funding_key(run): run for run in runs["items"]}
+
+
+def funding_key(run: dict[str, Any]) -> str:
+    """``pre_allocation``, ``supplementary_allocation:2``, ``year_end_settlement``."""
+    sequence = run.get("basis", {}).get("sequence")
+    return f"{run['kind']}:{sequence}" if sequence else str(run["kind"])
 
 
 def _detail(response: httpx.Response) -> str:

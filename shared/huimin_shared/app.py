@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huimin_shared import db, openapi
-from huimin_shared.auth import Role, TokenVerifier, mint_token
+from huimin_shared.auth import Role, TokenVerifier, mint_token, verifier_from
 from huimin_shared.errors import PROBLEM_MEDIA_TYPE, ServiceError, install_problem_handlers
 from huimin_shared.idnumber import mask_in_text
 from huimin_shared.logging import configure_logging, request_id_var
@@ -188,6 +188,12 @@ class Readiness(BaseModel):
     database: bool = Field(description="The service's database answers.")
     revision: str | None = Field(description="Migration revision applied to the database.")
     head: str | None = Field(description="Newest migration revision the code knows.")
+    auth: bool = Field(
+        default=True, description="Bearer tokens can be verified (secret or identity provider)."
+    )
+    reasons: list[str] = Field(
+        default_factory=list, description="Why the service is not ready, if it is not."
+    )
 
 
 def _ops_router(service: str, migrations: str | None) -> APIRouter:
@@ -204,20 +210,33 @@ def _ops_router(service: str, migrations: str | None) -> APIRouter:
         summary="Readiness: the database answers and its migrations are at head",
         response_model=Readiness,
         responses={
-            503: {"model": Readiness, "description": "Not ready: database down or migrations behind."}
+            503: {
+                "model": Readiness,
+                "description": "Not ready: database down, migrations behind or tokens unverifiable.",
+            }
         },
     )
     async def ready(request: Request) -> JSONResponse:
         runtime = runtime_of(request)
         reachable = await db.database_reachable(runtime.engine)
         revision = await db.current_revision(runtime.engine) if reachable else None
-        ok = reachable and revision == head
+        reasons = []
+        if not reachable:
+            reasons.append("the database does not answer")
+        elif revision != head:
+            reasons.append(f"the database is at migration {revision}, the code needs {head}")
+        auth_problem = await verifier_from(request).unready_reason()
+        if auth_problem is not None:
+            reasons.append(auth_problem)
+        ok = not reasons
         body = Readiness(
             status="ready" if ok else "not_ready",
             service=service,
             database=reachable,
             revision=revision,
             head=head,
+            auth=auth_problem is None,
+            reasons=reasons,
         )
         return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 

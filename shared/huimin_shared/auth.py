@@ -71,8 +71,22 @@ class TokenVerifier:
         self._settings = settings
         self._jwks: jwt.PyJWKClient | None = None
         if settings.jwt_algorithm is JwtAlgorithm.rs256:
-            assert settings.jwt_jwks_url is not None
-            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300)
+            if not settings.jwt_jwks_url:
+                raise ValueError("RS256 needs jwt_jwks_url, the identity provider's key set")
+            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300, timeout=5)
+
+    async def unready_reason(self) -> str | None:
+        """Why tokens cannot be verified now (for /ready), or None when they can: an empty HS256
+        secret, or an identity provider whose key set cannot be read or has no signing key."""
+        if self._jwks is None:
+            if not self._settings.jwt_secret.get_secret_value().strip():
+                return "the JWT secret is empty: no token can be verified"
+            return None
+        try:  # raises too when the set holds no signing key
+            await asyncio.to_thread(self._jwks.get_signing_keys)
+        except jwt.PyJWKClientError as exc:
+            return f"the identity provider's key set at {self._settings.jwt_jwks_url} cannot be used: {exc}"
+        return None
 
     async def _key(self, token: str) -> Any:
         if self._jwks is None:

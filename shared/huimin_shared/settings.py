@@ -9,6 +9,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "huimin-development-secret-not-for-production-use"
+# RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
+MINIMUM_SECRET_BYTES = 32
 
 
 class Environment(StrEnum):
@@ -66,16 +68,45 @@ class SharedSettings(BaseSettings):
         if self.jwt_algorithm is JwtAlgorithm.rs256 and self.jwt_issuer:
             return self.jwt_issuer.rstrip("/") + "/.well-known/openid-configuration"
         return None
+    # Whether this service calls its peers (then, with RS256, it needs a token from the provider).
+    calls_peers: ClassVar[bool] = False
+
+    def _env(self, field: str) -> str:
+        """The environment variable a field is read from, for error messages."""
+        prefix = str(self.model_config.get("env_prefix", ""))
+        return (prefix + field).upper()
 
     @model_validator(mode="after")
-    def _refuse_development_secret_in_production(self) -> Self:
-        if self.environment is Environment.production:
-            if self.jwt_algorithm is JwtAlgorithm.hs256 and (
-                self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
-            ):
-                raise ValueError("set a JWT secret of your own in production (the development one is public)")
-            if self.database_url is None:
-                raise ValueError("production needs a database URL; the embedded server is for development")
-        if self.jwt_algorithm is JwtAlgorithm.rs256 and not self.jwt_jwks_url:
-            raise ValueError("RS256 needs jwt_jwks_url, the identity provider's key set")
+    def _refuse_settings_auth_cannot_work_with(self) -> Self:
+        """Refuse at start what would leave every request failing later: an empty secret anywhere,
+        and in production a short or public secret, a missing database or signing key."""
+        secret = self.jwt_secret.get_secret_value()
+        production = self.environment is Environment.production
+        if self.jwt_algorithm is JwtAlgorithm.hs256:
+            if not secret.strip():
+                raise ValueError(f"{self._env('jwt_secret')} is empty; HS256 needs a secret to verify tokens")
+            if production and secret == DEVELOPMENT_JWT_SECRET:
+                raise ValueError(
+                    f"set {self._env('jwt_secret')} to a secret of your own in production "
+                    "(the development one is public)"
+                )
+            if production and len(secret.encode()) < MINIMUM_SECRET_BYTES:
+                raise ValueError(
+                    f"{self._env('jwt_secret')} is {len(secret.encode())} bytes; production needs at least "
+                    f"{MINIMUM_SECRET_BYTES} (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                )
+        if self.service_token is not None and not self.service_token.get_secret_value().strip():
+            raise ValueError(f"{self._env('service_token')} is set but empty; unset it or give a token")
+        if self.jwt_algorithm is JwtAlgorithm.rs256:
+            if not self.jwt_jwks_url:
+                raise ValueError(f"RS256 needs {self._env('jwt_jwks_url')}, the identity provider's key set")
+            if self.calls_peers and self.service_token is None:
+                raise ValueError(
+                    f"with RS256, {self.service_name} needs {self._env('service_token')} from the identity "
+                    "provider to call its peers"
+                )
+        if production and self.database_url is None:
+            raise ValueError(
+                f"production needs {self._env('database_url')}; the embedded server is for development"
+            )
         return self

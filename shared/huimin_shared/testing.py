@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from huimin_shared import db, migrations, postgres
 from huimin_shared.app import get_session
 from huimin_shared.auth import Role, mint_token
+from huimin_shared.readiness import ready_timeout_seconds
 from huimin_shared.settings import DEVELOPMENT_JWT_SECRET
 
 _SERVER_ENV = "HUIMIN_TEST_SERVER_URL"
@@ -124,7 +125,9 @@ async def api_client(app: FastAPI, session: AsyncSession | None = None) -> Async
 
         app.dependency_overrides[get_session] = override
     try:
-        async with LifespanManager(app) as manager:
+        # A loaded machine can take longer than asgi-lifespan's 5 s to start an app: the one bound.
+        wait = ready_timeout_seconds()
+        async with LifespanManager(app, startup_timeout=wait, shutdown_timeout=wait) as manager:
             transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
                 yield client

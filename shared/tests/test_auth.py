@@ -7,6 +7,7 @@ import httpx
 import jwt
 import pytest
 from fastapi import APIRouter, Depends
+from pydantic import SecretStr
 
 from huimin_shared.app import build_app
 from huimin_shared.auth import Principal, Role, mint_token, require_roles
@@ -134,3 +135,24 @@ def test_an_unguarded_route_is_refused_at_startup() -> None:
 def test_the_development_secret_is_refused_in_production() -> None:
     with pytest.raises(ValueError, match="development one is public"):
         _Settings(environment="production", database_url="postgresql://x@db/x")
+
+
+async def test_ready_is_false_when_the_secret_is_empty() -> None:
+    """Issue 11: settings built around validation (model_copy) with an empty secret must not look ready."""
+    settings = _Settings(database_url=server_url(), environment="test")
+    emptied = settings.model_copy(update={"jwt_secret": SecretStr("")})
+    app = build_app(emptied, title="t", description="t", version="0", migrations=None, routers=[router])
+    async with api_client(app) as client:
+        response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["auth"] is False
+    assert "JWT secret is empty" in response.json()["reasons"][0]
+
+
+async def test_ready_says_the_database_answers_and_auth_works(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() | {"revision": None} == {
+        "status": "ready", "service": "huimin", "database": True, "revision": None, "head": None,
+        "auth": True, "reasons": [],
+    }  # fmt: skip

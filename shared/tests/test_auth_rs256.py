@@ -1,6 +1,7 @@
 """RS256 tokens verified against an identity provider's JWKS (Keycloak-style claims)."""
 
 import json
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -114,3 +115,32 @@ async def test_an_hs256_token_is_refused_when_rs256_is_configured(client: httpx.
     )
     response = await client.get("/v1/whoami", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
+
+
+async def test_ready_is_true_when_the_identity_providers_keys_can_be_read(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 200, response.text
+    assert response.json()["auth"] is True
+    assert response.json()["reasons"] == []
+
+
+async def test_ready_is_false_when_the_identity_provider_cannot_be_reached() -> None:
+    """Issue 11: a service that cannot verify any token must not report ready."""
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    settings = _Settings(
+        database_url=server_url(),
+        environment="test",
+        jwt_algorithm=JwtAlgorithm.rs256,
+        jwt_jwks_url=f"http://127.0.0.1:{closed_port}/certs",
+    )
+    app = build_app(settings, title="t", description="t", version="0", migrations=None, routers=[router])
+    async with api_client(app) as unready:
+        response = await unready.get("/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not_ready"
+    assert body["auth"] is False
+    assert body["database"] is True
+    assert any(f"127.0.0.1:{closed_port}/certs" in reason for reason in body["reasons"]), body

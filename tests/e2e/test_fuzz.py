@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from huimin_shared.auth import Role
 from huimin_shared.testing import bearer
 
-from .suite import SERVICES, Suite, databases, free_port
+from .suite import SERVICES, WAIT, Suite, databases, free_port
 
 EVERY_ROLE = bearer(*Role, subject="fuzzer")
 
@@ -57,7 +57,7 @@ def _server_errors(schema: schemathesis.BaseSchema) -> list[str]:
         @FUZZ
         @given(case=operation.as_strategy())
         def call(case: schemathesis.Case) -> None:
-            response = case.call(headers=EVERY_ROLE, timeout=30)
+            response = case.call(headers=EVERY_ROLE, timeout=WAIT)
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path} answered {response.status_code}: {response.text[:300]}"
             )

@@ -28,19 +28,22 @@ Due for the year 340.00 + 168.00 + 105.00 + 150.00 = 763.00; into the insurance 
 Head count on 2009-10-31: A B C D H I (G excluded) → pre-allocation 508.00 + I's 150.00 = 658.00.
 """
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import httpx
 import pytest
+from rich.console import Console
 
-from huimin_cli.year import CITY, Endpoints, Year, YearError
+from huimin_cli.demo import into_the_fund, print_summary
+from huimin_cli.year import CITY, Endpoints, Year, YearError, YearResult
 from huimin_premium.packs.files import restated
 from huimin_shared import idnumber
 from huimin_shared.auth import Role
 from huimin_shared.testing import bearer
 
-from .suite import Suite
+from .suite import WAIT, Suite
 
 CIVIL_AFFAIRS = bearer(Role.civil_affairs, subject="ca-wang")
 
@@ -74,7 +77,7 @@ RESTATED_YEARS = {2011: "200.00", 2012: "240.00", 2013: "280.00", 2014: "320.00"
 def publish_benxi_through_2015(suite: Suite) -> None:
     maker = bearer(Role.social_insurance, subject="si-pack-maker")
     checker = bearer(Role.finance, subject="finance-pack-checker")
-    with httpx.Client(base_url=suite.url("premium"), timeout=30) as http:
+    with httpx.Client(base_url=suite.url("premium"), timeout=WAIT) as http:
         if http.get("/v1/packs/benxi/versions/2", headers=maker).status_code == 200:
             return
         content = http.get("/v1/packs/benxi/versions/1", headers=maker).json()["content"]
@@ -92,7 +95,7 @@ def publish_benxi_through_2015(suite: Suite) -> None:
 def registered(suite: Suite) -> dict[str, str]:
     """Community officers apply for each person (the detail sheet); civil affairs decides (another user)."""
     publish_benxi_through_2015(suite)
-    with httpx.Client(base_url=suite.url("eligibility"), timeout=30) as http:
+    with httpx.Client(base_url=suite.url("eligibility"), timeout=WAIT) as http:
         for key, (area, _, _, category, since, employee_since, exit_on) in PEOPLE.items():
             officer = bearer(Role.community_officer, region=area, subject=f"officer-{area}")
             sheet = {
@@ -141,7 +144,7 @@ async def test_a_benxi_year_moves_the_money_to_the_fen_and_reconciles(
     suite: Suite, registered: dict[str, str]
 ) -> None:
     """S3 in order; B§三 funding; B§四(一)–(四) payments; S4 reconciliation; R1."""
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with httpx.AsyncClient(timeout=WAIT) as http:
         result = await Year(http, 2010, paid=[registered["F"]], endpoints=endpoints(suite)).play()
 
     annual = result.assessments["annual"]["totals"]
@@ -187,6 +190,7 @@ async def test_a_benxi_year_moves_the_money_to_the_fen_and_reconciles(
         suite.url("settlement") + "/v1/reports/fiscal-subsidy",
         params={"region": CITY, "year": 2010},
         headers=bearer(Role.auditor),
+        timeout=WAIT,
     ).json()
     assert fiscal["moved"] == {
         "central": "0.00", "province": "0.00", "city": "431.60", "district_or_county": "226.40", "total": "658.00"
@@ -198,7 +202,10 @@ async def test_a_benxi_year_moves_the_money_to_the_fen_and_reconciles(
 
 def _account(suite: Suite, account_type: str) -> dict:
     accounts = httpx.get(
-        suite.url("settlement") + "/v1/accounts", params={"city": CITY}, headers=bearer(Role.auditor)
+        suite.url("settlement") + "/v1/accounts",
+        params={"city": CITY},
+        headers=bearer(Role.auditor),
+        timeout=WAIT,
     ).json()["items"]
     return next(a for a in accounts if a["code"] == f"{account_type}:{CITY}")
 
@@ -208,7 +215,7 @@ async def test_a_service_stopped_mid_year_leaves_nothing_half_done_and_the_year_
 ) -> None:
     """S4: stop premium after the pre-allocation; preparing the 15 January batch is refused with a 503
     naming premium and creates no batch; with premium back, the same year resumes and reconciles."""
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with httpx.AsyncClient(timeout=WAIT) as http:
         year = Year(http, 2011, endpoints=endpoints(suite))
         await year.open_chart()
         await year.annual_assessment()
@@ -222,6 +229,7 @@ async def test_a_service_stopped_mid_year_leaves_nothing_half_done_and_the_year_
                 suite.url("settlement") + "/v1/batches",
                 params={"city": CITY, "year": 2011},
                 headers=bearer(Role.auditor),
+                timeout=WAIT,
             ).json()["items"]
             assert batches == [], "a batch whose assessment could not be fetched must not exist"
         finally:
@@ -240,7 +248,7 @@ async def test_eligibility_stopped_during_an_assessment_fails_the_run_and_the_ye
 ) -> None:
     """S4: with eligibility down, premium cannot read the roster: the run fails, no version (and so
     nothing to pay) exists; with eligibility back, the same command resumes and the year reconciles."""
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with httpx.AsyncClient(timeout=WAIT) as http:
         year = Year(http, 2012, endpoints=endpoints(suite))
         await year.open_chart()
         suite.stop("eligibility")
@@ -251,6 +259,7 @@ async def test_eligibility_stopped_during_an_assessment_fails_the_run_and_the_ye
                 suite.url("premium") + "/v1/assessments",
                 params={"region": CITY, "year": 2012, "kind": "annual"},
                 headers=bearer(Role.auditor),
+                timeout=WAIT,
             ).json()["items"]
             assert [a["latest_version"] for a in assessments] == [0]
         finally:
@@ -265,7 +274,7 @@ async def test_settlement_stopped_mid_year_loses_no_payment_and_the_year_resumes
 ) -> None:
     """S4: settlement stops after the dibao payment; the next step fails with a clear error; restarted,
     the year resumes, the dibao batch is not paid twice and the year reconciles to zero."""
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with httpx.AsyncClient(timeout=WAIT) as http:
         year = Year(http, 2013, endpoints=endpoints(suite))
         await year.open_chart()
         await year.annual_assessment()
@@ -284,3 +293,48 @@ async def test_settlement_stopped_mid_year_loses_no_payment_and_the_year_resumes
     assert [t["id"] for t in again["transfers"]] == [t["id"] for t in paid_once["transfers"]]
     assert resumed.reconciliation["differences"] == []
     assert resumed.reconciliation["totals"]["due"] == resumed.reconciliation["totals"]["moved"]
+
+
+def _summary(result: YearResult) -> str:
+    """The finance officer's summary as `huimin demo year … | less` shows it (not a terminal)."""
+    console = Console(file=io.StringIO(), width=80)
+    print_summary(result, console)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+async def test_a_resumed_year_prints_the_same_complete_funding_table_as_a_fresh_one(
+    suite: Suite, registered: dict[str, str]
+) -> None:
+    """B§三, S4, issue 10: J, certified on 2013-12-01 (after the 2013-10-31 head count), makes the 2014
+    pre-allocation short, so the dibao payment needs a supplementary allocation (追加拨款). Played
+    again, the year finds every step done and prints the same summary — the top-up included — and
+    the funding adds up to the reconciled total due."""
+    j_id = make_id("210504", "19850505", 20)
+    with httpx.Client(base_url=suite.url("eligibility"), timeout=WAIT) as http:
+        sheet = {
+            "id_number": j_id, "name": "居民J", "region_code": "210504", "community": "210504-社区一",
+            "household": "H-J", "household_size": 2, "category": "dibao", "requested_from": "2013-12-01",
+            "employee_insurance_since": None, "reason": "家庭人均收入低于当地最低生活保障标准",
+        }  # fmt: skip
+        applied = http.post(
+            "/v1/applications", json=sheet, headers=bearer(Role.community_officer, region="210504")
+        )
+        assert applied.status_code == 201, applied.text
+        approved = http.post(
+            f"/v1/applications/{applied.json()['id']}/approve",
+            json={"authority": "210504 民政局", "evidence_ref": "民低〔2013〕J号"},
+            headers=CIVIL_AFFAIRS,
+        )
+        assert approved.status_code == 200, approved.text
+
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+        fresh = await Year(http, 2014, endpoints=endpoints(suite)).play()
+        resumed = await Year(http, 2014, endpoints=endpoints(suite)).play()
+
+    assert "supplementary_allocation:1" in fresh.funding, sorted(fresh.funding)
+    funded = sum((into_the_fund(run) for run in fresh.funding.values()), Decimal("0.00"))
+    assert funded == Decimal(fresh.reconciliation["totals"]["due"])
+    assert sorted(resumed.funding) == sorted(fresh.funding)
+    assert _summary(resumed) == _summary(fresh)
+    assert "追加拨款 supplementary allocation 1" in _summary(resumed)
+    assert "paid into the fund equals the" in _summary(resumed)

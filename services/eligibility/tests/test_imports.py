@@ -14,6 +14,7 @@ from huimin_eligibility import rules
 from huimin_eligibility.app import MIGRATIONS, create_app
 from huimin_eligibility.imports.parsing import CSV_COLUMNS, synthetic_csv_lines
 from huimin_eligibility.settings import EligibilitySettings
+from huimin_shared.readiness import ready_timeout_seconds
 from huimin_shared.synthetic import synthetic_residents
 from huimin_shared.testing import api_client, service_database
 
@@ -160,9 +161,10 @@ async def test_a_large_file_runs_as_a_job_committing_in_chunks(own_database: str
         response = await _upload(client, content)
         assert response.status_code == 202, response.text
         job_id = response.json()["id"]
-        for _ in range(200):
+        deadline = asyncio.get_running_loop().time() + ready_timeout_seconds()
+        while True:
             job = (await client.get(f"/v1/imports/{job_id}", headers=CIVIL)).json()
-            if job["status"] != "running":
+            if job["status"] != "running" or asyncio.get_running_loop().time() > deadline:
                 break
             await asyncio.sleep(0.05)
         assert (job["status"], job["processed_rows"], job["accepted"], job["rejected"]) == (

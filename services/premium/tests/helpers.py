@@ -13,6 +13,7 @@ import httpx
 import respx
 
 from huimin_shared.auth import Role
+from huimin_shared.readiness import ready_timeout_seconds
 from huimin_shared.testing import bearer
 
 from .roster import ndjson
@@ -34,10 +35,11 @@ def mock_roster(router: respx.Router, by_as_of: dict[str, Iterable[dict[str, Any
 
 
 async def wait_for_run(
-    client: httpx.AsyncClient, assessment_id: str, run_id: int, timeout: float = 20
+    client: httpx.AsyncClient, assessment_id: str, run_id: int, timeout: float | None = None
 ) -> dict:  # type: ignore[type-arg]
+    """Poll the run until it stops running; bounded by HUIMIN_READY_TIMEOUT_SECONDS unless told."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + (ready_timeout_seconds() if timeout is None else timeout)
     while True:
         response = await client.get(f"/v1/assessments/{assessment_id}/runs/{run_id}", headers=SOCIAL)
         assert response.status_code == 200, response.text

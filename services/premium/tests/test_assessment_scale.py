@@ -71,7 +71,7 @@ async def test_an_assessment_of_100000_synthetic_residents_reconciles_to_the_fen
     )
     assert response.status_code == 202, response.text
     assessment_id = response.json()["assessment"]["id"]
-    run = await wait_for_run(live_client, assessment_id, response.json()["run"]["id"], timeout=120)
+    run = await wait_for_run(live_client, assessment_id, response.json()["run"]["id"])
     assert run["status"] == "complete", run
     assert run["rows_read"] == len(rows)
     version = (await live_client.get(f"/v1/assessments/{assessment_id}/versions/1", headers=SOCIAL)).json()

@@ -10,6 +10,7 @@ from huimin_settlement.app import create_app
 from huimin_settlement.idempotency.service import lock_id
 from huimin_settlement.settings import SettlementSettings
 from huimin_shared.auth import Role
+from huimin_shared.readiness import ready_timeout_seconds
 from huimin_shared.testing import api_client, bearer
 
 FINANCE = bearer(Role.finance, subject="finance-clerk")
@@ -65,7 +66,9 @@ async def test_opposite_transfers_between_two_accounts_do_not_deadlock(
         }
         return await ledger.client.post("/v1/transfers", json=body, headers=ledger.key())
 
-    results = await asyncio.wait_for(asyncio.gather(*(both_ways(n) for n in range(20))), timeout=60)
+    results = await asyncio.wait_for(
+        asyncio.gather(*(both_ways(n) for n in range(20))), timeout=ready_timeout_seconds()
+    )
     assert [r.status_code for r in results] == [201] * 20
     # ten requests move a net 4.00 each way: the balances end where they started
     assert (await ledger.balance(maf))["posted"] == "500.00"
@@ -152,7 +155,8 @@ async def test_the_background_sweep_voids_a_pending_transfer_at_its_deadline(
             "transfers"
         ][0]
         assert (await ledger.balance(maf))["available"] == "40.00"
-        for _ in range(50):
+        deadline = asyncio.get_running_loop().time() + ready_timeout_seconds()
+        while asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)
             detail = (await client.get(f"/v1/transfers/{pending['id']}", headers=FINANCE)).json()
             if detail["state"] == "voided":

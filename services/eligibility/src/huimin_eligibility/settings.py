@@ -1,5 +1,7 @@
 from typing import ClassVar, Self
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -30,8 +32,22 @@ class EligibilitySettings(SharedSettings):
 
     @model_validator(mode="after")
     def _production_needs_a_certificate_key(self) -> Self:
-        if self.environment is Environment.production and self.certificate_private_key is None:
+        if self.certificate_private_key is None:
+            if self.environment is Environment.production:
+                raise ValueError(
+                    "production needs ELIGIBILITY_CERTIFICATE_PRIVATE_KEY (the certificate signing key)"
+                )
+            return self
+        pem = self.certificate_private_key.get_secret_value().encode()
+        try:
+            key = serialization.load_pem_private_key(pem, password=None)
+        except (ValueError, TypeError) as exc:
             raise ValueError(
-                "production needs ELIGIBILITY_CERTIFICATE_PRIVATE_KEY (the certificate signing key)"
+                "ELIGIBILITY_CERTIFICATE_PRIVATE_KEY is not an unencrypted PEM private key "
+                f"({exc.__class__.__name__}); make one with `openssl genpkey -algorithm ed25519`"
+            ) from exc
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(
+                "ELIGIBILITY_CERTIFICATE_PRIVATE_KEY must be an Ed25519 private key (PEM, PKCS#8)"
             )
         return self

@@ -404,7 +404,7 @@ def calculate(
     financing = Cited(
         value=general.value + contribution.value,
         rule="financing_standard = general_subsidy + individual_contribution",
-        citation="POLICY.md P1 (国发〔2007〕20号 financing: government subsidy plus family contribution)",
+        citation="docs/policy.md P1 (国发〔2007〕20号 financing: government subsidy plus family contribution)",
         parameters={
             "general_subsidy": format_yuan(general.value),
             "individual_contribution": format_yuan(contribution.value),
@@ -455,7 +455,7 @@ def calculate(
     total = Cited(
         value=resident_pays.value + extra,
         rule="total_resident_pays = resident_pays + supplementary_premium",
-        citation="POLICY.md P2: the supplementary premium is never subsidised",
+        citation="docs/policy.md P2: the supplementary premium is never subsidised",
         parameters={
             "resident_pays": format_yuan(resident_pays.value),
             "supplementary_premium": format_yuan(extra),

@@ -10,6 +10,7 @@ class PremiumSettings(SharedSettings):
 
     model_config = SettingsConfigDict(env_prefix="PREMIUM_", extra="ignore")
     service_name: ClassVar[str] = "premium"
+    calls_peers: ClassVar[bool] = True
 
     eligibility_url: str = "http://127.0.0.1:8001"
     settlement_url: str = "http://127.0.0.1:8003"

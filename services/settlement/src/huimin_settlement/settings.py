@@ -11,6 +11,7 @@ class SettlementSettings(SharedSettings):
 
     model_config = SettingsConfigDict(env_prefix="SETTLEMENT_", extra="ignore")
     service_name: ClassVar[str] = "settlement"
+    calls_peers: ClassVar[bool] = True
 
     premium_url: str = "http://127.0.0.1:8002"
     eligibility_url: str = "http://127.0.0.1:8001"
