@@ -68,6 +68,7 @@ class SharedSettings(BaseSettings):
         if self.jwt_algorithm is JwtAlgorithm.rs256 and self.jwt_issuer:
             return self.jwt_issuer.rstrip("/") + "/.well-known/openid-configuration"
         return None
+
     # Whether this service calls its peers (then, with RS256, it needs a token from the provider).
     calls_peers: ClassVar[bool] = False
 
