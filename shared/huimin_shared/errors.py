@@ -200,17 +200,24 @@ _HTTP_STATUS_ERRORS.update({400: BadRequest, 405: MethodNotAllowed, 413: Payload
 
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ServiceError)
+        if not isinstance(exc, ServiceError):  # registered for this class only; re-raise anything else
+            raise exc
         return problem_response(exc, request)
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
+        if not isinstance(
+            exc, RequestValidationError
+        ):  # registered for this class only; re-raise anything else
+            raise exc
         problems = field_problems(exc)
         summary = "; ".join(f"{p.field}: {p.reason}" for p in problems)
         return problem_response(ValidationFailed(summary, errors=problems), request)
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
+        if not isinstance(
+            exc, StarletteHTTPException
+        ):  # registered for this class only; re-raise anything else
+            raise exc
         error_class = _HTTP_STATUS_ERRORS.get(exc.status_code)
         if error_class is None:
             error_class = type(

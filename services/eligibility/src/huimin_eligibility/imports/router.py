@@ -23,6 +23,7 @@ from huimin_eligibility.settings import EligibilitySettings
 from huimin_shared.app import RuntimeDep, SessionDep
 from huimin_shared.auth import Principal
 from huimin_shared.errors import FieldProblem, NotFound, OutOfRegion, ValidationFailed, problem_responses
+from huimin_shared.guard import upload_route
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -52,6 +53,7 @@ def _tasks(request: Request) -> set[asyncio.Task[None]]:
         **problem_responses(401, 403, 422),
     },
 )
+@upload_route
 async def create_import(
     request: Request,
     session: SessionDep,
