@@ -63,7 +63,8 @@ async def create_import(
     mode: Annotated[ImportMode, Form(description="partial or all_or_nothing.")] = ImportMode.partial,
 ) -> ImportJobOut | JSONResponse:
     settings = runtime.settings
-    assert isinstance(settings, EligibilitySettings)
+    if not isinstance(settings, EligibilitySettings):
+        raise RuntimeError("settings is not EligibilitySettings")
     try:
         fmt = file_format(file.filename or "")
     except UnreadableFile as exc:
@@ -115,7 +116,8 @@ async def create_import(
     except UnreadableFile as exc:
         raise _unreadable(str(exc)) from exc
     finished = await repository.get_job(job_id)
-    assert finished is not None
+    if finished is None:
+        raise RuntimeError("finished is missing")
     return ImportJobOut.model_validate(finished, from_attributes=True)
 
 
