@@ -102,7 +102,12 @@ def _json_problems(value: Any, where: str, found: list[FieldProblem]) -> None:
 
 def json_body_problems(body: bytes) -> list[FieldProblem]:
     """What in a JSON body PostgreSQL could not take; empty when nothing (or when it is not JSON at all:
-    FastAPI answers that with its own 422)."""
+    FastAPI answers that with its own 422). Bytes that are no Unicode text at all are a 422 here too
+    (FastAPI would answer them with a bare 400)."""
+    try:
+        body.decode(json.detect_encoding(body))
+    except UnicodeDecodeError:
+        return [FieldProblem(field="body", reason="is not JSON text: the bytes are not UTF-8")]
     if _SUSPECT_JSON.search(body) is None:
         return []
     try:

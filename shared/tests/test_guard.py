@@ -179,13 +179,14 @@ async def test_a_json_body_under_the_limit_reaches_the_route(client: httpx.Async
         ('{"memo": "\\ud800"}', "body.memo"),
         ('{"memo": "x", "count": 18446744073709551616}', "body.count"),
         ('{"memo": "x", "count": 1e20}', "body.count"),
+        ('{"memo": "\xff\xfe\x0b"}', "body"),
     ],
 )
 async def test_json_values_postgresql_cannot_store_are_422_naming_the_field(
     client: httpx.AsyncClient, body: str, field: str
 ) -> None:
     response = await client.post(
-        "/v1/notes", content=body.encode(), headers={**FINANCE, "content-type": "application/json"}
+        "/v1/notes", content=body.encode("latin-1"), headers={**FINANCE, "content-type": "application/json"}
     )
     assert response.status_code == 422, response.text
     assert [problem["field"] for problem in response.json()["errors"]] == [field]
