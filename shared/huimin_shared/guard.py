@@ -3,7 +3,7 @@
 An ASGI layer inside the request-id middleware and outside FastAPI, so it acts before any body is parsed:
 - a request with a body to a guarded route is authenticated first: no token, no reading (401);
 - the body is read in chunks against the route's limit — ``max_body_bytes`` (1 MiB) for JSON routes,
-  ``max_upload_bytes`` for routes marked ``@upload_route`` — and refused with 413 as soon as it passes it
+  ``max_upload_bytes`` for routes marked ``@upload_route``, or a route's own ``@body_limit`` — and refused with 413 as soon as it passes it
   (or at once from Content-Length); an upload is spooled to disk beyond 1 MiB, never held whole in memory;
 - values PostgreSQL cannot store are refused with a 422 problem naming the field, in one place for every
   route: a NUL character in the path, the query or a JSON string, an unpaired surrogate, an integer
@@ -53,6 +53,17 @@ def upload_route(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a route as taking a file upload: its body may be up to ``max_upload_bytes`` (spooled to disk)."""
     endpoint.huimin_upload = True  # type: ignore[attr-defined]
     return endpoint
+
+
+def body_limit(max_bytes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a JSON route a body limit of its own (a list of up to 200,000 ID numbers needs more than the
+    default); the body is still read whole into memory, as FastAPI will parse it anyway."""
+
+    def mark(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        endpoint.huimin_body_limit = max_bytes  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
 
 
 def _is_open(route: APIRoute, open_paths: frozenset[str]) -> bool:
@@ -276,7 +287,8 @@ class RequestGuardMiddleware:
                 return
         settings = self.service_app.state.settings
         upload = bool(getattr(route.endpoint, "huimin_upload", False))
-        limit: int = settings.max_upload_bytes if upload else settings.max_body_bytes
+        own_limit: int | None = getattr(route.endpoint, "huimin_body_limit", None)
+        limit: int = own_limit or (settings.max_upload_bytes if upload else settings.max_body_bytes)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await send_problem(send, scope, _too_large(limit))

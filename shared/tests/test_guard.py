@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from huimin_shared.app import SessionDep, build_app
 from huimin_shared.auth import Principal, Role, require_roles
-from huimin_shared.guard import upload_route
+from huimin_shared.guard import body_limit, upload_route
 from huimin_shared.settings import SharedSettings
 from huimin_shared.testing import api_client, bearer, server_url
 
@@ -32,6 +32,12 @@ class Note(BaseModel):
 @router.post("/notes")
 async def add_note(body: Note, _: Finance) -> dict[str, str]:
     return {"memo": body.memo}
+
+
+@router.post("/big-notes")
+@body_limit(4 * LIMIT)
+async def add_big_note(body: Note, _: Finance) -> dict[str, int]:
+    return {"length": len(body.memo)}
 
 
 @router.get("/notes/{note_id}")
@@ -164,6 +170,16 @@ async def test_uploads_take_the_larger_limit_and_are_refused_beyond_it(client: h
     fits = await client.post("/v1/files", files={"file": ("a.csv", b"a" * (3 * LIMIT))}, headers=FINANCE)
     assert fits.json() == {"size": 3 * LIMIT}
     too_big = await client.post("/v1/files", files={"file": ("a.csv", b"a" * (4 * LIMIT))}, headers=FINANCE)
+    assert too_big.status_code == 413
+
+
+async def test_a_route_may_take_a_larger_json_body_of_its_own(client: httpx.AsyncClient) -> None:
+    memo = "x" * (3 * LIMIT)
+    assert (await client.post("/v1/big-notes", json={"memo": memo}, headers=FINANCE)).json() == {
+        "length": 3 * LIMIT
+    }
+    assert (await client.post("/v1/notes", json={"memo": memo}, headers=FINANCE)).status_code == 413
+    too_big = await client.post("/v1/big-notes", json={"memo": memo + memo}, headers=FINANCE)
     assert too_big.status_code == 413
 
 

@@ -91,7 +91,10 @@ def _failures(schema: schemathesis.BaseSchema) -> list[str]:
                 call()
             except Unsatisfiable:  # nothing to break: an operation without parameters or body
                 continue
-            except (FailureGroup, Exception) as failure:  # a check failed, or the service could not be reached
+            except (
+                FailureGroup,
+                Exception,
+            ) as failure:  # a check failed, or the service could not be reached
                 lines = [line for line in str(failure).splitlines() if line.strip()][:6]
                 found.append(f"{operation.label} ({mode.value}): " + " | ".join(lines))
     return found
