@@ -241,7 +241,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflicts with the current state, or an Idempotency-Key reused (problem+json).",
         413: "The request body is larger than this route accepts (problem+json).",
         422: "Invalid input: `errors` lists each field and reason (problem+json).",
-        503: "A service this one depends on is unavailable (problem+json).",
+        503: "A service this one depends on, or its own database (`service: database`, with `Retry-After`), "
+        "is unavailable; try again later (problem+json).",
     }
     return {
         status: {
