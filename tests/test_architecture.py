@@ -40,3 +40,19 @@ def test_shared_imports_no_service() -> None:
         if module.split(".")[0] in services
     ]
     assert offending == []
+
+
+def test_production_code_holds_no_assert() -> None:
+    """Invariants are real errors: `python -O` strips assert statements (issue 11). Tests and the test
+    helpers module may assert."""
+    folders = [ROOT / "shared" / "huimin_shared", ROOT / "cli" / "huimin_cli"]
+    folders += [ROOT / "services" / name / "src" for name in SERVICES]
+    offending = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for folder in folders
+        for path in folder.rglob("*.py")
+        if path.name != "testing.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+        if isinstance(node, ast.Assert)
+    ]
+    assert offending == []

@@ -27,6 +27,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from huimin_shared import db, openapi
 from huimin_shared.auth import Role, TokenVerifier, mint_token, verifier_from
 from huimin_shared.errors import PROBLEM_MEDIA_TYPE, ServiceError, install_problem_handlers
+from huimin_shared.guard import (
+    RequestGuardMiddleware,
+    database_unavailable,
+    database_unavailable_error,
+    send_problem,
+)
 from huimin_shared.idnumber import mask_in_text
 from huimin_shared.logging import configure_logging, request_id_var
 from huimin_shared.migrations import head_revision
@@ -140,7 +146,14 @@ class RequestContextMiddleware:
         try:
             try:
                 await self.app(scope, receive, send_with_id)
-            except Exception:
+            except Exception as exc:
+                if database_unavailable(exc) and not started:
+                    # The database is down or unreachable: the client may retry, it is not a bug (503).
+                    log.warning(
+                        "database_unavailable", error=repr(exc)[:300], path=mask_in_text(scope["path"])
+                    )
+                    await send_problem(send_with_id, scope, database_unavailable_error(self.metrics.service))
+                    return
                 # Answered here, inside the request id, so no traceback ever reaches a client.
                 log.exception("unhandled_error", method=scope["method"], path=mask_in_text(scope["path"]))
                 if started:
@@ -353,6 +366,13 @@ def build_app(
     app.state.token_verifier = TokenVerifier(settings)
     app.state.metrics = _Metrics(service)
     install_problem_handlers(app)
+    # Added first, so it runs inside the request-id middleware and before FastAPI reads any body.
+    app.add_middleware(
+        RequestGuardMiddleware,
+        service_app=app,
+        routes=_api_routes([route for router in routers for route in router.routes]),
+        open_paths=OPEN_PATHS,
+    )
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.include_router(_ops_router(service, migrations))
     _document_roles(routers)

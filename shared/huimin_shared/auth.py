@@ -33,6 +33,11 @@ class Role(StrEnum):
     service = "service"  # another huimin service
 
 
+# Roles that only ever act within a region: a token carrying one without a region claim is refused (fail
+# closed), never read as city-wide.
+REGION_LIMITED_ROLES = frozenset({Role.community_officer})
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     subject: str
@@ -197,6 +202,10 @@ def require_roles(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
         if not principal.has_any(admitted):
             names = ", ".join(sorted(role.value for role in admitted))
             raise Forbidden(f"this route admits the roles {names}; the token has none of them")
+        acting_as = principal.roles & admitted
+        if principal.region is None and acting_as <= REGION_LIMITED_ROLES:
+            names = ", ".join(sorted(role.value for role in acting_as))
+            raise Forbidden(f"a {names} token is limited to a region, and this one has no region claim")
         return principal
 
     dependency.__name__ = "require_" + "_or_".join(sorted(role.value for role in admitted))

@@ -200,17 +200,24 @@ _HTTP_STATUS_ERRORS.update({400: BadRequest, 405: MethodNotAllowed, 413: Payload
 
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ServiceError)
+        if not isinstance(exc, ServiceError):  # registered for this class only; re-raise anything else
+            raise exc
         return problem_response(exc, request)
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
+        if not isinstance(
+            exc, RequestValidationError
+        ):  # registered for this class only; re-raise anything else
+            raise exc
         problems = field_problems(exc)
         summary = "; ".join(f"{p.field}: {p.reason}" for p in problems)
         return problem_response(ValidationFailed(summary, errors=problems), request)
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
+        if not isinstance(
+            exc, StarletteHTTPException
+        ):  # registered for this class only; re-raise anything else
+            raise exc
         error_class = _HTTP_STATUS_ERRORS.get(exc.status_code)
         if error_class is None:
             error_class = type(
@@ -234,7 +241,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflicts with the current state, or an Idempotency-Key reused (problem+json).",
         413: "The request body is larger than this route accepts (problem+json).",
         422: "Invalid input: `errors` lists each field and reason (problem+json).",
-        503: "A service this one depends on is unavailable (problem+json).",
+        503: "A service this one depends on, or its own database (`service: database`, with `Retry-After`), "
+        "is unavailable; try again later (problem+json).",
     }
     # No `model`: FastAPI would add an application/json copy; the Problem schema is added once.
     return {

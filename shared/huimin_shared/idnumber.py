@@ -20,10 +20,11 @@ WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"  # indexed by the weighted sum mod 11
 EARLIEST_BIRTH_DATE = date(1800, 1, 1)
 
-# Anything that looks like an ID number, for masking logs: a run of 15 to 19 digits (any script's
-# digits, full-width included, since a typo or an odd keyboard must not leak a number either),
-# the last of which may be an X.
-ID_NUMBER_PATTERN = re.compile(r"(?<!\d)\d{14,18}[\dXx](?![\dA-Za-z])")
+# Anything that may hold an ID number, for masking logs: every run of 15 or more digits (any script's
+# digits, full-width included, since a typo or an odd keyboard must not leak a number either), with
+# an X right after it, whatever surrounds it — letters ("…0018a"), other digits (a number joined to
+# another), punctuation. A run longer than an ID number is masked whole.
+ID_NUMBER_PATTERN = re.compile(r"\d{14,}[\dXx]")
 _EIGHTEEN = re.compile(r"[0-9]{17}[0-9X]")
 _FIFTEEN = re.compile(r"[0-9]{15}")
 

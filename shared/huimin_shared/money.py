@@ -38,26 +38,54 @@ def to_yuan(value: Decimal | int | str) -> Decimal:
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-def parse_yuan(value: object) -> Decimal:
-    """Read an amount from input exactly: a string or integer with at most two decimals.
+# The one grammar of an amount as text: ASCII digits (at most 12 before the point, so at most MAX_YUAN),
+# an optional minus and an optional point with one or two decimals. No exponent ("1E2"), underscore
+# ("1_000.00"), plus sign, bare point (".5"), space or non-ASCII digit ("１.00"): Decimal() reads all
+# of those, a clerk almost never means them.
+MONEY_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+_MONEY_TEXT = re.compile(MONEY_PATTERN)
+# What a NUMERIC(16, 2) column (balances, totals) holds; sums of amounts we computed may exceed MAX_YUAN.
+MAX_STORED_YUAN = Decimal("99999999999999.99")
 
-    Floats are refused because 0.1 + 0.2 is not 0.3 in binary; a client sends "0.30".
+
+def parse_yuan(value: object) -> Decimal:
+    """Read an amount exactly: text in ``MONEY_PATTERN``, an integer of yuan, or a ``Decimal`` of whole fen.
+
+    Floats are refused because 0.1 + 0.2 is not 0.3 in binary; a client sends "0.30". Text and integers
+    (what clients send) are bounded by MAX_YUAN; a ``Decimal`` (our own arithmetic or the database) by
+    what a NUMERIC(16, 2) column holds, so reading stored totals never fails.
     """
     if isinstance(value, (bool, float)):
         raise MoneyError('amounts are decimal strings such as "130.00", not floating-point numbers')
-    if not isinstance(value, (Decimal, int, str)):
+    if isinstance(value, str):
+        if _MONEY_TEXT.fullmatch(value) is None:
+            raise MoneyError(_why_not_money(value))
+        return Decimal(value).quantize(FEN)
+    if isinstance(value, int):
+        if abs(value) > MAX_YUAN:
+            raise MoneyError(f"{value!r} is larger than {MAX_YUAN} yuan")
+        return Decimal(value).quantize(FEN)
+    if not isinstance(value, Decimal):
         raise MoneyError('amounts are decimal strings such as "130.00"')
-    try:
-        amount = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation as exc:
-        raise MoneyError(f"{value!r} is not a decimal amount") from exc
-    if not amount.is_finite():
+    if not value.is_finite():
         raise MoneyError(f"{value!r} is not a finite amount")
-    if abs(amount) > MAX_YUAN:
-        raise MoneyError(f"{value!r} is larger than {MAX_YUAN} yuan")
-    if amount != amount.quantize(FEN, rounding=ROUND_DOWN):
+    if abs(value) > MAX_STORED_YUAN:
+        raise MoneyError(f"{value!r} is larger than {MAX_STORED_YUAN} yuan")
+    if value != value.quantize(FEN, rounding=ROUND_DOWN):
         raise MoneyError(f"{value!r} has more than two decimal places (fen is the smallest unit)")
-    return amount.quantize(FEN)
+    return value.quantize(FEN)
+
+
+def _why_not_money(text: str) -> str:
+    shown = repr(text[:40])
+    if re.fullmatch(r"-?[0-9]+\.[0-9]{3,}", text):
+        return f"{shown} has more than two decimal places (fen is the smallest unit)"
+    if re.fullmatch(r"-?[0-9]{13,}(\.[0-9]{1,2})?", text):
+        return f"{shown} is larger than {MAX_YUAN} yuan"
+    return (
+        f"{shown} is not an amount: ASCII digits, an optional minus and at most two decimals after a point, "
+        'such as "130.00" or "-2.5"'
+    )
 
 
 def format_yuan(amount: Decimal) -> str:
@@ -141,9 +169,11 @@ Money = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^-?\d+\.\d{2}$",
+            "pattern": MONEY_PATTERN,
             "examples": ["130.00"],
-            "description": "Amount in yuan (元) with two decimals (fen, 分), as a string.",
+            "description": "Amount in yuan (元) as a string: ASCII digits, an optional minus, at most two "
+            'decimals after a point ("130.00", "-2.5"); no exponent, plus sign, spaces or full-width digits. '
+            "Answers always carry two decimals.",
         }
     ),
 ]

@@ -59,6 +59,14 @@ class SharedSettings(BaseSettings):
     log_json: bool = True
     peer_timeout_seconds: float = 10.0
     peer_retry_attempts: int = 3
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body a route takes (413 beyond)."
+    )
+    max_upload_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024,
+        description="Largest file upload (roster imports, bank files), spooled to disk while it arrives.",
+    )
 
     @property
     def openid_configuration_url(self) -> str | None:

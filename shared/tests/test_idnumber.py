@@ -126,3 +126,36 @@ def test_any_single_digit_corruption_is_caught(number: str, position: int, shift
 @given(valid_numbers)
 def test_masking_never_leaves_the_birth_date_visible(number: str) -> None:
     assert number[6:14] not in idnumber.mask_in_text(f"id={number}")
+
+
+hostile_text = st.text(alphabet=st.sampled_from("0123456789Xxa-/ _.１９٣\n") | st.characters(), max_size=40)
+id_shaped = st.builds(
+    lambda digits, last: digits + last,
+    st.text(alphabet="0123456789", min_size=17, max_size=17),
+    st.sampled_from("0123456789Xx"),
+)
+
+
+@given(hostile_text, id_shaped, hostile_text)
+def test_no_id_number_survives_masking_whatever_surrounds_it(prefix: str, number: str, suffix: str) -> None:
+    """R2 / logs: every 17-digit run followed by a digit or X is masked — followed by letters, joined to
+    other digits, inside any text; the birth date and sequence never stay readable."""
+    masked = idnumber.mask_in_text(prefix + number + suffix)
+    assert number[:17] not in masked
+    assert number[6:17] not in masked
+    assert idnumber.mask_in_text(masked) == masked  # masking twice changes nothing
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/v1/residents/210503195804260018a",  # followed by a letter
+        "/v1/residents/210503195804260018abc/status",
+        "ref=99210503195804260018",  # joined to other digits before
+        "ref=21050319580426001877",  # … and after
+        "21050319580426001X5",  # X then a digit
+        "id:21050319580426001xyz",
+    ],
+)
+def test_id_numbers_followed_by_letters_or_joined_to_digits_are_masked(text: str) -> None:
+    assert "19580426" not in idnumber.mask_in_text(text)

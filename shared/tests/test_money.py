@@ -69,7 +69,7 @@ def test_input_amounts_are_read_exactly_and_floats_are_refused() -> None:
     with pytest.raises(MoneyError):
         parse_yuan("NaN")
     with pytest.raises(MoneyError, match="larger than"):
-        parse_yuan("1e27")  # would overflow both Decimal's quantize and NUMERIC(14, 2)
+        parse_yuan("1000000000000000000000000000")  # would overflow NUMERIC(14, 2)
     assert parse_yuan("999999999999.99") == Decimal("999999999999.99")
 
 
@@ -151,3 +151,69 @@ def test_to_fen_reads_text_exactly_or_refuses_it(text: str) -> None:
     except MoneyError:
         return
     assert Decimal(text) * 100 == fen
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1E2",
+        "1e2",
+        "1_000.00",
+        "+1.00",
+        ".5",
+        "1.",
+        " 1.00",
+        "1.00 ",
+        "１.00",
+        "1.001",
+        "--1",
+        "1,000.00",
+        "",
+        "-",
+        "1.00\n",
+        "٣.00",
+        "0x10",
+        "Infinity",
+        "NaN",
+        "1000000000000.00",
+    ],
+)
+def test_money_text_outside_the_one_grammar_is_refused(text: str) -> None:
+    """P6: one strict grammar for amounts as text (Money's schema pattern); Decimal() is far more lenient."""
+    with pytest.raises(MoneyError):
+        parse_yuan(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("130.00", "130.00"),
+        ("130", "130.00"),
+        ("-2.5", "-2.50"),
+        ("0.01", "0.01"),
+        ("999999999999.99", MAX_YUAN),
+    ],
+)
+def test_money_text_in_the_grammar_is_read_exactly(text: str, amount: str | Decimal) -> None:
+    assert parse_yuan(text) == Decimal(amount)
+
+
+def test_the_documented_money_pattern_is_the_grammar_the_parser_applies() -> None:
+    import re
+
+    pattern = Money.__metadata__[2].json_schema["pattern"]  # type: ignore[attr-defined]
+    for text in ["1E2", "+1.00", ".5", " 1.00", "１.00", "1_000.00"]:
+        assert re.search(pattern, text) is None
+    assert re.search(pattern, "130.00") is not None
+
+
+def test_stored_totals_beyond_an_input_amount_still_read() -> None:
+    """A balance may sum past MAX_YUAN (NUMERIC(16, 2)); reading it back must not fail."""
+
+    class Balance(BaseModel):
+        posted: Money
+
+    big = Decimal("1000000000000.99")
+    assert Balance(posted=big).model_dump(mode="json") == {"posted": "1000000000000.99"}
+    with pytest.raises(ValidationError):
+        Balance.model_validate_json('{"posted": "1000000000000.99"}')

@@ -211,3 +211,15 @@ async def test_integers_beyond_the_columns_are_a_422_not_a_500(
     ):
         response = await client.post(url, json=body, headers=SOCIAL)
         assert response.status_code == 422, (url, response.text)
+
+
+async def test_a_paid_list_of_the_largest_size_is_not_refused_as_too_large(client: httpx.AsyncClient) -> None:
+    """B§四(四): up to MAX_PAID ID numbers come from social insurance — about 4 MB of JSON, more than the
+    default body limit; the route takes it (the list one longer is a 422 about the list, not a 413)."""
+    from huimin_premium.assessments.schemas import MAX_PAID
+
+    body = {"region": "210503", "year": 2010, "kind": "refunds", "as_of": "2010-12-31T00:00:00+08:00"}
+    paid = ["210502198001011234"] * (MAX_PAID + 1)
+    response = await client.post("/v1/assessments", json={**body, "paid": paid}, headers=SOCIAL)
+    assert response.status_code == 422, response.text[:300]
+    assert response.json()["errors"][0]["field"] == "body.paid"

@@ -43,7 +43,8 @@ async def pinned_as_of(session: AsyncSession, as_of: datetime | None) -> datetim
     has not yet read): every writer that recorded at or before the answer has then committed."""
     requested = None if as_of is None else as_of_or_now(as_of)
     clock = (await session.execute(text("SELECT clock_timestamp(), pg_stat_clear_snapshot()"))).first()
-    assert clock is not None
+    if clock is None:
+        raise RuntimeError("clock is missing")
     safe: datetime = clock[0]
     oldest = (await session.execute(OLDEST_WRITER)).scalar()
     if oldest is not None:

@@ -14,7 +14,8 @@ from huimin_shared.auth import Role
 
 def _settings(runtime: Runtime) -> PremiumSettings:
     settings = runtime.settings
-    assert isinstance(settings, PremiumSettings)
+    if not isinstance(settings, PremiumSettings):
+        raise RuntimeError("settings is not PremiumSettings")
     return settings
 
 

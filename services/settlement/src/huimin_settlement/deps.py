@@ -44,7 +44,8 @@ IdempotencyKeyHeader = Annotated[
 
 def _settings(runtime: Runtime) -> SettlementSettings:
     settings = runtime.settings
-    assert isinstance(settings, SettlementSettings)
+    if not isinstance(settings, SettlementSettings):
+        raise RuntimeError("settings is not SettlementSettings")
     return settings
 
 

@@ -69,5 +69,6 @@ class CertificationRepository:
             (new_id,) = await self.next_ids(1)
             values = {**values, "id": new_id, "lineage": values.get("lineage") or new_id}
         record = await self.session.scalar(insert(Certification).values(**values).returning(Certification))
-        assert record is not None
+        if record is None:
+            raise RuntimeError("record is missing")
         return record

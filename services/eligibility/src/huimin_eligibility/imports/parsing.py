@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from openpyxl import load_workbook
 
+from huimin_shared.sheets import UnsafeArchive, check_xlsx_archive
 from huimin_shared.synthetic import SyntheticResident
 
 # Column headers accepted, Chinese (as on the detail sheet) or English, mapped to field names.
@@ -57,6 +58,11 @@ CSV_COLUMNS = (
     ("认定机关", "authority"),
     ("证明文号", "evidence_ref"),
 )
+
+
+# Caps on what a workbook may hold; the archive check (zip bomb) comes first, before any XML is parsed.
+MAX_XLSX_COLUMNS = 64  # the roster has 11 columns; more are read as blank
+MAX_XLSX_ROWS = 5_000_000
 
 
 class UnreadableFile(ValueError):
@@ -145,13 +151,17 @@ def _csv_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
 
 def _xlsx_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
     try:
+        check_xlsx_archive(binary)
+    except UnsafeArchive as exc:
+        raise UnreadableFile(str(exc)) from exc
+    try:
         workbook = load_workbook(binary, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
         raise UnreadableFile(f"not a readable .xlsx workbook: {type(exc).__name__}") from exc
     try:
         try:
             sheet = workbook.worksheets[0]
-            rows = sheet.iter_rows(values_only=True)
+            rows = sheet.iter_rows(values_only=True, max_col=MAX_XLSX_COLUMNS)
             header = [_cell(v) for v in next(rows)]
         except StopIteration as exc:
             raise UnreadableFile("the workbook's first sheet is empty") from exc
@@ -169,6 +179,8 @@ def _xlsx_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
                     f"the workbook breaks off after row {number}: {type(exc).__name__}"
                 ) from exc
             number += 1
+            if number > MAX_XLSX_ROWS:
+                raise UnreadableFile(f"the workbook has more than {MAX_XLSX_ROWS:,} rows; split it")
             cells = [_cell(v) for v in values]
             if any(cells):
                 yield number, {f: v for f, v in zip(fields, cells, strict=False) if f is not None}

@@ -23,6 +23,7 @@ from huimin_eligibility.settings import EligibilitySettings
 from huimin_shared.app import RuntimeDep, SessionDep
 from huimin_shared.auth import Principal
 from huimin_shared.errors import FieldProblem, NotFound, OutOfRegion, ValidationFailed, problem_responses
+from huimin_shared.guard import upload_route
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -52,6 +53,7 @@ def _tasks(request: Request) -> set[asyncio.Task[None]]:
         **problem_responses(401, 403, 422),
     },
 )
+@upload_route
 async def create_import(
     request: Request,
     session: SessionDep,
@@ -61,7 +63,8 @@ async def create_import(
     mode: Annotated[ImportMode, Form(description="partial or all_or_nothing.")] = ImportMode.partial,
 ) -> ImportJobOut | JSONResponse:
     settings = runtime.settings
-    assert isinstance(settings, EligibilitySettings)
+    if not isinstance(settings, EligibilitySettings):
+        raise RuntimeError("settings is not EligibilitySettings")
     try:
         fmt = file_format(file.filename or "")
     except UnreadableFile as exc:
@@ -113,7 +116,8 @@ async def create_import(
     except UnreadableFile as exc:
         raise _unreadable(str(exc)) from exc
     finished = await repository.get_job(job_id)
-    assert finished is not None
+    if finished is None:
+        raise RuntimeError("finished is missing")
     return ImportJobOut.model_validate(finished, from_attributes=True)
 
 

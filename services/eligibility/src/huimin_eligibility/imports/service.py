@@ -29,7 +29,7 @@ from huimin_eligibility.common import now, transaction_time
 from huimin_eligibility.imports.models import ImportJob
 from huimin_eligibility.imports.parsing import read_rows
 from huimin_eligibility.imports.repository import ImportRepository
-from huimin_shared import areas, idnumber
+from huimin_shared import areas, idnumber, sheets
 
 log = structlog.get_logger(__name__)
 
@@ -78,11 +78,27 @@ def _date(raw: dict[str, str], field_name: str, required: bool) -> date | None:
         raise ValueError(f"{field_name} {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
+def formula_problem(raw: dict[str, str]) -> str | None:
+    """A cell a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``@SUM(1)``, ``=cmd|' /C calc'!A0``) is
+    refused with its row: nobody is named like that, and it would travel on into every export. A lone "-" (a
+    clerk's "none") is not a formula."""
+    for name, value in raw.items():
+        if len(value.strip()) > 1 and sheets.looks_like_formula(value.strip()):
+            return (
+                f"{name} begins with {value.strip()[0]!r}, which spreadsheet programs run as a formula; "
+                "refused (formula injection)"
+            )
+    return None
+
+
 def validate_row(row_number: int, raw: dict[str, str], region_limit: str | None) -> ImportRowData | str:
     """The row as typed values, or the reason it is rejected (pure; no database)."""
     for name, value in raw.items():
         if CONTROL_CHARACTER.search(value):
             return f"{name} contains a control character (e.g. NUL)"
+    formula = formula_problem(raw)
+    if formula is not None:
+        return formula
     try:
         parsed = idnumber.parse(raw.get("id_number", ""))
     except idnumber.InvalidIdNumber as exc:
@@ -109,7 +125,8 @@ def validate_row(row_number: int, raw: dict[str, str], region_limit: str | None)
         employee = _date(raw, "employee_insurance_since", False)
     except ValueError as exc:
         return str(exc)
-    assert valid_from is not None
+    if valid_from is None:  # _date(required=True) never answers None; kept for the type checker
+        return "valid_from is empty"
     if valid_to is not None and valid_to < valid_from:
         return "valid_to is before valid_from"
     if valid_from < parsed.birth_date:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility import rules
 from huimin_eligibility.reports.repository import recorded_between
 from huimin_eligibility.reports.schemas import Disclosure, DisclosureRow, MonthlyChangeRow, MonthlyChanges
 from huimin_eligibility.roster.repository import candidates, monthly_candidates
-from huimin_shared import idnumber
+from huimin_shared import idnumber, sheets
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -103,23 +100,13 @@ def _sheet_rows(report: MonthlyChanges) -> list[list[str]]:
 
 
 def as_csv(report: MonthlyChanges) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens the Chinese headers correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(SHEET_HEADERS)
-    writer.writerows(_sheet_rows(report))
-    return ("\ufeff" + out.getvalue()).encode()
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese headers correctly; formula-safe."""
+    return sheets.csv_bytes(SHEET_HEADERS, _sheet_rows(report))
 
 
 def as_xlsx(report: MonthlyChanges) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=f"资助对象明细表{report.month}")
-    sheet.append(list(SHEET_HEADERS))
-    for row in _sheet_rows(report):
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    """Formula-safe: names, communities and households are text cells, whatever they begin with."""
+    return sheets.xlsx_bytes(f"资助对象明细表{report.month}", SHEET_HEADERS, _sheet_rows(report))
 
 
 async def disclosure(

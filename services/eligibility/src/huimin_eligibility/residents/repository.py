@@ -157,5 +157,6 @@ class ResidentRepository:
         version = await self.session.scalar(
             insert(ResidentVersion).values(**values).returning(ResidentVersion)
         )
-        assert version is not None
+        if version is None:
+            raise RuntimeError("version is missing")
         return version

@@ -74,14 +74,16 @@ async def stored_key(sessions: async_sessionmaker[AsyncSession]) -> str:
             .on_conflict_do_nothing(index_elements=["purpose"])
         )
         stored = await session.scalar(select(SigningKey.private_key_pem).where(SigningKey.purpose == PURPOSE))
-    assert stored is not None
+    if stored is None:
+        raise RuntimeError("stored is missing")
     return stored
 
 
 @asynccontextmanager
 async def signer_lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
     settings = runtime.settings
-    assert isinstance(settings, EligibilitySettings)
+    if not isinstance(settings, EligibilitySettings):
+        raise RuntimeError("settings is not EligibilitySettings")
     if settings.certificate_private_key is not None:
         pem = settings.certificate_private_key.get_secret_value()
     else:

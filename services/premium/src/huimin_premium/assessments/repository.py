@@ -277,7 +277,8 @@ class AssessmentRepository:
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
-        assert driver is not None
+        if driver is None:
+            raise RuntimeError("driver is missing")
         await driver.copy_records_to_table(
             "assessment_results", records=records, columns=list(RESULT_COLUMNS)
         )

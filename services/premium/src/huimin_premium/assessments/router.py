@@ -32,9 +32,12 @@ from huimin_premium.packs.schemas import INT32_MAX, INT64_MAX
 from huimin_shared.app import RuntimeDep, SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import problem_responses
+from huimin_shared.guard import body_limit
 from huimin_shared.paging import DEFAULT_LIMIT, AfterId, PageLimit
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+# The `paid` list holds up to MAX_PAID ID numbers (about 21 bytes each in JSON): more than the default body.
+PAID_LIST_BODY_BYTES = 8 * 1024 * 1024
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Assessor = Annotated[Principal, Depends(require_roles(Role.social_insurance))]
 NDJSON = "application/x-ndjson"
@@ -60,6 +63,7 @@ def _jobs(request: Request) -> Jobs:
     response_model=Accepted,
     responses=problem_responses(401, 403, 409, 422),
 )
+@body_limit(PAID_LIST_BODY_BYTES)
 async def create_assessment(
     body: AssessmentRequest,
     session: SessionDep,
@@ -115,6 +119,7 @@ async def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principa
     responses={200: {"model": Run, "description": "Same inputs as the latest version: nothing to run."}}
     | problem_responses(401, 403, 404, 409, 422),
 )
+@body_limit(PAID_LIST_BODY_BYTES)
 async def rerun_assessment(
     assessment_id: uuid.UUID,
     body: RunRequest,

@@ -150,9 +150,11 @@ async def _execute(
     async with sessions() as session:
         repository = AssessmentRepository(session)
         run = await session.get(AssessmentRun, run_id)
-        assert run is not None, f"no run {run_id}"
+        if run is None:
+            raise RuntimeError(f"no run {run_id}")
         assessment = await repository.get(run.assessment_id)
-        assert assessment is not None
+        if assessment is None:
+            raise RuntimeError("assessment is missing")
         params = await parameters_for(session, assessment)
         paid = await repository.paid(run_id)
         await repository.clear_results(run_id)  # a re-run after an interruption starts clean
@@ -207,9 +209,11 @@ async def _finish(
     async with sessions() as session:
         repository = AssessmentRepository(session)
         run = await session.get(AssessmentRun, run_id, with_for_update=True)
-        assert run is not None
+        if run is None:
+            raise RuntimeError("run is missing")
         assessment = await session.get(Assessment, run.assessment_id, with_for_update=True)
-        assert assessment is not None
+        if assessment is None:
+            raise RuntimeError("assessment is missing")
         count, digest = await repository.results_hash(run_id)
         content_hash = hashlib.sha256(digest.encode()).hexdigest()
         run.paid_unmatched = paid_unmatched

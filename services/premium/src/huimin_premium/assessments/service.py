@@ -239,7 +239,8 @@ class AssessmentService:
                 if not other.latest_version:
                     continue
                 version = await self.repository.version(other.id, other.latest_version)
-                assert version is not None
+                if version is None:
+                    raise RuntimeError("version is missing")
                 twice = await self.repository.subsidised_in_run(version.run_id, own)
                 if twice:
                     shown = ", ".join(mask(n) for n in twice[:5]) + (" …" if len(twice) > 5 else "")
@@ -287,9 +288,11 @@ class AssessmentService:
         paid = await self._run_paid_list(assessment, request)
         if assessment.latest_version:
             latest = await self.repository.version(assessment.id, assessment.latest_version)
-            assert latest is not None
+            if latest is None:
+                raise RuntimeError("latest is missing")
             latest_run = await self.session.get(AssessmentRun, latest.run_id)
-            assert latest_run is not None
+            if latest_run is None:
+                raise RuntimeError("latest_run is missing")
             if latest_run.as_of == request.as_of and latest_run.paid_hash == paid_hash(paid):
                 return latest_run, False
         return await self._new_run(assessment, principal, request, paid), True
@@ -417,7 +420,8 @@ class AssessmentService:
         if row.previous_version is None:
             raise Unprocessable(f"version {version} is the first; there is nothing to compare it with")
         previous = await self.repository.version(assessment.id, row.previous_version)
-        assert previous is not None
+        if previous is None:
+            raise RuntimeError("previous is missing")
         before = totals_out(await self.repository.totals(previous.id))
         now = totals_out(await self.repository.totals(row.id))
         counts = await self.repository.adjustment_counts(row.id, previous.version)

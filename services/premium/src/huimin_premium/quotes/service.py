@@ -50,7 +50,8 @@ async def quote(
         birth_date, region_code = request.facts.birth_date, request.facts.region_code
         categories = set(request.facts.categories)
     else:
-        assert request.id_number is not None
+        if request.id_number is None:
+            raise RuntimeError("request.id_number is missing")
         try:
             status = await eligibility.status(request.id_number, on)
         except PeerResponseError as exc:

@@ -19,6 +19,7 @@ from huimin_premium.reports.schemas import Amounts, CityReport, Enrolled, R1Repo
 from huimin_shared import areas
 from huimin_shared.errors import Unprocessable
 from huimin_shared.money import ZERO, parse_yuan
+from huimin_shared.sheets import append_row
 
 # A representative birth date per age group on 1 January of the year, for the per-group standards.
 _AGE_ON_JANUARY_FIRST = {AgeGroup.minor: 10, AgeGroup.adult: 40, AgeGroup.elderly: 70}
@@ -125,13 +126,13 @@ async def r1(session: AsyncSession, settlement: SettlementClient, region: str, y
 
 
 def to_xlsx(report: R1Report) -> bytes:
-    """The same figures as the JSON, as a workbook (amounts as numbers with two decimals)."""
+    """The same figures as the JSON, as a workbook (amounts as numbers with two decimals, text as text)."""
     workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
+    sheet = workbook.worksheets[0]  # a new workbook has one sheet
     sheet.title = "R1"
-    sheet.append([f"困难居民参加城镇居民基本医疗保险情况 {report.region} {report.year}"])
-    sheet.append(
+    append_row(sheet, [f"困难居民参加城镇居民基本医疗保险情况 {report.region} {report.year}"])
+    append_row(
+        sheet,
         [
             "城市 city",
             "名称",
@@ -143,10 +144,11 @@ def to_xlsx(report: R1Report) -> bytes:
             "核定地方财政补助 local assessed",
             "地方财政补助到位 local moved",
             "中央到位 central moved",
-        ]
+        ],
     )
     for city in report.cities:
-        sheet.append(
+        append_row(
+            sheet,
             [
                 city.city,
                 city.name,
@@ -158,9 +160,10 @@ def to_xlsx(report: R1Report) -> bytes:
                 city.local_fiscal_subsidy_assessed,
                 city.local_fiscal_subsidy_moved,
                 city.moved.central,
-            ]
+            ],
         )
-    sheet.append(
+    append_row(
+        sheet,
         [
             "合计",
             "",
@@ -172,18 +175,19 @@ def to_xlsx(report: R1Report) -> bytes:
             _local(report.assessed),
             _local(report.moved),
             report.moved.central,
-        ]
+        ],
     )
     for row in sheet.iter_rows(min_row=3, min_col=7, max_col=10):
         for cell in row:
             cell.number_format = "0.00"
     standards = workbook.create_sheet("补助标准 standards")
-    standards.append(
-        ["城市 city", "类别 category", "年龄组 age group", "个人缴费", "补助标准", "依据 citation"]
+    append_row(
+        standards, ["城市 city", "类别 category", "年龄组 age group", "个人缴费", "补助标准", "依据 citation"]
     )
     for city in report.cities:
         for standard in city.standards:
-            standards.append(
+            append_row(
+                standards,
                 [
                     city.city,
                     standard.category.value,
@@ -191,7 +195,7 @@ def to_xlsx(report: R1Report) -> bytes:
                     standard.individual_contribution,
                     standard.assistance_subsidy,
                     standard.citation,
-                ]
+                ],
             )
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -113,7 +113,8 @@ async def simulate(session: AsyncSession, principal: Principal, request: Simulat
             amounts = cache.get(key)
             if amounts is None:
                 outcome = rules.calculate(row.birth_date, row.region_code, held, params)
-                assert outcome.age_group is AgeGroup(row.age_group)
+                if outcome.age_group is not AgeGroup(row.age_group):
+                    raise RuntimeError("outcome.age_group is AgeGroup(row.age_group) does not hold")
                 amounts = rules.payer_amounts(outcome)
                 cache[key] = amounts
             base, sim = baseline[row.region_code], simulated[row.region_code]

@@ -13,6 +13,7 @@ from huimin_settlement.bank.service import BankService
 from huimin_settlement.deps import FinanceDep
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import PayloadTooLarge, problem_responses
+from huimin_shared.guard import upload_route
 
 router = APIRouter(prefix="/v1", tags=["bank"])
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -68,6 +69,7 @@ async def payment_instructions(
     response_model=ConfirmationResult,
     responses=problem_responses(401, 403, 409, 413, 422),
 )
+@upload_route
 async def import_confirmations(
     session: SessionDep,
     principal: FinanceDep,

@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from huimin_shared.sheets import csv_bytes
+
 INSTRUCTION_HEADERS = (
     "指令编号",
     "批次编号",
@@ -30,12 +32,9 @@ ENCODINGS = {"utf-8": "utf-8-sig", "gb18030": "gb18030"}
 
 
 def instruction_csv(rows: Iterable[Sequence[str]], encoding: str) -> bytes:
-    """CSV with Chinese headers; utf-8 carries a BOM so spreadsheet programs read it, gb18030 suits GBK tools."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(INSTRUCTION_HEADERS)
-    writer.writerows(rows)
-    return buffer.getvalue().encode(ENCODINGS[encoding])
+    """CSV with Chinese headers; utf-8 carries a BOM so spreadsheet programs read it, gb18030 suits GBK tools.
+    Formula-safe: account names and purposes that begin with = + - @ are written as text."""
+    return csv_bytes(INSTRUCTION_HEADERS, rows, encoding=ENCODINGS[encoding])
 
 
 def decode(raw: bytes) -> str | None:

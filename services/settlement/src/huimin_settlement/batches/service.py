@@ -126,7 +126,8 @@ class BatchService:
     # prepare ------------------------------------------------------------------------------------
     async def prepare(self, request: BatchRequest, principal: Principal) -> Batch:
         principal.ensure_covers(request.city)
-        assert self.premium is not None
+        if self.premium is None:
+            raise RuntimeError("premium is missing")
         self._check_shape(request)
         adjusted = await self._adjusted_batch(request) if request.kind is rules.BatchKind.adjustment else None
         await self.ledger.chart(request.city)
@@ -213,7 +214,8 @@ class BatchService:
             raise ValidationFailed("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
 
     async def _adjusted_batch(self, request: BatchRequest) -> Batch:
-        assert request.adjusts_batch_id is not None
+        if request.adjusts_batch_id is None:
+            raise RuntimeError("request.adjusts_batch_id is missing")
         # locked: two adjustments of one batch prepared at once serialise here (S4: no change paid twice)
         adjusted = await self.repository.batch(request.adjusts_batch_id, for_update=True)
         if adjusted is None:
@@ -334,7 +336,8 @@ class BatchService:
         v2) and instalment 2 (from v2) add up to each person's v2 amount to the fen (B§四(二), P6).
         The groups must add up to the version's header totals, and the lines streamed to the groups of the
         categories asked for, to the fen — or premium's answer is refused."""
-        assert self.premium is not None
+        if self.premium is None:
+            raise RuntimeError("premium is missing")
         blocks: dict[tuple[str, str], list[int]] = {}
         kind = request.kind
         instalment = adjusted.instalment if adjusted is not None else request.instalment
@@ -463,7 +466,8 @@ class BatchService:
     ) -> tuple[dict[tuple[str, str, str, str], list[int]], _Totals]:
         """Premium's grouped read of a version (one GROUP BY there), checked against the version's header
         totals to the fen; with ``city``, every group must lie in it."""
-        assert self.premium is not None
+        if self.premium is None:
+            raise RuntimeError("premium is missing")
         groups: dict[tuple[str, str, str, str], list[int]] = {}
         seen = _Totals()
         prefix = areas.prefix_of(city) if city is not None else ""
@@ -492,7 +496,8 @@ class BatchService:
     async def ensure_snapshot(self, city: str, assessment_id: str, version_no: int, kind: str) -> int:
         """The snapshot of an assessment version (read from premium once, pinned, latest only): premium's
         grouped read, checked against the version's header totals."""
-        assert self.premium is not None
+        if self.premium is None:
+            raise RuntimeError("premium is missing")
         existing = await self.repository.snapshot(assessment_id, version_no)
         version = await self.premium.assessment_version(assessment_id, version_no)
         if version.version != version.latest_version:
@@ -518,7 +523,8 @@ class BatchService:
         )
         if snapshot_id is None:
             found = await self.repository.snapshot(assessment_id, version_no)
-            assert found is not None
+            if found is None:
+                raise RuntimeError("found is missing")
             return found.id
         return snapshot_id
 
@@ -620,7 +626,8 @@ class BatchService:
         kind = rules.BatchKind(batch.kind)
         if kind is rules.BatchKind.adjustment and batch.adjusts_batch_id is not None:
             adjusted = await self.repository.batch(batch.adjusts_batch_id)
-            assert adjusted is not None
+            if adjusted is None:
+                raise RuntimeError("adjusted is missing")
             kind = rules.BatchKind(adjusted.kind)
         payee_type = (
             ledger_rules.AccountType.external_payee

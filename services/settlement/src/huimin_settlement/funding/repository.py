@@ -55,7 +55,8 @@ class FundingRepository:
 
     async def get_run(self, run_id: uuid.UUID) -> FundingRun:
         run = await self.session.get(FundingRun, run_id)
-        assert run is not None
+        if run is None:
+            raise RuntimeError("run is missing")
         return run
 
     async def insert_run(self, values: dict[str, Any]) -> bool:

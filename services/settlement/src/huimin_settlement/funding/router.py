@@ -92,7 +92,7 @@ async def pre_allocate(
     "year-end settlement. 409 with `nothing_owed: true` when nothing is short. Requires an `Idempotency-Key`.",
     response_model=FundingRunOut,
     status_code=201,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def supplement(
     body: SupplementIn,

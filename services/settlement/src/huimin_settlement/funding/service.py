@@ -56,7 +56,8 @@ class FundingService:
     ) -> tuple[FundingRun, list[Transfer]]:
         """B§三: head count on the base date × per-head subsidy of the annual assessment, per region and payer."""
         principal.ensure_covers(city)
-        assert self.eligibility is not None
+        if self.eligibility is None:
+            raise RuntimeError("eligibility is missing")
         await self.ledger.chart(city)
         if await self.repository.run(city, year, "pre_allocation") is not None:
             raise Conflict(
@@ -108,7 +109,8 @@ class FundingService:
             principal, city, year, run_id, "pre_allocation", amounts, value_date, basis
         )
         run = await self.repository.run(city, year, "pre_allocation")
-        assert run is not None
+        if run is None:
+            raise RuntimeError("run is missing")
         return run, transfers
 
     @staticmethod
@@ -295,7 +297,8 @@ class FundingService:
         )
         await self.ledger.repository.close_period(city, year, principal.subject)
         run = await self.repository.run(city, year, "year_end_settlement")
-        assert run is not None
+        if run is None:
+            raise RuntimeError("run is missing")
         return run, transfers
 
 

@@ -124,7 +124,8 @@ async def get_account(account_id: AccountIdPath, session: SessionDep, principal:
     account, balance = found
     principal.ensure_covers(account.city_code)
     rebuilt = await service.repository.rebuilt_posted(account_id)
-    return AccountDetail(**account_out(account, balance).model_dump(), entries_total=rebuilt)
+    # dict(), not model_dump(): amounts stay Decimal, so a stored balance beyond an input amount still reads
+    return AccountDetail(**dict(account_out(account, balance)), entries_total=rebuilt)
 
 
 @router.get(

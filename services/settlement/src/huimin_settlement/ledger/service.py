@@ -20,6 +20,7 @@ from huimin_settlement.ledger.models import Account, Balance, Transfer
 from huimin_settlement.ledger.repository import LedgerRepository
 from huimin_shared.auth import Principal
 from huimin_shared.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from huimin_shared.money import MAX_YUAN
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_PENDING_TIMEOUT = timedelta(days=7)
@@ -32,6 +33,11 @@ def today_in_shanghai() -> date:
 class InsufficientFunds(Conflict):
     slug = "insufficient-funds"
     title = "A guarded account would go below zero"
+
+
+class BalanceLimitExceeded(Conflict):
+    slug = "balance-limit"
+    title = "An account balance would pass the largest amount the ledger holds"
 
 
 class PeriodClosed(Conflict):
@@ -132,6 +138,7 @@ class LedgerService:
                         field=f"body.transfers.{index}.credit_account_id", reason="same as the debit account"
                     )
                 )
+        problems.extend(await self._unknown_corrected_transfers(transfers))
         if problems:
             raise ValidationFailed("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
         for index, transfer in enumerate(transfers):
@@ -176,6 +183,7 @@ class LedgerService:
                 entries.append((transfer.id, transfer.debit_account_id, debit_amount))
                 entries.append((transfer.id, transfer.credit_account_id, credit_amount))
         self._ensure_funds(balances, accounts, deltas)
+        self._ensure_within_limits(balances, deltas)
         await self._apply(deltas)
         await self.repository.insert_entries(entries)
         await self.repository.insert_events(
@@ -246,6 +254,39 @@ class LedgerService:
                 extra={"differing": differing},
             )
 
+    async def _unknown_corrected_transfers(self, transfers: Sequence[NewTransfer]) -> list[FieldProblem]:
+        """``corrects_transfer_id`` must name a transfer that exists (or one written in the same request)."""
+        named = {t.corrects_transfer_id for t in transfers if t.corrects_transfer_id is not None}
+        if not named:
+            return []
+        known = {t.id for t in transfers} | {t.id for t in await self.repository.transfers(list(named))}
+        return [
+            FieldProblem(
+                field=f"body.transfers.{index}.corrects_transfer_id",
+                reason=f"no transfer {transfer.corrects_transfer_id}",
+            )
+            for index, transfer in enumerate(transfers)
+            if transfer.corrects_transfer_id is not None and transfer.corrects_transfer_id not in known
+        ]
+
+    @staticmethod
+    def _ensure_within_limits(balances: dict[int, Balance], deltas: dict[int, list[Decimal]]) -> None:
+        """No posting takes a balance, or what is reserved on an account, beyond MAX_YUAN (what an amount may
+        be, so every balance reads back as one); a change that brings an out-of-range balance back is allowed."""
+        for account_id, changes in sorted(deltas.items()):
+            balance = balances[account_id]
+            stored = (balance.posted, balance.pending_debits, balance.pending_credits)
+            for name, before, change in zip(
+                ("posted", "pending_debits", "pending_credits"), stored, changes, strict=True
+            ):
+                after = before + change
+                if abs(after) > MAX_YUAN and abs(after) > abs(before):
+                    raise BalanceLimitExceeded(
+                        f"account {account_id}'s {name} balance would become {after}, beyond the {MAX_YUAN} yuan "
+                        "an account may hold",
+                        extra={"account_id": account_id, "balance": name},
+                    )
+
     @staticmethod
     def _ensure_funds(
         balances: dict[int, Balance], accounts: dict[int, Account], deltas: dict[int, list[Decimal]]
@@ -286,7 +327,7 @@ class LedgerService:
         if not candidates:
             return []
         balances_needed = [i for t in candidates for i in (t.debit_account_id, t.credit_account_id)]
-        await self.repository.lock_balances(balances_needed)
+        balances = await self.repository.lock_balances(balances_needed)
         if new == "posted":
             changed = await self.repository.compare_and_set_state(
                 ids, "pending", "posted", unexpired_only=True
@@ -304,6 +345,7 @@ class LedgerService:
                 deltas[transfer.credit_account_id][0] += credit_amount
                 entries.append((transfer.id, transfer.debit_account_id, debit_amount))
                 entries.append((transfer.id, transfer.credit_account_id, credit_amount))
+        self._ensure_within_limits(balances, deltas)
         await self._apply(deltas)
         await self.repository.insert_entries(entries)
         await self.repository.insert_events(
