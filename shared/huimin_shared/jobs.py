@@ -372,6 +372,12 @@ class JobRunner:
     _loop_task: asyncio.Task[None] | None = field(default=None, init=False)
 
     @property
+    def _poll_seconds(self) -> float:
+        """The poll interval, shortened to a periodic job's round so no round is skipped."""
+        rounds = [kind.every_seconds for kind in self.kinds if kind.every_seconds]
+        return min([self.settings.poll_seconds, *rounds])
+
+    @property
     def _by_name(self) -> dict[str, JobKind]:
         return {kind.name: kind for kind in self.kinds}
 
@@ -405,7 +411,7 @@ class JobRunner:
             except Exception as exc:  # the database is down or restarting: poll again later
                 log.warning("jobs_claim_failed", owner=self.owner, error=mask_in_text(str(exc))[:500])
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
 
     async def _enqueue_rounds(self) -> None:
         periodic = [kind for kind in self.kinds if kind.every_seconds]
