@@ -544,7 +544,7 @@ def jobs_router(kinds: Sequence[str], *roles: Role) -> APIRouter:
     @router.get(
         "",
         summary="List background jobs, newest first",
-        description=f"This service's durable background jobs ({what}) with their state and progress; a "
+        description=f"This service's durable background jobs (后台任务: {what}) with their state and progress; a "
         "region-limited token sees only the jobs of resources inside its region. Keyset pages: pass "
         "`next_before` back as `before`.",
         response_model=JobList,
@@ -567,7 +567,7 @@ def jobs_router(kinds: Sequence[str], *roles: Role) -> APIRouter:
     @router.get(
         "/{job_id}",
         summary="Read one background job and its progress",
-        description=f"One of this service's durable background jobs ({what}): its state, attempts, lease and "
+        description=f"One of this service's durable background jobs (后台任务: {what}): its state, attempts, lease and "
         "the progress of its last committed chunk.",
         response_model=JobOut,
         responses=problem_responses(401, 403, 404, 422),

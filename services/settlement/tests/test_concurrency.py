@@ -4,6 +4,7 @@ guarded account, opposite transfers cannot deadlock, a key in flight is refused,
 import asyncio
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import text
 
 from huimin_settlement.app import create_app
@@ -18,6 +19,7 @@ from huimin_shared.testing import api_client, bearer
 FINANCE = bearer(Role.finance, subject="finance-clerk")
 
 
+@pytest.mark.parametrize("live_client", ["one process", "two replicas"], indirect=True)
 async def test_parallel_payments_never_overdraw_a_guarded_account(
     live_client, live_city, ledger_class
 ) -> None:
@@ -39,6 +41,7 @@ async def test_parallel_payments_never_overdraw_a_guarded_account(
     assert (await ledger.balance(rif))["posted"] == "90.00"
 
 
+@pytest.mark.parametrize("live_client", ["one process", "two replicas"], indirect=True)
 async def test_opposite_transfers_between_two_accounts_do_not_deadlock(
     live_client, live_city, ledger_class
 ) -> None:
@@ -75,6 +78,7 @@ async def test_opposite_transfers_between_two_accounts_do_not_deadlock(
     assert (await ledger.balance(civil))["posted"] == "500.00"
 
 
+@pytest.mark.parametrize("live_client", ["one process", "two replicas"], indirect=True)
 async def test_parallel_duplicates_of_one_key_have_one_effect(live_client, live_city, ledger_class) -> None:
     """S4: five copies of one request at once: one transfer, every answer the same or a 409 in flight."""
     ledger = ledger_class(live_client)
@@ -94,6 +98,7 @@ async def test_parallel_duplicates_of_one_key_have_one_effect(live_client, live_
     assert (await ledger.balance(maf))["posted"] == "60.00"
 
 
+@pytest.mark.parametrize("live_client", ["one process", "two replicas"], indirect=True)
 async def test_a_key_in_flight_gets_409_and_the_retry_after_it_ends_succeeds(
     live_client, live_city, ledger_class, live_engine
 ) -> None:
