@@ -46,8 +46,21 @@ def migrate(urls: dict[str, str], specs: tuple[ServiceSpec, ...] = SERVICES) -> 
         migrations.upgrade(spec.migrations, urls[spec.name])
 
 
+def uvicorn_command(spec: ServiceSpec, host: str, port: int, replicas: int = 1) -> list[str]:
+    """The command that serves one service; with ``replicas`` > 1, uvicorn's own supervisor runs that many
+    worker processes behind the one port (the kernel spreads connections over them, and a worker that dies
+    is restarted). Nothing a replica needs lives in another's memory: jobs are leased rows in the database."""
+    command = [
+        sys.executable, "-m", "uvicorn", spec.app_factory, "--factory",
+        "--host", host, "--port", str(port), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    if replicas > 1:
+        command += ["--workers", str(replicas)]
+    return command
+
+
 def start_processes(
-    urls: dict[str, str], host: str = "127.0.0.1"
+    urls: dict[str, str], host: str = "127.0.0.1", replicas: int = 1
 ) -> list[tuple[ServiceSpec, subprocess.Popen[bytes]]]:
     processes = []
     for spec in SERVICES:
@@ -55,10 +68,7 @@ def start_processes(
         env[spec.env_prefix + "DATABASE_URL"] = urls[spec.name]
         if "HUIMIN_JWT_SECRET" in os.environ:  # one secret for the suite unless a service sets its own
             env.setdefault(spec.env_prefix + "JWT_SECRET", os.environ["HUIMIN_JWT_SECRET"])
-        command = [
-            sys.executable, "-m", "uvicorn", spec.app_factory, "--factory",
-            "--host", host, "--port", str(spec.port), "--no-access-log", "--log-level", "warning",
-        ]  # fmt: skip
+        command = uvicorn_command(spec, host, spec.port, replicas)
         processes.append((spec, subprocess.Popen(command, env=env)))
     return processes
 

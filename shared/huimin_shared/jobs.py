@@ -73,7 +73,7 @@ def jobs_table(metadata: MetaData) -> Table:
         Column("state", Text, nullable=False, server_default=text("'queued'")),
         Column("progress", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
         Column("attempts", Integer, nullable=False, server_default=text("0")),
-        Column("lease_owner", Text, doc="The process running it (host:pid:nonce) while it runs."),
+        Column("lease_owner", Text, doc="The process (host:pid:nonce) running it, or that finished it."),
         Column("lease_until", DateTime(timezone=True)),
         Column("heartbeat_at", DateTime(timezone=True)),
         Column("error", Text),
@@ -123,6 +123,9 @@ class JobOut(BaseModel):
     state: str = Field(description="`queued`, `running`, `done` or `failed`.")
     progress: dict[str, Any] = Field(description="Its last committed chunk: counts and where it resumes.")
     attempts: int = Field(description="How many times a process took it (more than 1: it was resumed).")
+    lease_owner: str | None = Field(
+        description="The process (host:pid:nonce) running it, or the one that finished it."
+    )
     lease_until: datetime | None = Field(description="While running: when another process may take it.")
     heartbeat_at: datetime | None
     error: str | None
@@ -329,7 +332,7 @@ class JobContext:
         """Mark the job done in the caller's transaction, the one holding its last effect: done once."""
         result = await session.execute(
             text(
-                "UPDATE jobs SET state = 'done', finished_at = now(), lease_owner = NULL, lease_until = NULL, "
+                "UPDATE jobs SET state = 'done', finished_at = now(), lease_until = NULL, "
                 "progress = coalesce(CAST(:progress AS jsonb), progress), error = NULL "
                 + _FENCED
                 + " RETURNING id"
@@ -488,8 +491,9 @@ class JobRunner:
                 marked = (
                     await session.execute(
                         text(
-                            "UPDATE jobs SET state = 'failed', error = :error, finished_at = now(), "
-                            "lease_owner = NULL, lease_until = NULL " + _FENCED + " RETURNING id"
+                            "UPDATE jobs SET state = 'failed', error = :error, finished_at = now(), lease_until = NULL "
+                            + _FENCED
+                            + " RETURNING id"
                         ),
                         {"error": error, "id": job.id, "owner": self.owner},
                     )
