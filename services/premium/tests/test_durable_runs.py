@@ -31,6 +31,7 @@ from huimin_shared.testing import api_client
 from .helpers import SOCIAL, mock_roster
 from .scenario import ROSTER_T1, T1, F
 
+
 @pytest.fixture(autouse=True)
 async def _committed_rows_removed(engine: AsyncEngine) -> AsyncIterator[None]:
     """These tests commit, as separate processes would; their rows go afterwards (packs stay)."""

@@ -241,11 +241,9 @@ class AssessmentRepository:
         await self.session.execute(delete(AssessmentResult).where(AssessmentResult.run_id == run_id))
 
     async def copy_results(self, records: Sequence[tuple[Any, ...]]) -> None:
-        """asyncpg COPY of a chunk of results (one round trip for thousands of residents)."""
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
+        """asyncpg COPY of a chunk of results (one round trip for thousands of residents), inside the
+        session's transaction (so the chunk commits with its checkpoint, or not at all)."""
+        driver = await self._driver_connection()
         await driver.copy_records_to_table(
             "assessment_results", records=records, columns=list(RESULT_COLUMNS)
         )

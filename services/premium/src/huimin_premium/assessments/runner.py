@@ -140,11 +140,6 @@ async def run_job(
     async def flush() -> None:
         async with context.sessions() as session:
             repository = AssessmentRepository(session)
-            if buffer:
-                await repository.copy_results(buffer)
-            await repository.record_progress(
-                run_id, rows_read=rows_read, rows_assessed=rows_assessed, now=now()
-            )
             # The chunk and where it ended, in one transaction: a resumed job starts right after it.
             await context.checkpoint(
                 session,
@@ -155,6 +150,11 @@ async def run_job(
                     "after": after,
                 },
             )
+            await repository.record_progress(
+                run_id, rows_read=rows_read, rows_assessed=rows_assessed, now=now()
+            )
+            if buffer:
+                await repository.copy_results(buffer)
             await session.commit()
         buffer.clear()
 
