@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import httpx
 import structlog
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
@@ -51,7 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from huimin_shared import areas
 from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
-from huimin_shared.errors import NotFound, problem_responses
+from huimin_shared.errors import NotFound, ServiceError, problem_responses
 from huimin_shared.idnumber import mask_in_text
 from huimin_shared.settings import JobSettings
 
@@ -150,11 +151,14 @@ def new_owner() -> str:
 
 
 def database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database could not be reached (not that the job's work is wrong)."""
+    """Whether ``exc`` says the database could not be reached (not that the job's work is wrong, nor that a
+    peer service could not be: a job whose peer is down fails, as a request would)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, httpx.HTTPError | ServiceError):
+            return False
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
         if isinstance(current, OSError | ConnectionError | TimeoutError):
@@ -417,13 +421,12 @@ class JobRunner:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
 
     async def _enqueue_rounds(self) -> None:
-        periodic = [kind for kind in self.kinds if kind.every_seconds]
+        periodic = [(kind.name, kind.every_seconds) for kind in self.kinds if kind.every_seconds]
         if not periodic:
             return
         async with self.sessions() as session, session.begin():
-            for kind in periodic:
-                assert kind.every_seconds is not None
-                await enqueue_round(session, kind=kind.name, every_seconds=kind.every_seconds)
+            for name, every_seconds in periodic:
+                await enqueue_round(session, kind=name, every_seconds=every_seconds)
 
     async def _claim(self) -> Job | None:
         async with self.sessions() as session, session.begin():

@@ -9,12 +9,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Column, Integer, Table, Text, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from huimin_shared import db, jobs
+from huimin_shared.errors import DependencyUnavailable
 from huimin_shared.settings import JobSettings
 from huimin_shared.testing import empty_database, free_port
 
@@ -195,3 +197,27 @@ async def test_a_job_that_keeps_dying_is_failed_once_with_its_clean_up(database:
         assert len(work.failures) == 1
     finally:
         await engine.dispose()
+
+
+def _chained(outer: Exception, inner: BaseException) -> Exception:
+    outer.__cause__ = inner
+    return outer
+
+
+@pytest.mark.parametrize(
+    ("error", "outage"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (_chained(RuntimeError("chunk failed"), ConnectionResetError()), True),
+        (
+            _chained(DependencyUnavailable("eligibility", "eligibility is down"), ConnectionResetError()),
+            False,
+        ),
+        (_chained(httpx.ReadError("peer closed the stream"), ConnectionResetError()), False),
+        (ValueError("a bad row"), False),
+    ],
+)
+def test_only_a_database_outage_leaves_a_job_to_be_retried(error: Exception, outage: bool) -> None:
+    """Issue 11: the database going away leaves the job to be taken up again; a peer service that is down
+    (even over a reset connection) or bad work fails the job, as it would fail a request."""
+    assert jobs.database_unavailable(error) is outage
