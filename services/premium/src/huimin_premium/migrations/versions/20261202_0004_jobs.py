@@ -1,7 +1,7 @@
 """Durable background jobs (assessment runs): a leased row any replica runs; runs lose their lease.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003_packs
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003_packs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
