@@ -244,7 +244,8 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
             process.wait()
 
 
-READY_TIMEOUT_SECONDS = float(os.environ.get("HUIMIN_READY_TIMEOUT_SECONDS", "60"))
+# Generous: on a loaded 2-core machine a uvicorn process can take a minute to import and start.
+READY_TIMEOUT_SECONDS = float(os.environ.get("HUIMIN_READY_TIMEOUT_SECONDS", "180"))
 
 
 @contextmanager

@@ -64,3 +64,5 @@ async def live_client(settings: PremiumSettings, engine: AsyncEngine) -> AsyncIt
     finally:
         async with engine.begin() as connection:
             await connection.execute(text("TRUNCATE assessments, assessment_runs, jobs CASCADE"))
+            # Pack versions a test published (committed) must not price the next test's quotes.
+            await connection.execute(text("DELETE FROM packs WHERE source <> 'shipped'"))

@@ -18,6 +18,7 @@ from huimin_shared.auth import Role
 from huimin_shared.db import create_engine
 from huimin_shared.idnumber import check_character
 from huimin_shared.testing import (
+    READY_TIMEOUT_SECONDS,
     RoundRobinTransport,
     api_client,
     bearer,
@@ -203,7 +204,9 @@ async def live_client(
     if request.param == TWO_REPLICAS:
         urls: list[str] = request.getfixturevalue("settlement_replicas")
         transport = RoundRobinTransport(urls)
-        async with httpx.AsyncClient(transport=transport, base_url="http://settlement.replicas") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://settlement.replicas", timeout=READY_TIMEOUT_SECONDS
+        ) as client:
             yield client
         assert min(transport.served) > 0, transport.served
         return
