@@ -22,19 +22,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from huimin_premium.app import MIGRATIONS
 from huimin_premium.assessments.models import Assessment, AssessmentRun
 from huimin_premium.assessments.repository import AssessmentRepository
-from huimin_premium.assessments.runner import execute, paid_hash
+from huimin_premium.assessments.runner import ASSESSMENT_RUN, assessment_run_kind, paid_hash
 from huimin_premium.assessments.service import ndjson_line
 from huimin_premium.packs.service import load_shipped
 from huimin_premium.peers import EligibilityClient
 from huimin_premium.simulations.schemas import Changes, SimulationRequest
 from huimin_premium.simulations.service import simulate
-from huimin_shared import db, migrations, postgres
+from huimin_shared import db, jobs, migrations, postgres
 from huimin_shared.auth import Principal, Role
+from huimin_shared.settings import JobSettings
 from huimin_shared.synthetic import synthetic_residents
 
 YEAR = 2010
@@ -108,8 +109,27 @@ async def new_run(sessions, assessment_id: uuid.UUID, as_of: datetime) -> int:  
             created_by="bench",
         )
         session.add(run)
+        await session.flush()
+        await jobs.enqueue(session, kind=ASSESSMENT_RUN, key=str(run.id), payload={"run_id": run.id})
         await session.commit()
         return run.id
+
+
+async def execute(run_id: int, sessions, eligibility: EligibilityClient) -> None:  # type: ignore[no-untyped-def]
+    """Run the run's job to its end with the service's own job runner (as a replica would)."""
+    runner = jobs.JobRunner(
+        sessions, [assessment_run_kind(lambda: eligibility)], JobSettings(poll_seconds=0.1)
+    )
+    runner.start()
+    try:
+        while True:
+            async with sessions() as session:
+                status = await session.scalar(select(AssessmentRun.status).where(AssessmentRun.id == run_id))
+            if status != "running":
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        await runner.stop()
 
 
 async def read_lines(sessions: Any, version_id: int) -> None:

@@ -37,6 +37,10 @@ def run(
     demo: Annotated[
         bool, typer.Option(help="Load the Benxi 2010 demo residents once the services are up.")
     ] = True,
+    replicas: Annotated[
+        int,
+        typer.Option(min=1, max=32, help="Processes per service, behind its one port (uvicorn workers)."),
+    ] = 1,
 ) -> None:
     """Start eligibility (:8001), premium (:8002) and settlement (:8003); Ctrl-C stops all three."""
     urls, where = suite.resolve_database_urls()
@@ -45,7 +49,7 @@ def run(
     typer.echo("migrations: at head")
     logs = suite.log_dir()
     typer.echo(f"logs:        {logs}/{{eligibility,premium,settlement}}.log (JSON, one file per service)")
-    processes = suite.start_processes(urls, host, logs)
+    processes = suite.start_processes(urls, host, logs, replicas)
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:

@@ -49,8 +49,21 @@ def migrate(urls: dict[str, str], specs: tuple[ServiceSpec, ...] = SERVICES) -> 
         migrations.upgrade(spec.migrations, urls[spec.name])
 
 
+def uvicorn_command(spec: ServiceSpec, host: str, port: int, replicas: int = 1) -> list[str]:
+    """The command that serves one service; with ``replicas`` > 1, uvicorn's own supervisor runs that many
+    worker processes behind the one port (the kernel spreads connections over them, and a worker that dies
+    is restarted). Nothing a replica needs lives in another's memory: jobs are leased rows in the database."""
+    command = [
+        sys.executable, "-m", "uvicorn", spec.app_factory, "--factory",
+        "--host", host, "--port", str(port), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    if replicas > 1:
+        command += ["--workers", str(replicas)]
+    return command
+
+
 def start_processes(
-    urls: dict[str, str], host: str = "127.0.0.1", logs: Path | None = None
+    urls: dict[str, str], host: str = "127.0.0.1", logs: Path | None = None, replicas: int = 1
 ) -> list[tuple[ServiceSpec, subprocess.Popen[bytes]]]:
     """Start the three services; each one's output (JSON log lines) is appended to
     ``<logs>/<service>.log``, so the terminal keeps only the command's own human lines."""
@@ -62,10 +75,7 @@ def start_processes(
         env[spec.env_prefix + "DATABASE_URL"] = urls[spec.name]
         if "HUIMIN_JWT_SECRET" in os.environ:  # one secret for the suite unless a service sets its own
             env.setdefault(spec.env_prefix + "JWT_SECRET", os.environ["HUIMIN_JWT_SECRET"])
-        command = [
-            sys.executable, "-m", "uvicorn", spec.app_factory, "--factory",
-            "--host", host, "--port", str(spec.port), "--no-access-log", "--log-level", "warning",
-        ]  # fmt: skip
+        command = uvicorn_command(spec, host, spec.port, replicas)
         with (logs / f"{spec.name}.log").open("ab") as log:  # the child keeps its own descriptor
             processes.append((spec, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)))
     return processes

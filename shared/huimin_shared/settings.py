@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Self
 
@@ -22,6 +23,17 @@ class Environment(StrEnum):
 class JwtAlgorithm(StrEnum):
     hs256 = "HS256"
     rs256 = "RS256"
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """How background jobs are leased and polled (``huimin_shared.jobs``)."""
+
+    lease_seconds: float = 120.0
+    heartbeat_seconds: float = 20.0
+    poll_seconds: float = 5.0
+    concurrency: int = 2
+    max_attempts: int = 5
 
 
 class SharedSettings(BaseSettings):
@@ -84,6 +96,37 @@ class SharedSettings(BaseSettings):
         """The environment variable a field is read from, for error messages."""
         prefix = str(self.model_config.get("env_prefix", ""))
         return (prefix + field).upper()
+
+    jobs_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a background job stays with a process that stops renewing it.",
+    )
+    jobs_heartbeat_seconds: float = Field(
+        default=20.0, gt=0, description="How often a running job's lease is renewed (well under the lease)."
+    )
+    jobs_poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often a process looks for jobs to run."
+    )
+    jobs_concurrency: int = Field(default=2, ge=1, description="Jobs one process runs at once.")
+    jobs_max_attempts: int = Field(
+        default=5, ge=1, description="A job interrupted this many times (its process died each time) fails."
+    )
+
+    def job_settings(self) -> JobSettings:
+        return JobSettings(
+            lease_seconds=self.jobs_lease_seconds,
+            heartbeat_seconds=self.jobs_heartbeat_seconds,
+            poll_seconds=self.jobs_poll_seconds,
+            concurrency=self.jobs_concurrency,
+            max_attempts=self.jobs_max_attempts,
+        )
+
+    @model_validator(mode="after")
+    def _heartbeat_inside_lease(self) -> Self:
+        if self.jobs_heartbeat_seconds >= self.jobs_lease_seconds:
+            raise ValueError("jobs_heartbeat_seconds must be shorter than jobs_lease_seconds")
+        return self
 
     @model_validator(mode="after")
     def _refuse_settings_auth_cannot_work_with(self) -> Self:

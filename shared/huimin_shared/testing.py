@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import itertools
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import threading
+import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +180,155 @@ async def assert_migrations_round_trip(service: str, script_location: str, metad
             assert differences == [], f"models and migrations differ: {differences}"
         finally:
             await engine.dispose()
+
+
+# --- replicas: a service as several uvicorn processes on one database -------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RoundRobinTransport(httpx.AsyncBaseTransport):
+    """Sends each request to the next replica in turn, as a load balancer would, and counts what each got."""
+
+    def __init__(self, base_urls: Sequence[str]) -> None:
+        self.targets = [httpx.URL(url) for url in base_urls]
+        self.served = [0] * len(self.targets)
+        self._turn = itertools.count()
+        self._transport = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        index = next(self._turn) % len(self.targets)
+        target = self.targets[index]
+        request.url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+        self.served[index] += 1
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+
+def start_uvicorn(app_factory: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """One replica: ``uvicorn <factory> --factory`` on a loopback port, its output appended to ``log``."""
+    command = [
+        sys.executable, "-m", "uvicorn", app_factory, "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+    ]  # fmt: skip
+    with log.open("ab") as output:
+        return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Until ``url``/ready answers 200; fails if the process exits or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the replica at {url} exited with {process.returncode}")
+        try:
+            if httpx.get(url + "/ready", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the replica at {url} was not ready after {timeout:g}s")
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# Generous: on a loaded 2-core machine a uvicorn process can take a minute to import and start.
+READY_TIMEOUT_SECONDS = float(os.environ.get("HUIMIN_READY_TIMEOUT_SECONDS", "180"))
+
+
+@contextmanager
+def replicas(
+    app_factory: str, env: dict[str, str], log_dir: Path, count: int = 2
+) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
+    """``count`` uvicorn processes of one service (same settings, same database): (base URL, process)."""
+    started: list[tuple[str, subprocess.Popen[bytes]]] = []
+    try:
+        for number in range(count):
+            port = free_port()
+            process = start_uvicorn(app_factory, port, env, log_dir / f"replica-{number}.log")
+            started.append((f"http://127.0.0.1:{port}", process))
+        for url, process in started:
+            wait_ready(url, process, READY_TIMEOUT_SECONDS)
+        yield started
+    finally:
+        for _url, process in started:
+            stop_process(process)
+
+
+def forwarding_app(target: str) -> Any:
+    """An ASGI app that forwards every request to ``target`` through httpx — so a peer faked with respx in
+    the test process answers replicas running as other processes."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        query = scope["query_string"].decode()
+        url = target + scope["path"] + (f"?{query}" if query else "")
+        headers = [(k.decode(), v.decode()) for k, v in scope["headers"] if k.lower() != b"host"]
+        async with httpx.AsyncClient() as client:
+            response = await client.request(scope["method"], url, headers=headers, content=body)
+        dropped = {"content-length", "transfer-encoding", "content-encoding"}
+        out = [(k.encode(), v.encode()) for k, v in response.headers.items() if k.lower() not in dropped]
+        out.append((b"content-length", str(len(response.content)).encode()))
+        await send({"type": "http.response.start", "status": response.status_code, "headers": out})
+        await send({"type": "http.response.body", "body": response.content})
+
+    return app
+
+
+@contextmanager
+def forwarding_servers(targets: Sequence[str]) -> Iterator[list[str]]:
+    """``forwarding_app(target)`` for each target, served on loopback ports by a thread of its own (so a
+    synchronous, session-wide fixture can hold them); yields their base URLs in order."""
+    import uvicorn
+
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(
+                forwarding_app(target),
+                host="127.0.0.1",
+                port=free_port(),
+                log_level="warning",
+                lifespan="off",
+            )
+        )
+        for target in targets
+    ]
+
+    async def serve() -> None:
+        await asyncio.gather(*(server.serve() for server in servers))
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), name="forwarding-servers", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while not all(server.started for server in servers):
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the forwarding servers did not start")
+        time.sleep(0.02)
+    try:
+        yield [f"http://127.0.0.1:{server.config.port}" for server in servers]
+    finally:
+        for server in servers:
+            server.should_exit = True
+        thread.join(READY_TIMEOUT_SECONDS)

@@ -3,18 +3,27 @@
 import asyncio
 import io
 import json
+import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 from eligibility_helpers import CIVIL, SERVICE
 from openpyxl import Workbook
+from sqlalchemy import text
 
 from huimin_eligibility import rules
 from huimin_eligibility.app import MIGRATIONS, create_app
+from huimin_eligibility.common import now
+from huimin_eligibility.imports import service as imports
 from huimin_eligibility.imports.parsing import CSV_COLUMNS, synthetic_csv_lines
+from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.settings import EligibilitySettings
+from huimin_shared import jobs
+from huimin_shared.db import create_engine, session_factory
 from huimin_shared.readiness import ready_timeout_seconds
+from huimin_shared.settings import JobSettings
 from huimin_shared.synthetic import synthetic_residents
 from huimin_shared.testing import api_client, service_database
 
@@ -200,3 +209,89 @@ async def test_a_large_file_runs_as_a_job_committing_in_chunks(own_database: str
             headers={**SERVICE, "Accept": "application/x-ndjson"},
         )
         assert [json.loads(line) for line in streamed.text.splitlines()] == roster["items"]
+
+
+async def test_an_import_whose_process_died_is_resumed_by_another_and_applied_once(own_database: str) -> None:
+    """Issue 11: a large import is a durable job with its upload kept in the database. Process 1 commits two
+    chunks of 40 rows and dies (its task cancelled mid-chunk, nothing cleaned up); process 2 takes the job
+    over once the lease lapses, skips the 80 rows already applied and finishes: every row accepted exactly
+    once (none `unchanged`, which a re-applied row would be), one report row per row, the job done on its
+    second attempt and the stored upload dropped."""
+    settings = EligibilitySettings(database_url=own_database, environment="test", import_chunk_rows=40)
+    residents = list(synthetic_residents(150, seed=7))
+    content = "".join(synthetic_csv_lines(residents)).encode()
+    rows = sum(len(r.certifications) for r in residents)
+    engine = create_engine(own_database, pool_size=4)
+    sessions = session_factory(engine)
+    import_id = uuid.uuid4()
+    async with sessions() as session, session.begin():  # what POST /v1/imports stores for a large file
+        repository = ImportRepository(session)
+        await repository.add_job(
+            imports.new_job(import_id, "roster.csv", "csv", "x" * 64, "partial", "officer", now(), None)
+        )
+        await repository.store_upload(import_id, io.BytesIO(content), part_bytes=4096)
+        job_id = await jobs.enqueue(
+            session,
+            kind=imports.IMPORT,
+            key=str(import_id),
+            payload={
+                "import_id": str(import_id),
+                "format": "csv",
+                "mode": "partial",
+                "recorded_by": "officer",
+                "region_limit": None,
+            },
+        )
+    short = JobSettings(lease_seconds=1.0, heartbeat_seconds=0.2, poll_seconds=0.1)
+    dying = asyncio.Event()
+
+    async def dies_in_its_third_chunk(context: jobs.JobContext) -> None:
+        checkpoint = context.checkpoint
+
+        async def checkpoint_then_die(session: Any, progress: Any) -> None:
+            if progress["rows"] > 80:
+                dying.set()
+                await asyncio.Event().wait()  # killed here, its third chunk uncommitted
+            await checkpoint(session, progress)
+
+        context.checkpoint = checkpoint_then_die  # type: ignore[method-assign]
+        await imports.run_import_job(context, chunk_rows=40)
+
+    first = jobs.JobRunner(sessions, [jobs.JobKind(imports.IMPORT, run=dies_in_its_third_chunk)], short)
+    second = jobs.JobRunner(sessions, [imports.import_kind(40)], short)
+    try:
+        first.start()
+        await asyncio.wait_for(dying.wait(), 60)
+        await first.stop()
+        second.start()
+        for _ in range(1200):
+            async with engine.connect() as connection:
+                state, attempts, progress = (
+                    await connection.execute(
+                        text("SELECT state, attempts, progress FROM jobs WHERE id = :id"), {"id": job_id}
+                    )
+                ).one()
+                parts = await connection.scalar(
+                    text("SELECT count(*) FROM import_upload_parts WHERE job_id = :id"), {"id": import_id}
+                )
+                reported = await connection.scalar(
+                    text("SELECT count(*) FROM import_rows WHERE job_id = :id"), {"id": import_id}
+                )
+            if state != "running" and state != "queued":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await second.stop()
+        await engine.dispose()
+    assert (state, attempts, progress, parts, reported) == ("done", 2, {"rows": rows}, 0, rows)
+    async with api_client(create_app(settings)) as client:
+        job = (await client.get(f"/v1/imports/{import_id}", headers=CIVIL)).json()
+        assert (job["status"], job["processed_rows"], job["accepted"], job["unchanged"], job["rejected"]) == (
+            "complete",
+            rows,
+            rows,
+            0,
+            0,
+        )
+        listed = (await client.get("/v1/jobs", headers=CIVIL)).json()["items"]
+        assert [(j["kind"], j["key"], j["state"]) for j in listed] == [("import", str(import_id), "done")]

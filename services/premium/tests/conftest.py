@@ -35,7 +35,14 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def settings(database_url: str) -> PremiumSettings:
-    return PremiumSettings(database_url=database_url, environment="test")
+    # Short leases and polls so a test sees an interrupted job taken over soon; no test asserts timing.
+    return PremiumSettings(
+        database_url=database_url,
+        environment="test",
+        jobs_lease_seconds=5,
+        jobs_heartbeat_seconds=0.5,
+        jobs_poll_seconds=0.2,
+    )
 
 
 @pytest.fixture
@@ -56,4 +63,6 @@ async def live_client(settings: PremiumSettings, engine: AsyncEngine) -> AsyncIt
             yield client
     finally:
         async with engine.begin() as connection:
-            await connection.execute(text("TRUNCATE assessments, assessment_runs CASCADE"))
+            await connection.execute(text("TRUNCATE assessments, assessment_runs, jobs CASCADE"))
+            # Pack versions a test published (committed) must not price the next test's quotes.
+            await connection.execute(text("DELETE FROM packs WHERE source <> 'shipped'"))

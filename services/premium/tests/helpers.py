@@ -23,13 +23,20 @@ ROSTER_URL = "http://127.0.0.1:8001/v1/roster"
 
 
 def mock_roster(router: respx.Router, by_as_of: dict[str, Iterable[dict[str, Any]]]) -> respx.Route:
-    """The roster as eligibility knew it at each `as_of` (the rows are serialised once)."""
-    bodies = {datetime.fromisoformat(as_of): ndjson(rows) for as_of, rows in by_as_of.items()}
+    """The roster as eligibility knew it at each `as_of`, in ID-number order from after `after` (the rows are
+    serialised once when no `after` is asked)."""
+    ordered = {
+        datetime.fromisoformat(as_of): sorted(rows, key=lambda row: row["id_number"])
+        for as_of, rows in by_as_of.items()
+    }
+    bodies = {as_of: ndjson(rows) for as_of, rows in ordered.items()}
 
     def answer(request: httpx.Request) -> httpx.Response:
         assert request.headers["accept"] == "application/x-ndjson"
         as_of = datetime.fromisoformat(request.url.params["as_of"])
-        return httpx.Response(200, content=bodies[as_of], headers={"content-type": "application/x-ndjson"})
+        after = request.url.params.get("after", "")
+        body = ndjson([row for row in ordered[as_of] if row["id_number"] > after]) if after else bodies[as_of]
+        return httpx.Response(200, content=body, headers={"content-type": "application/x-ndjson"})
 
     return router.get(ROSTER_URL).mock(side_effect=answer)
 

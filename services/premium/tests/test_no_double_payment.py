@@ -15,12 +15,10 @@ from datetime import datetime
 import httpx
 import pytest
 import respx
-from sqlalchemy import literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huimin_premium.assessments.models import Assessment, AssessmentRun
-from huimin_premium.assessments.repository import AssessmentRepository
 from huimin_premium.assessments.schemas import RunRequest
 from huimin_premium.assessments.service import AssessmentService
 from huimin_shared.auth import Principal, Role
@@ -166,7 +164,7 @@ async def test_a_roster_row_outside_the_region_fails_the_run(live_client: httpx.
     assert assessment["latest_version"] == 0
 
 
-async def _assessment_with_a_running_run(engine: AsyncEngine, lease: str | None) -> tuple[uuid.UUID, int]:
+async def _assessment_with_a_running_run(engine: AsyncEngine) -> tuple[uuid.UUID, int]:
     sessions = session_factory(engine)
     async with sessions() as session:
         assessment = Assessment(
@@ -186,7 +184,6 @@ async def _assessment_with_a_running_run(engine: AsyncEngine, lease: str | None)
             status="running",
             paid_hash="x",
             created_by="test",
-            lease_until=literal_column(f"now() + interval '{lease}'") if lease else None,
         )
         session.add(run)
         await session.commit()
@@ -196,7 +193,7 @@ async def _assessment_with_a_running_run(engine: AsyncEngine, lease: str | None)
 async def test_one_running_run_per_assessment(live_client: httpx.AsyncClient, engine: AsyncEngine) -> None:
     """S4: two running runs of one assessment would race to make the same version: the database refuses the
     second (partial unique index), and a request that loses that race gets a 409, not a 500."""
-    assessment_id, _run_id = await _assessment_with_a_running_run(engine, "1 minute")
+    assessment_id, _run_id = await _assessment_with_a_running_run(engine)
     sessions = session_factory(engine)
     async with sessions() as session:
         session.add(
@@ -222,57 +219,6 @@ async def test_one_running_run_per_assessment(live_client: httpx.AsyncClient, en
         f"/v1/assessments/{assessment_id}/runs", json={"as_of": T2}, headers=SOCIAL
     )
     assert rerun.status_code == 409
-
-
-async def test_an_interrupted_run_is_claimed_by_one_process_only(
-    live_client: httpx.AsyncClient, engine: AsyncEngine
-) -> None:
-    """S4: a run whose lease lapsed (its process stopped) is claimed by exactly one of two processes
-    starting together; a run whose lease is alive (its process is running it) is claimed by neither."""
-    _a, lapsed = await _assessment_with_a_running_run(engine, "-1 second")
-    sessions = session_factory(engine)
-    async with sessions() as session:  # a second assessment whose run is alive in another process
-        other = Assessment(
-            region="210500",
-            year=2010,
-            kind="new_entrants",
-            pack_id="benxi",
-            pack_version=1,
-            national_pack_version=1,
-            created_by="test",
-        )
-        session.add(other)
-        await session.flush()
-        session.add(
-            AssessmentRun(
-                assessment_id=other.id,
-                as_of=datetime.fromisoformat(T1),
-                status="running",
-                paid_hash="x",
-                created_by="test",
-                lease_until=literal_column("now() + interval '1 minute'"),
-            )
-        )
-        await session.commit()
-
-    async def claim() -> list[int]:
-        async with sessions() as session:
-            claimed = list(await AssessmentRepository(session).claim_interrupted(60))
-            await asyncio.sleep(0.2)  # hold the row lock a while, as a process would
-            await session.commit()
-            return claimed
-
-    first, second = await asyncio.gather(claim(), claim())
-    assert sorted(first + second) == [lapsed]
-    async with sessions() as session:
-        lease = await session.scalar(
-            select(AssessmentRun.lease_until > literal_column("now() + interval '30 seconds'")).where(
-                AssessmentRun.id == lapsed
-            )
-        )
-        assert lease is True
-        # Once claimed, nobody else takes it while the lease lasts.
-        assert list(await AssessmentRepository(session).claim_interrupted(60)) == []
 
 
 @respx.mock

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
@@ -16,7 +17,16 @@ from huimin_settlement.settings import SettlementSettings
 from huimin_shared.auth import Role
 from huimin_shared.db import create_engine
 from huimin_shared.idnumber import check_character
-from huimin_shared.testing import api_client, bearer, rolled_back_session, service_database
+from huimin_shared.testing import (
+    READY_TIMEOUT_SECONDS,
+    RoundRobinTransport,
+    api_client,
+    bearer,
+    forwarding_servers,
+    replicas,
+    rolled_back_session,
+    service_database,
+)
 
 
 @pytest.fixture(scope="session")
@@ -160,8 +170,46 @@ def live_city() -> str:
     return f"21{next(_cities):02d}00"
 
 
-@pytest.fixture
-async def live_client(live_database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+@pytest.fixture(scope="session")
+def settlement_replicas(
+    live_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[str]]:
+    """Two uvicorn processes of settlement on the live database, started once; their peers are the respx
+    fakes of this test process, reached through forwarding servers."""
+    with forwarding_servers([PREMIUM_URL, ELIGIBILITY_URL]) as (premium, eligibility):
+        env = dict(os.environ)
+        env.update(
+            SETTLEMENT_DATABASE_URL=live_database_url,
+            SETTLEMENT_ENVIRONMENT="test",
+            SETTLEMENT_DATABASE_POOL_SIZE="12",
+            SETTLEMENT_PENDING_SWEEP_SECONDS="0",
+            SETTLEMENT_PREMIUM_URL=premium,
+            SETTLEMENT_ELIGIBILITY_URL=eligibility,
+            SETTLEMENT_PEER_RETRY_ATTEMPTS="1",
+        )
+        logs = tmp_path_factory.mktemp("settlement-replicas")
+        with replicas("huimin_settlement.app:create_app", env, logs) as started:
+            yield [url for url, _process in started]
+
+
+ONE_PROCESS, TWO_REPLICAS = "one process", "two replicas"
+
+
+@pytest.fixture(params=[ONE_PROCESS])
+async def live_client(
+    request: pytest.FixtureRequest, live_database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the live database: in this process over ASGI, or — parametrised with ``TWO_REPLICAS`` —
+    two uvicorn processes with the requests spread across both in turn (both must serve some)."""
+    if request.param == TWO_REPLICAS:
+        urls: list[str] = request.getfixturevalue("settlement_replicas")
+        transport = RoundRobinTransport(urls)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://settlement.replicas", timeout=READY_TIMEOUT_SECONDS
+        ) as client:
+            yield client
+        assert min(transport.served) > 0, transport.served
+        return
     settings = SettlementSettings(
         database_url=live_database_url,
         environment="test",
@@ -343,6 +391,7 @@ def groups_of(lines: list[dict[str, object]]) -> list[dict[str, object]]:
 @pytest.fixture
 def peers() -> Iterator[respx.Router]:
     with respx.mock(assert_all_called=False) as router:
+        router.route(host="127.0.0.1").pass_through()  # the replicas of settlement itself
         yield router
 
 

@@ -51,6 +51,7 @@ async def approved_batch(live_client, live_city, ledger_class, premium, make_lin
     return ledger, live_city, batch
 
 
+@pytest.mark.parametrize("live_client", ["one process", "two replicas"], indirect=True)
 async def test_executing_one_batch_four_times_at_once_moves_the_money_once(approved_batch) -> None:
     """S4: concurrent executions wait on the batch row and find the work done; 540.00 moves once."""
     ledger, city, batch = approved_batch

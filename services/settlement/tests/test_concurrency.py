@@ -4,18 +4,23 @@ guarded account, opposite transfers cannot deadlock, a key in flight is refused,
 import asyncio
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import text
 
 from huimin_settlement.app import create_app
 from huimin_settlement.idempotency.service import lock_id
+from huimin_settlement.ledger.expiry import PENDING_EXPIRY, sweep_round
 from huimin_settlement.settings import SettlementSettings
+from huimin_shared import jobs
 from huimin_shared.auth import Role
+from huimin_shared.db import session_factory
 from huimin_shared.readiness import ready_timeout_seconds
 from huimin_shared.testing import api_client, bearer
 
 FINANCE = bearer(Role.finance, subject="finance-clerk")
 
 
+@pytest.mark.parametrize("live_client", ["one process", "two replicas"], indirect=True)
 async def test_parallel_payments_never_overdraw_a_guarded_account(
     live_client, live_city, ledger_class
 ) -> None:
@@ -37,6 +42,7 @@ async def test_parallel_payments_never_overdraw_a_guarded_account(
     assert (await ledger.balance(rif))["posted"] == "90.00"
 
 
+@pytest.mark.parametrize("live_client", ["one process", "two replicas"], indirect=True)
 async def test_opposite_transfers_between_two_accounts_do_not_deadlock(
     live_client, live_city, ledger_class
 ) -> None:
@@ -75,6 +81,7 @@ async def test_opposite_transfers_between_two_accounts_do_not_deadlock(
     assert (await ledger.balance(civil))["posted"] == "500.00"
 
 
+@pytest.mark.parametrize("live_client", ["one process", "two replicas"], indirect=True)
 async def test_parallel_duplicates_of_one_key_have_one_effect(live_client, live_city, ledger_class) -> None:
     """S4: five copies of one request at once: one transfer, every answer the same or a 409 in flight."""
     ledger = ledger_class(live_client)
@@ -94,6 +101,7 @@ async def test_parallel_duplicates_of_one_key_have_one_effect(live_client, live_
     assert (await ledger.balance(maf))["posted"] == "60.00"
 
 
+@pytest.mark.parametrize("live_client", ["one process", "two replicas"], indirect=True)
 async def test_a_key_in_flight_gets_409_and_the_retry_after_it_ends_succeeds(
     live_client, live_city, ledger_class, live_engine
 ) -> None:
@@ -164,3 +172,91 @@ async def test_the_background_sweep_voids_a_pending_transfer_at_its_deadline(
         assert detail["state"] == "voided"
         assert detail["history"][-1]["actor"] == "system:pending-expiry"
         assert (await ledger.balance(maf))["available"] == "100.00"
+
+
+async def test_a_sweep_round_run_twice_voids_each_transfer_once(
+    live_database_url, live_city, ledger_class, live_engine
+) -> None:
+    """Two-phase / S4: should two replicas both run a sweep (one took over a round whose lease lapsed while
+    the first still ran), each overdue transfer is voided once and its 60.00 released once — voiding is a
+    compare-and-set on the transfer's state — and the two rounds count one void between them."""
+    settings = SettlementSettings(database_url=live_database_url, environment="test", pending_sweep_seconds=0)
+    async with api_client(create_app(settings)) as client:
+        ledger = ledger_class(client)
+        district = live_city[:4] + "02"
+        await ledger.open(live_city, [district])
+        maf, rif = f"medical_assistance_fund:{live_city}", f"resident_insurance_fund:{live_city}"
+        await ledger.fund(maf, "100.00", district=district)
+        pending = (await ledger.transfer(maf, rif, "60.00", pending=True, timeout_seconds=1)).json()[
+            "transfers"
+        ][0]
+        async with live_engine.begin() as connection:  # past its deadline, without waiting for it
+            await connection.execute(
+                text("UPDATE transfers SET timeout_at = now() - interval '1 second' WHERE id = :id"),
+                {"id": pending["id"]},
+            )
+        sessions = session_factory(live_engine)
+        contexts = []
+        for owner in ("replica-1", "replica-2"):
+            async with sessions() as session, session.begin():
+                job_id = await jobs.enqueue(session, kind=PENDING_EXPIRY, key=f"{live_city}-{owner}")
+                row = await session.execute(
+                    text(
+                        "UPDATE jobs SET state = 'running', lease_owner = :owner WHERE id = :id RETURNING *"
+                    ),
+                    {"owner": owner, "id": job_id},
+                )
+                contexts.append(jobs.JobContext(job=jobs.Job.of(row.one()), owner=owner, sessions=sessions))
+        await asyncio.gather(*(sweep_round(context) for context in contexts))
+
+        detail = (await client.get(f"/v1/transfers/{pending['id']}", headers=FINANCE)).json()
+        assert detail["state"] == "voided"
+        assert [event["to_state"] for event in detail["history"]].count("voided") == 1
+        assert (await ledger.balance(maf))["available"] == "100.00"
+        async with live_engine.connect() as connection:
+            rounds = (
+                await connection.execute(
+                    text("SELECT state, progress FROM jobs WHERE key LIKE :city"), {"city": f"{live_city}-%"}
+                )
+            ).all()
+        assert sorted(state for state, _ in rounds) == ["done", "done"]
+        assert sum(progress["voided"] for _, progress in rounds) == 1
+
+
+async def test_two_replicas_share_the_sweep_rounds(live_database_url, live_city, ledger_class) -> None:
+    """Two-phase: with two replicas of settlement on one database, a pending transfer past its deadline is
+    voided once, each sweep round exists once and is run once (never twice on one attempt), and the rounds
+    are readable with their progress at GET /v1/jobs."""
+    settings = SettlementSettings(
+        database_url=live_database_url,
+        environment="test",
+        pending_sweep_seconds=0.3,
+        jobs_poll_seconds=0.1,
+        jobs_lease_seconds=10,
+        jobs_heartbeat_seconds=1,
+    )
+    async with api_client(create_app(settings)) as one, api_client(create_app(settings)) as two:
+        ledger = ledger_class(one)
+        district = live_city[:4] + "02"
+        await ledger.open(live_city, [district])
+        maf, rif = f"medical_assistance_fund:{live_city}", f"resident_insurance_fund:{live_city}"
+        await ledger.fund(maf, "100.00", district=district)
+        pending = (await ledger.transfer(maf, rif, "60.00", pending=True, timeout_seconds=1)).json()[
+            "transfers"
+        ][0]
+        for _ in range(300):
+            await asyncio.sleep(0.1)
+            detail = (await two.get(f"/v1/transfers/{pending['id']}", headers=FINANCE)).json()
+            if detail["state"] == "voided":
+                break
+        assert [event["to_state"] for event in detail["history"]].count("voided") == 1
+        assert (await ledger.balance(maf))["available"] == "100.00"
+        listed = [  # the rounds (keyed by their number), not the hand-made jobs of the test above
+            job
+            for job in (await two.get("/v1/jobs?state=done", headers=FINANCE)).json()["items"]
+            if job["key"].isdigit()
+        ]
+        assert listed
+        assert all(job["kind"] == PENDING_EXPIRY and job["attempts"] == 1 for job in listed)
+        assert len({job["key"] for job in listed}) == len(listed)
+        assert sum(job["progress"]["voided"] for job in listed) >= 1

@@ -1,5 +1,8 @@
 """The eligibility service: civil affairs' register of who is in hardship (POLICY.md E1–E7, R2)."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from huimin_eligibility import __version__
@@ -7,6 +10,7 @@ from huimin_eligibility.applications.router import router as applications_router
 from huimin_eligibility.audit.router import router as audit_router
 from huimin_eligibility.certifications.router import router as certifications_router
 from huimin_eligibility.imports.router import router as imports_router
+from huimin_eligibility.imports.service import IMPORT, import_kind
 from huimin_eligibility.reports.router import router as reports_router
 from huimin_eligibility.residents.router import router as residents_router
 from huimin_eligibility.roster.router import router as roster_router
@@ -14,7 +18,9 @@ from huimin_eligibility.settings import EligibilitySettings
 from huimin_eligibility.status.router import router as status_router
 from huimin_eligibility.status.router import well_known_router
 from huimin_eligibility.status.signing import signer_lifespan
-from huimin_shared.app import build_app
+from huimin_shared.app import Runtime, build_app
+from huimin_shared.auth import Role
+from huimin_shared.jobs import JobRunner, jobs_router
 
 MIGRATIONS = "huimin_eligibility:migrations"
 
@@ -73,6 +79,25 @@ TAGS = [
 ]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
+    settings = runtime.settings
+    if not isinstance(settings, EligibilitySettings):
+        raise TypeError("the eligibility app runs on EligibilitySettings")
+    async with signer_lifespan(app, runtime):
+        # Imports of large files are durable jobs: any replica runs them, and takes over those whose
+        # process died (their lease lapsed), resuming after the last committed chunk.
+        runner = JobRunner(
+            runtime.sessions, [import_kind(settings.import_chunk_rows)], settings.job_settings()
+        )
+        app.state.jobs = runner
+        runner.start()
+        try:
+            yield
+        finally:
+            await runner.stop()
+
+
 def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
     settings = settings or EligibilitySettings()
     return build_app(
@@ -91,7 +116,8 @@ def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
             reports_router,
             audit_router,
             well_known_router,
+            jobs_router([IMPORT], Role.civil_affairs),
         ],
-        lifespan_hook=signer_lifespan,
+        lifespan_hook=_lifespan,
         openapi_tags=TAGS,
     )

@@ -3,7 +3,12 @@
 from sqlalchemy.orm import DeclarativeBase
 
 from huimin_shared.db import new_metadata
+from huimin_shared.jobs import jobs_table
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+# Durable background jobs (imports), leased by whichever replica runs them: huimin_shared.jobs.
+jobs = jobs_table(Base.metadata)

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 
 from huimin_premium import __version__
 from huimin_premium.assessments.router import router as assessments_router
-from huimin_premium.assessments.runner import Jobs
-from huimin_premium.deps import eligibility_client
+from huimin_premium.assessments.runner import ASSESSMENT_RUN, assessment_run_kind
+from huimin_premium.deps import READERS, eligibility_client
 from huimin_premium.packs.router import router as packs_router
 from huimin_premium.packs.service import load_shipped
 from huimin_premium.quotes.router import router as quotes_router
@@ -17,6 +17,7 @@ from huimin_premium.reports.router import router as reports_router
 from huimin_premium.settings import PremiumSettings
 from huimin_premium.simulations.router import router as simulations_router
 from huimin_shared.app import Runtime, build_app
+from huimin_shared.jobs import JobRunner, jobs_router
 
 MIGRATIONS = "huimin_premium:migrations"
 
@@ -61,14 +62,21 @@ async def _load_packs(runtime: Runtime) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
+    settings = runtime.settings
+    if not isinstance(settings, PremiumSettings):
+        raise TypeError("the premium app runs on PremiumSettings")
     await _load_packs(runtime)
-    jobs = Jobs(runtime.sessions, lambda: eligibility_client(runtime))
-    app.state.jobs = jobs
-    await jobs.resume_interrupted()
+    runner = JobRunner(
+        runtime.sessions,
+        [assessment_run_kind(lambda: eligibility_client(runtime), chunk=settings.assessment_chunk_rows)],
+        settings.job_settings(),
+    )
+    app.state.jobs = runner
+    runner.start()  # also takes over runs whose process died (their lease lapsed)
     try:
         yield
     finally:
-        await jobs.stop()
+        await runner.stop()
 
 
 def create_app(settings: PremiumSettings | None = None) -> FastAPI:
@@ -79,7 +87,14 @@ def create_app(settings: PremiumSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version=__version__,
         migrations=MIGRATIONS,
-        routers=[packs_router, quotes_router, assessments_router, simulations_router, reports_router],
+        routers=[
+            packs_router,
+            quotes_router,
+            assessments_router,
+            simulations_router,
+            reports_router,
+            jobs_router([ASSESSMENT_RUN], *READERS),
+        ],
         lifespan_hook=_lifespan,
         openapi_tags=[
             {"name": "packs", "description": "Policy packs (政策参数包) as dated, cited data."},
@@ -93,5 +108,6 @@ def create_app(settings: PremiumSettings | None = None) -> FastAPI:
                 "description": "An assessment re-costed under changed parameters (政策模拟).",
             },
             {"name": "reports", "description": "R1 to the ministries (困难居民参保情况报表)."},
+            {"name": "jobs", "description": "Assessment runs as durable background jobs, with progress."},
         ],
     )

@@ -73,12 +73,17 @@ class EligibilityClient(PeerClient):
         body = await self.get_json(f"/v1/residents/{id_number}/status", params=params)
         return _parsed(ResidentStatus, body, self.service)
 
-    async def roster(self, *, year: int, region: str, as_of: datetime) -> AsyncIterator[RosterRow]:
-        """Stream the roster as NDJSON, one row at a time (never the whole roster in memory).
+    async def roster(
+        self, *, year: int, region: str, as_of: datetime, after: str = ""
+    ) -> AsyncIterator[RosterRow]:
+        """Stream the roster as NDJSON in ID-number order, one row at a time (never the whole roster in
+        memory), from the first ID number greater than ``after``.
 
-        Opening it is retried (nothing read yet); a break halfway fails the run, which a restart re-runs.
+        Opening it is retried (nothing read yet); a break halfway fails the run.
         """
         params = {"year": str(year), "region": region, "as_of": as_of.isoformat()}
+        if after:
+            params["after"] = after
         async for line in self.stream_ndjson("/v1/roster", params=params):
             yield _parsed_json(RosterRow, line, self.service)
 

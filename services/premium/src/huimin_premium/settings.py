@@ -1,5 +1,6 @@
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from huimin_shared.settings import SharedSettings
@@ -14,3 +15,6 @@ class PremiumSettings(SharedSettings):
 
     eligibility_url: str = "http://127.0.0.1:8001"
     settlement_url: str = "http://127.0.0.1:8003"
+    assessment_chunk_rows: int = Field(
+        default=20_000, ge=1, description="Roster rows an assessment run commits at a time (its checkpoint)."
+    )

@@ -12,7 +12,8 @@ from huimin_shared.auth import Principal, Role, require_roles
 # Writes that move money: finance (财政部门).
 FinanceDep = Annotated[Principal, Depends(require_roles(Role.finance))]
 # Reading the ledger: finance, audit, and the other services.
-ReaderDep = Annotated[Principal, Depends(require_roles(Role.finance, Role.auditor, Role.service))]
+READER_ROLES = (Role.finance, Role.auditor, Role.service)
+ReaderDep = Annotated[Principal, Depends(require_roles(*READER_ROLES))]
 # Preparing a batch: the departments that certify amounts (社保局核定, 民政) or finance.
 MakerDep = Annotated[
     Principal, Depends(require_roles(Role.finance, Role.social_insurance, Role.civil_affairs))

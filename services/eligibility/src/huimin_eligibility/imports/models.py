@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Uuid
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huimin_eligibility.db import Base
@@ -47,3 +47,16 @@ class ImportRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     id_number_masked: Mapped[str | None] = mapped_column(String(18))
     reason: Mapped[str | None] = mapped_column(String(1000))
+
+
+class ImportUploadPart(Base):
+    """A large upload kept in the database until its import job is done, so whichever replica runs (or
+    resumes) the job reads the same file; removed when the job ends."""
+
+    __tablename__ = "import_upload_parts"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

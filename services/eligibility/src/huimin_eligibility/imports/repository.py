@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility.certifications.models import Certification
-from huimin_eligibility.imports.models import ImportJob, ImportRow
+from huimin_eligibility.imports.models import ImportJob, ImportRow, ImportUploadPart
 from huimin_eligibility.residents.models import Resident, ResidentVersion
 from huimin_shared.errors import Conflict
 
@@ -182,3 +182,28 @@ class ImportRepository:
         if outcome is not None:
             statement = statement.where(ImportRow.outcome == outcome)
         return (await self.session.scalars(statement)).all()
+
+    async def store_upload(self, job_id: uuid.UUID, binary: IO[bytes], part_bytes: int = 8 << 20) -> None:
+        """Keep the upload in the database, a part at a time (never the whole file in memory)."""
+        part = 0
+        while data := binary.read(part_bytes):
+            await self.session.execute(insert(ImportUploadPart).values(job_id=job_id, part=part, data=data))
+            part += 1
+
+    async def upload_parts(self, job_id: uuid.UUID) -> AsyncIterator[bytes]:
+        part = -1
+        while True:
+            row = await self.session.execute(
+                select(ImportUploadPart.part, ImportUploadPart.data)
+                .where(ImportUploadPart.job_id == job_id, ImportUploadPart.part > part)
+                .order_by(ImportUploadPart.part)
+                .limit(1)
+            )
+            found = row.first()
+            if found is None:
+                return
+            part = found.part
+            yield found.data
+
+    async def drop_upload(self, job_id: uuid.UUID) -> None:
+        await self.session.execute(delete(ImportUploadPart).where(ImportUploadPart.job_id == job_id))

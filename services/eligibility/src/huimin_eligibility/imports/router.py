@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import tempfile
 import uuid
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -20,10 +16,12 @@ from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.imports.schemas import ImportJobOut, ImportMode, ImportRowOut, ImportRowsPage
 from huimin_eligibility.residents.repository import job_readable
 from huimin_eligibility.settings import EligibilitySettings
+from huimin_shared import jobs
 from huimin_shared.app import RuntimeDep, SessionDep
 from huimin_shared.auth import Principal
 from huimin_shared.errors import FieldProblem, NotFound, OutOfRegion, ValidationFailed, problem_responses
 from huimin_shared.guard import upload_route
+from huimin_shared.jobs import JobRunner
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -32,9 +30,9 @@ def _unreadable(reason: str) -> ValidationFailed:
     return ValidationFailed(f"file: {reason}", errors=[FieldProblem(field="body.file", reason=reason)])
 
 
-def _tasks(request: Request) -> set[asyncio.Task[None]]:
-    tasks: set[asyncio.Task[None]] = request.app.state.import_tasks  # made by the lifespan
-    return tasks
+def _runner(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.jobs  # made by the lifespan
+    return runner
 
 
 @router.post(
@@ -79,24 +77,25 @@ async def create_import(
         job_id, file.filename or "roster", fmt, sha256, mode.value, principal.subject, now(), principal.region
     )
     if size > settings.import_inline_max_bytes:
-        # Own committed job row first, then the worker; the file is copied out of the request.
-        with tempfile.NamedTemporaryFile(delete=False, suffix="." + fmt) as copy:
-            shutil.copyfileobj(binary, copy)
+        # A durable job: its import row, the upload and the job commit together; any replica runs it.
         async with runtime.sessions() as job_session, job_session.begin():
-            await ImportRepository(job_session).add_job(job)
-        service.start_background(
-            _tasks(request),
-            service.run_in_background(
-                runtime.sessions,
-                job_id,
-                Path(copy.name),
-                fmt,
-                mode=mode.value,
-                recorded_by=principal.subject,
-                region_limit=principal.region,
-                chunk_rows=settings.import_chunk_rows,
-            ),
-        )
+            job_repository = ImportRepository(job_session)
+            await job_repository.add_job(job)
+            await job_repository.store_upload(job_id, binary)
+            await jobs.enqueue(
+                job_session,
+                kind=service.IMPORT,
+                key=str(job_id),
+                payload={
+                    "import_id": str(job_id),
+                    "format": fmt,
+                    "mode": mode.value,
+                    "recorded_by": principal.subject,
+                    "region_limit": principal.region,
+                },
+                region=principal.region,
+            )
+        await _runner(request).wake()
         return JSONResponse(
             ImportJobOut.model_validate(job, from_attributes=True).model_dump(mode="json"), status_code=202
         )

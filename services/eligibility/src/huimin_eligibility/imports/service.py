@@ -8,20 +8,18 @@ certification of the same category is rejected, never merged. New rows go in wit
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
-import os
+import itertools
 import re
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import IO, Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility import rules
 from huimin_eligibility.audit.repository import AuditRepository
@@ -30,6 +28,7 @@ from huimin_eligibility.imports.models import ImportJob
 from huimin_eligibility.imports.parsing import read_rows
 from huimin_eligibility.imports.repository import ImportRepository
 from huimin_shared import areas, idnumber, sheets
+from huimin_shared.jobs import Job, JobContext, JobKind
 
 log = structlog.get_logger(__name__)
 
@@ -382,14 +381,17 @@ async def run_import(
     region_limit: str | None,
     chunk_rows: int,
     end_chunk: Callable[[], Awaitable[None]],
+    end_import: Callable[[], Awaitable[None]] | None = None,
+    counts: Counts | None = None,
 ) -> Counts:
-    """Apply ``rows`` chunk by chunk, calling ``end_chunk`` (flush or commit) after each.
+    """Apply ``rows`` chunk by chunk, calling ``end_chunk`` (flush or commit) after each and ``end_import``
+    (default ``end_chunk``) after the last. ``counts`` carries on from chunks already applied (a resumed job).
 
     all_or_nothing: everything runs inside one savepoint that is rolled back if any row is rejected; the
     report then lists the rejected rows and the job ends ``rolled_back``.
     """
     repository = ImportRepository(session)
-    counts = Counts()
+    counts = counts if counts is not None else Counts()
     all_or_nothing = mode == "all_or_nothing"
     savepoint = await session.begin_nested() if all_or_nothing else None
     for chunk in _chunks(rows, chunk_rows):
@@ -438,7 +440,7 @@ async def run_import(
         entity_id=str(job_id),
         details={"accepted": counts.accepted, "rejected": counts.rejected, "unchanged": counts.unchanged},
     )
-    await end_chunk()
+    await (end_import or end_chunk)()
     counts.rejected_rows = []
     return counts
 
@@ -479,54 +481,70 @@ def new_job(
     )
 
 
-async def run_in_background(
-    sessions: async_sessionmaker[AsyncSession],
-    job_id: uuid.UUID,
-    path: Path,
-    fmt: str,
-    *,
-    mode: str,
-    recorded_by: str,
-    region_limit: str | None,
-    chunk_rows: int,
-) -> None:
-    """A large file: its own session, one commit per chunk (partial) or one at the end (all_or_nothing)."""
-    try:
-        async with sessions() as session:
-            try:
-                with path.open("rb") as binary:
-                    await run_import(
-                        session,
-                        job_id,
-                        read_rows(binary, fmt),
-                        mode=mode,
-                        recorded_by=recorded_by,
-                        region_limit=region_limit,
-                        chunk_rows=chunk_rows,
-                        end_chunk=session.commit,
-                    )
-            except asyncio.CancelledError:
-                # The service is stopping: committed chunks stay; uploading the file again resumes, since
-                # the rows already applied come back "unchanged".
-                await asyncio.shield(
-                    _mark_failed(session, job_id, "the service stopped; upload the file again")
-                )
-                raise
-            except Exception as exc:
-                log.exception("import_failed", job_id=str(job_id))
-                await _mark_failed(session, job_id, idnumber.mask_in_text(str(exc)))
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+IMPORT = "import"  # the job kind of a large upload: payload {"import_id", "format", "mode", …}
 
 
-async def _mark_failed(session: AsyncSession, job_id: uuid.UUID, error: str) -> None:
-    await session.rollback()
-    await ImportRepository(session).update_job(job_id, status="failed", error=error[:1000], finished_at=now())
-    await session.commit()
+async def run_import_job(context: JobContext, chunk_rows: int) -> None:
+    """Run (or resume) the import of a stored upload: each chunk commits with its checkpoint, so a job taken
+    over after its process died skips the rows already applied; the job completes in the transaction that
+    ends the import (and drops the stored upload)."""
+    payload = context.job.payload
+    job_id = uuid.UUID(payload["import_id"])
+    mode = payload["mode"]
+    async with context.sessions() as session:
+        repository = ImportRepository(session)
+        job = await repository.get_job(job_id)
+        if job is None:
+            raise LookupError(f"no import {job_id}")
+        partial = mode != "all_or_nothing"
+        done = int(context.progress.get("rows", 0)) if partial else 0
+        counts = Counts(
+            processed=done,
+            accepted=job.accepted if done else 0,
+            rejected=job.rejected if done else 0,
+            unchanged=job.unchanged if done else 0,
+        )
+        with tempfile.TemporaryFile() as copy:
+            async for data in repository.upload_parts(job_id):
+                copy.write(data)
+            await session.commit()
+            copy.seek(0)
+
+            async def end_chunk() -> None:
+                await context.checkpoint(session, {"rows": counts.processed})
+                await session.commit()
+
+            async def end_import() -> None:
+                await repository.drop_upload(job_id)
+                await context.complete(session, {"rows": counts.processed})
+                await session.commit()
+
+            if done:
+                log.info("import_resumed", job_id=str(job_id), rows=done)
+            await run_import(
+                session,
+                job_id,
+                itertools.islice(read_rows(copy, payload["format"]), done, None),
+                mode=mode,
+                recorded_by=payload["recorded_by"],
+                region_limit=payload["region_limit"],
+                chunk_rows=chunk_rows,
+                end_chunk=end_chunk,
+                end_import=end_import,
+                counts=counts,
+            )
 
 
-def start_background(tasks: set[asyncio.Task[None]], coroutine: Awaitable[None]) -> None:
-    task = asyncio.ensure_future(coroutine)
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+async def import_failed(session: AsyncSession, job: Job, error: str) -> None:
+    """The job failed: so does the import (chunks already committed stay, as the report says)."""
+    job_id = uuid.UUID(job.payload["import_id"])
+    repository = ImportRepository(session)
+    await repository.drop_upload(job_id)
+    await repository.update_job(job_id, status="failed", error=error[:1000], finished_at=now())
+
+
+def import_kind(chunk_rows: int) -> JobKind:
+    async def run(context: JobContext) -> None:
+        await run_import_job(context, chunk_rows)
+
+    return JobKind(IMPORT, run=run, on_failure=import_failed)

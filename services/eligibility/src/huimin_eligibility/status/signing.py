@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 from collections.abc import AsyncIterator
@@ -89,15 +88,7 @@ async def signer_lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]
     else:
         pem = await stored_key(runtime.sessions)
     app.state.certificate_signer = CertificateSigner(pem, settings.certificate_issuer)
-    app.state.import_tasks = set()
-    try:
-        yield
-    finally:
-        # Background imports stop with the service; each marks its job failed (re-upload resumes).
-        tasks: set[asyncio.Task[None]] = app.state.import_tasks
-        for task in list(tasks):
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    yield
 
 
 def signer_of(request: Request) -> CertificateSigner:

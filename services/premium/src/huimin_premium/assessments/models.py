@@ -85,11 +85,6 @@ class AssessmentRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    lease_until: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True),
-        doc="A running run belongs to the process that holds its lease (renewed while it runs); a run "
-        "whose lease has lapsed was interrupted and is claimed by the next process that starts.",
-    )
 
 
 class AssessmentVersion(Base):

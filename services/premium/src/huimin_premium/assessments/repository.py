@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Select, delete, func, literal, or_, select, text, update
+from sqlalchemy import Select, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from huimin_premium.assessments.models import (
     Assessment,
@@ -81,11 +80,6 @@ ORDER BY region_code, category NULLS FIRST, age_group, line_kind
 """
 
 ADVISORY_NAMESPACE = 0x70726D  # "prm": the premium service's advisory locks (key 2 is the cover year)
-
-
-def lease_expiry(seconds: float) -> ColumnElement[Any]:
-    """now() + ``seconds``, on the database's clock (the one every process shares)."""
-    return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, literal(float(seconds), Float()))
 
 
 def readable_assessments(principal: Principal) -> Select[tuple[Assessment]]:
@@ -161,32 +155,6 @@ class AssessmentRepository:
                 AssessmentRun.assessment_id == assessment_id, AssessmentRun.status == "running"
             )
         )
-
-    async def claim_interrupted(self, lease_seconds: float) -> Sequence[int]:
-        """Take the lease of every running run whose lease has lapsed (its process stopped).
-
-        One UPDATE: PostgreSQL re-checks the WHERE on a row another process has just claimed, so two
-        processes starting together never both take one run.
-        """
-        rows = await self.session.execute(
-            update(AssessmentRun)
-            .where(
-                AssessmentRun.status == "running",
-                or_(AssessmentRun.lease_until.is_(None), AssessmentRun.lease_until < func.now()),
-            )
-            .values(lease_until=lease_expiry(lease_seconds))
-            .returning(AssessmentRun.id)
-        )
-        return sorted(rows.scalars().all())
-
-    async def renew_lease(self, run_id: int, lease_seconds: float) -> None:
-        await self.session.execute(
-            update(AssessmentRun)
-            .where(AssessmentRun.id == run_id, AssessmentRun.status == "running")
-            .values(lease_until=lease_expiry(lease_seconds))
-        )
-
-    # --- overlapping assessments (no resident paid twice, S4) ------------------------------------
 
     async def lock_year(self, year: int) -> None:
         """Serialise creating assessments and runs of one cover year (held until the transaction ends), so
@@ -273,12 +241,9 @@ class AssessmentRepository:
         await self.session.execute(delete(AssessmentResult).where(AssessmentResult.run_id == run_id))
 
     async def copy_results(self, records: Sequence[tuple[Any, ...]]) -> None:
-        """asyncpg COPY of a chunk of results (one round trip for thousands of residents)."""
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        if driver is None:
-            raise RuntimeError("driver is missing")
+        """asyncpg COPY of a chunk of results (one round trip for thousands of residents), inside the
+        session's transaction (so the chunk commits with its checkpoint, or not at all)."""
+        driver = await self._driver_connection()
         await driver.copy_records_to_table(
             "assessment_results", records=records, columns=list(RESULT_COLUMNS)
         )

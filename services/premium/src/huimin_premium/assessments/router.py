@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from huimin_premium.assessments.runner import Jobs
 from huimin_premium.assessments.schemas import (
     Accepted,
     AssessmentList,
@@ -33,6 +32,7 @@ from huimin_shared.app import RuntimeDep, SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import problem_responses
 from huimin_shared.guard import body_limit
+from huimin_shared.jobs import JobRunner
 from huimin_shared.paging import DEFAULT_LIMIT, AfterId, PageLimit
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
@@ -45,8 +45,8 @@ VersionNumber = Annotated[int, Path(ge=1, le=INT32_MAX, description="Version num
 RunId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Run id.")]
 
 
-def _jobs(request: Request) -> Jobs:
-    jobs: Jobs = request.app.state.jobs
+def _jobs(request: Request) -> JobRunner:
+    jobs: JobRunner = request.app.state.jobs
     return jobs
 
 
@@ -73,7 +73,7 @@ async def create_assessment(
     response: Response,
 ) -> Accepted:
     assessment, run = await AssessmentService(session).create(principal, body)
-    background.add_task(_jobs(request).launch, run.id)  # after the commit: the run row is visible to the job
+    background.add_task(_jobs(request).wake)  # after the commit: the run row is visible to the job
     response.headers["Location"] = f"/v1/assessments/{assessment.id}/runs/{run.id}"
     return Accepted(assessment=assessment, run=run_out(run))
 
@@ -132,7 +132,7 @@ async def rerun_assessment(
     run, created = await AssessmentService(session).rerun(principal, assessment_id, body)
     if not created:
         return JSONResponse(run_out(run).model_dump(mode="json"), status_code=200)
-    background.add_task(_jobs(request).launch, run.id)
+    background.add_task(_jobs(request).wake)
     response.headers["Location"] = f"/v1/assessments/{assessment_id}/runs/{run.id}"
     return run_out(run)
 

@@ -1,22 +1,22 @@
 """The assessment run: stream the roster through the pure calculator, COPY results in committed chunks
 with a progress row, then build lines and totals in SQL (so totals equal the sum of lines to the fen).
 
-A running run holds a lease (``lease_until``) that its process renews while it runs. A run whose lease
-has lapsed was interrupted (its process stopped): the next process to start claims it with one UPDATE
-(so two processes starting together never both take it) and re-runs it from the start, its partial
-results cleared first, so a re-run gives the same results.
+A run is a durable job (``huimin_shared.jobs``, kind ``assessment_run``): any live replica claims it, renews
+its lease while it runs and, if its process died, takes it over once the lease lapses and resumes after the
+last committed chunk (the roster is read in ID-number order as known at the run's ``as_of``, so the rest of
+it is the same). Each chunk's results, the run's counts and the job's checkpoint commit together, and the
+version is made in the transaction that completes the job: once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_premium import rules
 from huimin_premium.assessments.models import Assessment, AssessmentRun, AssessmentVersion
@@ -25,12 +25,12 @@ from huimin_premium.packs.schemas import Category
 from huimin_premium.packs.service import NATIONAL, PackService
 from huimin_premium.peers import EligibilityClient, RosterRow
 from huimin_shared import areas
-from huimin_shared.idnumber import mask, mask_in_text
+from huimin_shared.idnumber import mask
+from huimin_shared.jobs import Job, JobContext, JobKind
 
 log = structlog.get_logger(__name__)
 
 CHUNK = 20_000  # rows per COPY and commit (each commit is an fsync; 5,000 cost 4x as many)
-LEASE_SECONDS = 60  # a running run's lease; renewed every third of it while the run is alive
 
 
 class RosterOutOfRegion(RuntimeError):
@@ -98,88 +98,69 @@ async def parameters_for(session: AsyncSession, assessment: Assessment) -> rules
     return rules.resolve(pack, national, assessment.year)
 
 
-async def execute(
-    run_id: int,
-    sessions: async_sessionmaker[AsyncSession],
+ASSESSMENT_RUN = "assessment_run"  # the job kind: payload {"run_id": …}
+
+
+async def run_job(
+    context: JobContext,
     eligibility: EligibilityClient,
     *,
     chunk: int = CHUNK,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> None:
-    """Run one assessment run to its end: complete (a new version), unchanged, or failed."""
-    heartbeat = asyncio.create_task(_keep_lease(run_id, sessions), name=f"assessment-lease-{run_id}")
-    try:
-        await _execute(run_id, sessions, eligibility, chunk, now)
-    except asyncio.CancelledError:
-        raise  # the service is stopping: the run stays `running` and is claimed once its lease lapses
-    except Exception as exc:
-        log.exception("assessment_run_failed", run_id=run_id)
-        async with sessions() as session:
-            repository = AssessmentRepository(session)
-            await repository.clear_results(run_id)
-            run = await session.get(AssessmentRun, run_id)
-            if run is not None:
-                run.status = "failed"
-                run.error = mask_in_text(str(exc))[:2000] or exc.__class__.__name__
-                run.finished_at = now()
-            await session.commit()
-    finally:
-        heartbeat.cancel()
-        await asyncio.gather(heartbeat, return_exceptions=True)
-
-
-async def _keep_lease(run_id: int, sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Renew the run's lease while it runs, so no other process claims it as interrupted."""
-    while True:
-        await asyncio.sleep(LEASE_SECONDS / 3)
-        try:
-            async with sessions() as session:
-                await AssessmentRepository(session).renew_lease(run_id, LEASE_SECONDS)
-                await session.commit()
-        except Exception:  # a lapse only lets another process re-run it from a clean start
-            log.warning("assessment_lease_not_renewed", run_id=run_id, exc_info=True)
-
-
-async def _execute(
-    run_id: int,
-    sessions: async_sessionmaker[AsyncSession],
-    eligibility: EligibilityClient,
-    chunk: int,
-    now: Callable[[], datetime],
-) -> None:
-    async with sessions() as session:
+    """Run one assessment run to its end (complete or unchanged), resuming after the last committed chunk
+    when the job was interrupted; a raise fails the job and, in the same transaction, the run."""
+    run_id = int(context.job.payload["run_id"])
+    async with context.sessions() as session:
         repository = AssessmentRepository(session)
         run = await session.get(AssessmentRun, run_id)
         if run is None:
-            raise RuntimeError(f"no run {run_id}")
+            raise LookupError(f"no assessment run {run_id}")
         assessment = await repository.get(run.assessment_id)
         if assessment is None:
-            raise RuntimeError("assessment is missing")
+            raise LookupError(f"no assessment {run.assessment_id}")
         params = await parameters_for(session, assessment)
         paid = await repository.paid(run_id)
-        await repository.clear_results(run_id)  # a re-run after an interruption starts clean
+        resumed = context.progress.get("after")
+        if resumed is None:
+            await repository.clear_results(run_id)  # a first attempt starts clean
+            await context.checkpoint(session, {"rows_read": 0, "rows_assessed": 0, "paid_seen": 0})
         await session.commit()
         kind, year, region, as_of = assessment.kind, assessment.year, assessment.region, run.as_of
 
     calculator = Calculator(params)
     buffer: list[tuple[Any, ...]] = []
-    rows_read = 0
-    rows_assessed = 0
-    seen_paid = 0
+    rows_read = int(context.progress.get("rows_read", 0))
+    rows_assessed = int(context.progress.get("rows_assessed", 0))
+    seen_paid = int(context.progress.get("paid_seen", 0))
+    after = str(resumed or "")
+    if resumed is not None:
+        log.info("assessment_run_resumed", run_id=run_id, rows_read=rows_read)
 
     async def flush() -> None:
-        async with sessions() as session:
+        async with context.sessions() as session:
             repository = AssessmentRepository(session)
-            if buffer:
-                await repository.copy_results(buffer)
+            # The chunk and where it ended, in one transaction: a resumed job starts right after it.
+            await context.checkpoint(
+                session,
+                {
+                    "rows_read": rows_read,
+                    "rows_assessed": rows_assessed,
+                    "paid_seen": seen_paid,
+                    "after": after,
+                },
+            )
             await repository.record_progress(
                 run_id, rows_read=rows_read, rows_assessed=rows_assessed, now=now()
             )
+            if buffer:
+                await repository.copy_results(buffer)
             await session.commit()
         buffer.clear()
 
-    async for row in eligibility.roster(year=year, region=region, as_of=as_of):
+    async for row in eligibility.roster(year=year, region=region, as_of=as_of, after=after):
         rows_read += 1
+        after = row.id_number
         if not areas.contains(region, row.region_code):
             raise RosterOutOfRegion(
                 f"eligibility's roster for {region} sent a resident of {row.region_code} "
@@ -195,18 +176,38 @@ async def _execute(
         if len(buffer) >= chunk:
             await flush()
     await flush()
-    await _finish(run_id, sessions, now, paid_unmatched=len(paid) - seen_paid if kind == "refunds" else 0)
+    await _finish(run_id, context, now, paid_unmatched=len(paid) - seen_paid if kind == "refunds" else 0)
+
+
+async def run_failed(session: AsyncSession, job: Job, error: str) -> None:
+    """The job failed: so does its run, with its partial results cleared (none of it counts)."""
+    run_id = int(job.payload["run_id"])
+    await AssessmentRepository(session).clear_results(run_id)
+    run = await session.get(AssessmentRun, run_id)
+    if run is not None and run.status == "running":
+        run.status = "failed"
+        run.error = error
+        run.finished_at = datetime.now(UTC)
+    await session.flush()
+
+
+def assessment_run_kind(eligibility: Callable[[], EligibilityClient], chunk: int = CHUNK) -> JobKind:
+    async def run(context: JobContext) -> None:
+        await run_job(context, eligibility(), chunk=chunk)
+
+    return JobKind(ASSESSMENT_RUN, run=run, on_failure=run_failed)
 
 
 async def _finish(
     run_id: int,
-    sessions: async_sessionmaker[AsyncSession],
+    context: JobContext,
     now: Callable[[], datetime],
     *,
     paid_unmatched: int,
 ) -> None:
-    """Compare with the latest version; make a new version (lines + totals in SQL) only if it differs."""
-    async with sessions() as session:
+    """Compare with the latest version; make a new version (lines + totals in SQL) only if it differs; the
+    job is marked done in the same transaction, so a version is made once."""
+    async with context.sessions() as session:
         repository = AssessmentRepository(session)
         run = await session.get(AssessmentRun, run_id, with_for_update=True)
         if run is None:
@@ -228,6 +229,7 @@ async def _finish(
             run.version = previous.version
             run.finished_at = now()
             await repository.clear_results(run_id)
+            await context.complete(session)
             await session.commit()
             log.info("assessment_unchanged", assessment=str(assessment.id), version=previous.version)
             return
@@ -258,47 +260,8 @@ async def _finish(
         run.status = "complete"
         run.version = number
         run.finished_at = now()
+        await context.complete(session)
         await session.commit()
         log.info(
             "assessment_version", assessment=str(assessment.id), version=number, lines=version.line_count
         )
-
-
-class Jobs:
-    """Background runs of this process, so a request answers 202 at once and progress can be read."""
-
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], eligibility: Callable[[], EligibilityClient]
-    ) -> None:
-        self.sessions = sessions
-        self.eligibility = eligibility
-        self.tasks: dict[int, asyncio.Task[None]] = {}
-
-    async def launch(self, run_id: int) -> None:
-        """For BackgroundTasks: an async callable runs on the event loop, not in a thread."""
-        self.start(run_id)
-
-    def start(self, run_id: int) -> None:
-        if run_id in self.tasks and not self.tasks[run_id].done():
-            return
-        task = asyncio.create_task(
-            execute(run_id, self.sessions, self.eligibility()), name=f"assessment-run-{run_id}"
-        )
-        self.tasks[run_id] = task
-        task.add_done_callback(lambda _t: self.tasks.pop(run_id, None))
-
-    async def resume_interrupted(self) -> list[int]:
-        """Claim the running runs whose lease has lapsed (their process stopped) and re-run them here."""
-        async with self.sessions() as session:
-            interrupted = list(await AssessmentRepository(session).claim_interrupted(LEASE_SECONDS))
-            await session.commit()
-        for run_id in interrupted:
-            log.info("assessment_run_resumed", run_id=run_id)
-            self.start(run_id)
-        return interrupted
-
-    async def stop(self) -> None:
-        tasks = list(self.tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)

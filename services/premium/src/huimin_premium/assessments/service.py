@@ -18,8 +18,8 @@ from huimin_premium.assessments.models import (
     AssessmentTotal,
     AssessmentVersion,
 )
-from huimin_premium.assessments.repository import AssessmentRepository, lease_expiry
-from huimin_premium.assessments.runner import LEASE_SECONDS, paid_hash
+from huimin_premium.assessments.repository import AssessmentRepository
+from huimin_premium.assessments.runner import ASSESSMENT_RUN, paid_hash
 from huimin_premium.assessments.schemas import (
     AssessmentOut,
     AssessmentRequest,
@@ -43,7 +43,7 @@ from huimin_premium.assessments.schemas import (
 )
 from huimin_premium.packs.schemas import PackRef
 from huimin_premium.packs.service import NATIONAL, PackService
-from huimin_shared import areas
+from huimin_shared import areas, jobs
 from huimin_shared.auth import Principal
 from huimin_shared.errors import Conflict, NotFound, Unprocessable
 from huimin_shared.idnumber import mask
@@ -270,10 +270,17 @@ class AssessmentService:
             rows_read=0,
             rows_assessed=0,
             created_by=principal.subject,
-            lease_until=lease_expiry(LEASE_SECONDS),
         )
         await self._insert(run, "a run of this assessment is still running; wait for it to finish")
         await self.repository.add_paid(run.id, paid)
+        # The run's job, in the same transaction: it exists if and only if the run does.
+        await jobs.enqueue(
+            self.session,
+            kind=ASSESSMENT_RUN,
+            key=str(run.id),
+            payload={"run_id": run.id},
+            region=assessment.region,
+        )
         return run
 
     async def rerun(

@@ -1,50 +1,41 @@
-"""The background sweep that voids pending transfers past their deadline (TigerBeetle's timeouts)."""
+"""The sweep that voids pending transfers past their deadline (TigerBeetle's timeouts), as a periodic
+durable job (``huimin_shared.jobs``, kind ``pending_expiry``).
+
+Each round is one job row keyed by its number on the database's clock (``now() / interval``): every replica
+offers the current round, the unique (kind, key) keeps one row, and ``FOR UPDATE SKIP LOCKED`` gives it to
+one replica — so two replicas do not both run a round. Were a round run twice anyway (its replica paused
+past its lease while another took it over), it would be harmless: voiding is a compare-and-set on the
+transfer's state (``pending`` → ``voided``) under the balances' row locks, so a transfer is voided, and its
+amount released, once. The round commits a chunk of voids at a time with its count as the checkpoint.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-
 import structlog
-from fastapi import FastAPI
 
 from huimin_settlement.ledger.service import LedgerService
-from huimin_settlement.settings import SettlementSettings
-from huimin_shared.app import Runtime
+from huimin_shared.jobs import JobContext, JobKind
 
 log = structlog.get_logger(__name__)
 ACTOR = "system:pending-expiry"
+PENDING_EXPIRY = "pending_expiry"
+CHUNK = 1000  # transfers voided per transaction
 
 
-async def sweep_once(runtime: Runtime) -> int:
-    async with runtime.sessions() as session, session.begin():
-        voided = await LedgerService(session).expire_pending(ACTOR)
-    if voided:
-        log.info("pending_transfers_expired", count=len(voided))
-    return len(voided)
-
-
-async def _loop(runtime: Runtime, interval: float) -> None:
+async def sweep_round(context: JobContext) -> None:
+    """Void every pending transfer past its deadline, a chunk per transaction, and complete the round."""
+    voided_total = int(context.progress.get("voided", 0))
     while True:
-        await asyncio.sleep(interval)
-        try:
-            await sweep_once(runtime)
-        except Exception:  # keep sweeping; the next round retries
-            log.exception("pending_expiry_failed")
+        async with context.sessions() as session, session.begin():
+            voided = await LedgerService(session).expire_pending(ACTOR, limit=CHUNK)
+            voided_total += len(voided)
+            if len(voided) < CHUNK:
+                await context.complete(session, {"voided": voided_total})
+                break
+            await context.checkpoint(session, {"voided": voided_total})
+    if voided_total:
+        log.info("pending_transfers_expired", count=voided_total, round=context.job.key)
 
 
-@contextlib.asynccontextmanager
-async def pending_expiry(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
-    settings = runtime.settings
-    interval = settings.pending_sweep_seconds if isinstance(settings, SettlementSettings) else 0
-    if not interval:
-        yield
-        return
-    task = asyncio.create_task(_loop(runtime, interval), name="pending-expiry")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def pending_expiry_kind(every_seconds: float) -> JobKind:
+    return JobKind(PENDING_EXPIRY, run=sweep_round, every_seconds=every_seconds)

@@ -323,6 +323,14 @@ class LedgerService:
         return await self._resolve(ids, actor, "voided", reason)
 
     async def _resolve(self, ids: Sequence[uuid.UUID], actor: str, new: str, reason: str) -> list[Transfer]:
+        await self._resolve_changed(ids, actor, new, reason)
+        return await self.repository.transfers(list(ids))
+
+    async def _resolve_changed(
+        self, ids: Sequence[uuid.UUID], actor: str, new: str, reason: str
+    ) -> list[Transfer]:
+        """Post or void the pending ones of ``ids``; returns those this call changed (a racing caller's
+        are left to it: the state change is a compare-and-set)."""
         candidates = await self.repository.transfers(list(ids))
         if not candidates:
             return []
@@ -360,7 +368,7 @@ class LedgerService:
                 for t in changed
             ]
         )
-        return await self.repository.transfers(list(ids))
+        return changed
 
     async def post_one(self, transfer_id: uuid.UUID, actor: str) -> Transfer:
         transfer = await self._existing(transfer_id)
@@ -436,8 +444,8 @@ class LedgerService:
         """Void pending transfers whose deadline has passed (TigerBeetle's timeout); a caller limited to a
         region voids only the transfers of the ledgers it covers (the background sweep: all)."""
         ids = await self.repository.expired_pending_ids(datetime.now(UTC), limit, region)
-        voided = await self.void(ids, actor, "pending deadline passed")
-        return [t.id for t in voided if t.state == "voided"]
+        voided = await self._resolve_changed(ids, actor, "voided", "pending deadline passed")
+        return [t.id for t in voided]
 
     async def _existing(self, transfer_id: uuid.UUID) -> Transfer:
         transfer = await self.repository.transfer(transfer_id)
