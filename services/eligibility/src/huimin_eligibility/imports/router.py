@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import uuid
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -15,7 +12,7 @@ from fastapi.responses import JSONResponse
 from huimin_eligibility.common import now
 from huimin_eligibility.deps import CivilAffairs
 from huimin_eligibility.imports import service
-from huimin_eligibility.imports.parsing import UnreadableFile, file_format, read_rows
+from huimin_eligibility.imports.parsing import UnreadableFile, file_format
 from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.imports.schemas import ImportJobOut, ImportMode, ImportRowOut, ImportRowsPage
 from huimin_eligibility.residents.repository import job_readable
@@ -76,43 +73,26 @@ async def create_import(
         job_id, file.filename or "roster", fmt, sha256, mode.value, principal.subject, now(), principal.region
     )
     if size > settings.import_inline_max_bytes:
-        # Own committed job row first, then the worker; the file is copied out of the request.
-        with tempfile.NamedTemporaryFile(delete=False, suffix="." + fmt) as copy:
-            shutil.copyfileobj(binary, copy)
-        async with runtime.sessions() as job_session, job_session.begin():
-            await ImportRepository(job_session).add_job(job)
+        # The job and its validated rows are committed before the answer (durable), then applied by a
+        # background task calling the resumable run_import.
+        try:
+            async with runtime.sessions() as job_session, job_session.begin():
+                await service.stage_file(job_session, job, binary)
+                staged = ImportJobOut.model_validate(job, from_attributes=True)
+        except UnreadableFile as exc:
+            raise _unreadable(str(exc)) from exc
         service.start_background(
             _tasks(request),
-            service.run_in_background(
-                runtime.sessions,
-                job_id,
-                Path(copy.name),
-                fmt,
-                mode=mode.value,
-                recorded_by=principal.subject,
-                region_limit=principal.region,
-                chunk_rows=settings.import_chunk_rows,
-            ),
+            service.run_import(runtime.sessions, job_id, chunk_rows=settings.import_chunk_rows),
         )
-        return JSONResponse(
-            ImportJobOut.model_validate(job, from_attributes=True).model_dump(mode="json"), status_code=202
-        )
-    repository = ImportRepository(session)
-    await repository.add_job(job)
+        return JSONResponse(staged.model_dump(mode="json"), status_code=202)
     try:
-        await service.run_import(
-            session,
-            job_id,
-            read_rows(binary, fmt),
-            mode=mode.value,
-            recorded_by=principal.subject,
-            region_limit=principal.region,
-            chunk_rows=settings.import_chunk_rows,
-            end_chunk=session.flush,
-        )
+        await service.stage_file(session, job, binary)
     except UnreadableFile as exc:
         raise _unreadable(str(exc)) from exc
-    finished = await repository.get_job(job_id)
+    finished = await service.apply_staged(
+        session, job_id, chunk_rows=settings.import_chunk_rows, commit_chunks=False
+    )
     assert finished is not None
     return ImportJobOut.model_validate(finished, from_attributes=True)
 

@@ -91,7 +91,8 @@ async def signer_lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]
     try:
         yield
     finally:
-        # Background imports stop with the service; each marks its job failed (re-upload resumes).
+        # Background imports stop with the service; each job stays running with its rows staged, and
+        # imports.service.run_import(job_id) resumes it from any process.
         tasks: set[asyncio.Task[None]] = app.state.import_tasks
         for task in list(tasks):
             task.cancel()
