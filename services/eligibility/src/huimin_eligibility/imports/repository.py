@@ -80,8 +80,11 @@ WITH taken AS (
         SELECT row_number FROM import_staged_rows WHERE job_id = $1 ORDER BY row_number LIMIT $2)
     RETURNING s.*
 )
-INSERT INTO import_chunk ({", ".join(STAGED_COLUMNS)}, outcome)
-SELECT {", ".join(STAGED_COLUMNS)}, CASE WHEN reason IS NOT NULL THEN 'rejected' END FROM taken"""
+INSERT INTO import_chunk ({", ".join(STAGED_COLUMNS)}, outcome, occurrence)
+SELECT {", ".join(STAGED_COLUMNS)}, CASE WHEN reason IS NOT NULL THEN 'rejected' END,
+       CASE WHEN reason IS NULL
+            THEN row_number() OVER (PARTITION BY id_number, category, reason IS NULL ORDER BY row_number) END
+FROM taken"""
 # New residents in ID-number order, ON CONFLICT DO NOTHING (a concurrent import or registration of the
 # same person waits on the key, then skips); then every resident of the chunk is locked in ID-number
 # order — the lock the API takes (ResidentRepository.lock) — so two writers of one person are serialised
@@ -106,13 +109,6 @@ OUTSIDE_REGION = """
 UPDATE import_chunk SET outcome = 'rejected',
     reason = 'the resident lives in ' || home || ', outside this token''s region ' || $1::text
 WHERE outcome IS NULL AND home IS NOT NULL AND left(home, length($2::text)) <> $2::text"""
-OCCURRENCES = """
-UPDATE import_chunk c SET occurrence = o.k
-FROM (
-    SELECT row_number, row_number() OVER (PARTITION BY id_number, category ORDER BY row_number) AS k
-    FROM import_chunk WHERE outcome IS NULL
-) o
-WHERE c.row_number = o.row_number"""
 CURRENT_CERTIFICATIONS = """
 INSERT INTO import_chunk_certs
     (persisted_id, lineage, id_number, category, valid_from, valid_to, authority, evidence_ref, change)
@@ -123,43 +119,42 @@ WHERE c.superseded_at IS NULL
   AND c.id_number IN (SELECT id_number FROM import_chunk WHERE outcome IS NULL)
 ORDER BY c.id"""
 # Round k, 1: the current certification of the row's category with its valid_from (an exit or a
-# correction of it), the authority and evidence (a blank cell keeps the register's), whether it changes.
+# correction of it), the authority and evidence (a blank cell keeps the register's), whether it changes;
+# a row overlapping another certification of its category is rejected instead, naming the first (E2).
 ROUND_MATCH = """
 UPDATE import_chunk r SET
-    match_key = m.key,
-    authority_new = coalesce(r.authority, m.authority, $2::varchar),
-    evidence_new = coalesce(r.evidence_ref, m.evidence_ref, $3::varchar),
-    cert_changed = m.key IS NULL
-        OR m.valid_to IS DISTINCT FROM r.valid_to
-        OR m.authority <> coalesce(r.authority, m.authority)
-        OR m.evidence_ref <> coalesce(r.evidence_ref, m.evidence_ref),
-    only_exit = m.valid_to IS NULL AND r.valid_to IS NOT NULL
-        AND m.authority = coalesce(r.authority, m.authority)
-        AND m.evidence_ref = coalesce(r.evidence_ref, m.evidence_ref)
-FROM import_chunk r2
-LEFT JOIN import_chunk_certs m
-    ON m.id_number = r2.id_number AND m.category = r2.category AND m.valid_from = r2.valid_from
-WHERE r.row_number = r2.row_number AND r2.occurrence = $1 AND r2.outcome IS NULL"""
-# 2: a row overlapping another certification of its category is rejected, naming the first (E2).
-ROUND_OVERLAP = """
-UPDATE import_chunk r SET outcome = 'rejected',
-    reason = 'overlaps the ' || r.category || ' certification from ' || to_char(x.valid_from, 'YYYY-MM-DD')
-        || ' to ' || coalesce(to_char(x.valid_to, 'YYYY-MM-DD'), 'open')
+    match_key = x.key,
+    authority_new = coalesce(r.authority, x.authority, $2::varchar),
+    evidence_new = coalesce(r.evidence_ref, x.evidence_ref, $3::varchar),
+    cert_changed = x.key IS NULL
+        OR x.valid_to IS DISTINCT FROM r.valid_to
+        OR x.authority <> coalesce(r.authority, x.authority)
+        OR x.evidence_ref <> coalesce(r.evidence_ref, x.evidence_ref),
+    only_exit = x.valid_to IS NULL AND r.valid_to IS NOT NULL
+        AND x.authority = coalesce(r.authority, x.authority)
+        AND x.evidence_ref = coalesce(r.evidence_ref, x.evidence_ref),
+    outcome = CASE WHEN x.clash_from IS NOT NULL THEN 'rejected' END,
+    reason = CASE WHEN x.clash_from IS NOT NULL
+        THEN 'overlaps the ' || r.category || ' certification from ' || to_char(x.clash_from, 'YYYY-MM-DD')
+             || ' to ' || coalesce(to_char(x.clash_to, 'YYYY-MM-DD'), 'open') END
 FROM (
-    SELECT r2.row_number, c.valid_from, c.valid_to
+    SELECT r2.row_number, m.key, m.valid_to, m.authority, m.evidence_ref,
+           clash.valid_from AS clash_from, clash.valid_to AS clash_to
     FROM import_chunk r2
-    CROSS JOIN LATERAL (
+    LEFT JOIN import_chunk_certs m
+        ON m.id_number = r2.id_number AND m.category = r2.category AND m.valid_from = r2.valid_from
+    LEFT JOIN LATERAL (
         SELECT c.valid_from, c.valid_to FROM import_chunk_certs c
         WHERE c.id_number = r2.id_number AND c.category = r2.category
-          AND c.key IS DISTINCT FROM r2.match_key
+          AND c.key IS DISTINCT FROM m.key
           AND c.valid_from <= coalesce(r2.valid_to, 'infinity'::date)
           AND (c.valid_to IS NULL OR c.valid_to >= r2.valid_from)
         ORDER BY c.key LIMIT 1
-    ) c
+    ) clash ON true
     WHERE r2.occurrence = $1 AND r2.outcome IS NULL
 ) x
 WHERE r.row_number = x.row_number"""
-# 3: a changed match becomes exited (only valid_to set) or corrected; a pending new one stays certified.
+# 2: a changed match becomes exited (only valid_to set) or corrected; a pending new one stays certified.
 ROUND_CHANGE_MATCHES = """
 UPDATE import_chunk_certs m SET
     valid_to = r.valid_to, authority = r.authority_new, evidence_ref = r.evidence_new,
@@ -210,13 +205,15 @@ SELECT (SELECT count(*) FROM stale), (SELECT count(*) FROM done)"""
 INSERT_VERSIONS = """
 INSERT INTO resident_versions
     (id_number, name, region_code, community, household, employee_insurance_since, recorded_at, recorded_by)
-SELECT DISTINCT ON (id_number)
-    id_number, name, region_code, community, household, employee_insurance_since, $1::timestamptz,
-    $2::varchar
-FROM import_chunk
-WHERE outcome IN ('accepted', 'unchanged')
-  AND id_number IN (SELECT id_number FROM import_chunk WHERE version_changed)
-ORDER BY id_number, row_number DESC"""
+SELECT id_number, name, region_code, community, household, employee_insurance_since, $1::timestamptz,
+       $2::varchar
+FROM (
+    SELECT DISTINCT ON (id_number) *, bool_or(version_changed) OVER (PARTITION BY id_number) AS person_changed
+    FROM import_chunk
+    WHERE outcome IN ('accepted', 'unchanged')
+    ORDER BY id_number, row_number DESC
+) last_row
+WHERE person_changed"""
 SUPERSEDE_CERTIFICATIONS = """
 WITH stale AS (SELECT persisted_id FROM import_chunk_certs WHERE dirty AND persisted_id IS NOT NULL),
      done AS (
@@ -310,13 +307,12 @@ class ImportRepository:
         await raw.execute(CURRENT_VERSIONS)
         if region_limit is not None:
             await raw.execute(OUTSIDE_REGION, region_limit, areas.prefix_of(region_limit))
-        await raw.execute(OCCURRENCES)
         await raw.execute(CURRENT_CERTIFICATIONS)
+        await raw.execute("CREATE INDEX ON import_chunk_certs (id_number, category)")
         await raw.execute("ANALYZE import_chunk_certs")
         rounds = await raw.fetchval("SELECT coalesce(max(occurrence), 0) FROM import_chunk")
         for k in range(1, rounds + 1):
             await raw.execute(ROUND_MATCH, k, DEFAULT_AUTHORITY, DEFAULT_EVIDENCE)
-            await raw.execute(ROUND_OVERLAP, k)
             await raw.execute(ROUND_CHANGE_MATCHES, k)
             await raw.execute(ROUND_NEW, k)
         await raw.execute(VERSIONS_AND_OUTCOMES)

@@ -180,13 +180,26 @@ _CHECKS = pa.array(list(idnumber.CHECK_CHARACTERS))
 _DUMMY_ID = "0" * 18
 
 
+def _mod(values: pa.Array, divisor: int) -> pa.Array:
+    return pc.subtract(values, pc.multiply(pc.divide(values, divisor), divisor))
+
+
+_DAYS_IN_MONTH = pa.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], pa.int64())
+
+
 def _real_iso_date(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(is a real date in 1800–2199 written YYYY-MM-DD, the date or null)."""
     shaped = pc.fill_null(pc.match_substring_regex(text, _ISO_DATE), False)
     candidate = pc.if_else(shaped, text, "2000-01-01")
-    parsed = pc.cast(pc.strptime(candidate, format="%Y-%m-%d", unit="s"), pa.date32())
-    # strptime rolls 2009-02-30 over to March; written back, a real date reads the same.
-    real = pc.and_(shaped, pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), candidate))
+    year = pc.cast(pc.utf8_slice_codeunits(candidate, 0, 4), pa.int64())
+    month = pc.cast(pc.utf8_slice_codeunits(candidate, 5, 7), pa.int64())
+    day = pc.cast(pc.utf8_slice_codeunits(candidate, 8, 10), pa.int64())
+    leap = pc.and_(
+        pc.equal(_mod(year, 4), 0), pc.or_(pc.not_equal(_mod(year, 100), 0), pc.equal(_mod(year, 400), 0))
+    )
+    last_day = pc.add(pc.take(_DAYS_IN_MONTH, month), pc.cast(pc.and_(leap, pc.equal(month, 2)), pa.int64()))
+    real = pc.and_(shaped, pc.less_equal(day, last_day))
+    parsed = pc.cast(pc.if_else(real, candidate, "2000-01-01"), pa.date32())
     return real, pc.if_else(real, parsed, pa.scalar(None, pa.date32()))
 
 
@@ -195,9 +208,9 @@ def _plain(batch: RawBatch, region_limit: str | None) -> tuple[pa.Array, dict[st
     n = len(batch)
     empty = pa.array([""] * n, pa.string()) if n else pa.array([], pa.string())
     col = {name: batch.columns.get(name, empty) for name in FIELDS}
-    ok = pa.array([True] * n, pa.bool_())
-    for column in batch.columns.values():
-        ok = pc.and_(ok, pc.invert(pc.match_substring_regex(column, _CONTROL)))
+    # Any control character in any cell (one pass over the row's cells joined; validate_row names the cell).
+    cells = pc.binary_join_element_wise(*batch.columns.values(), "") if batch.columns else empty
+    ok = pc.invert(pc.match_substring_regex(cells, _CONTROL))
 
     ids = col["id_number"]
     id_shaped = pc.match_substring_regex(ids, _ID_PLAIN)
