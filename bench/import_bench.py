@@ -221,7 +221,9 @@ async def main(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--mode", choices=("partial", "all_or_nothing"), default="partial")
     parser.add_argument("--chunk-rows", type=int, default=None, help="ELIGIBILITY_IMPORT_CHUNK_ROWS")

@@ -3,17 +3,24 @@
 import asyncio
 import io
 import json
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from eligibility_helpers import CIVIL, SERVICE
 from openpyxl import Workbook
+from sqlalchemy import text
 
 from huimin_eligibility import rules
 from huimin_eligibility.app import MIGRATIONS, create_app
+from huimin_eligibility.common import now
+from huimin_eligibility.imports import service
+from huimin_eligibility.imports.models import ImportJob
 from huimin_eligibility.imports.parsing import CSV_COLUMNS, synthetic_csv_lines
+from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.settings import EligibilitySettings
+from huimin_shared.db import create_engine, session_factory
 from huimin_shared.synthetic import synthetic_residents
 from huimin_shared.testing import api_client, service_database
 
@@ -198,3 +205,56 @@ async def test_a_large_file_runs_as_a_job_committing_in_chunks(own_database: str
             headers={**SERVICE, "Accept": "application/x-ndjson"},
         )
         assert [json.loads(line) for line in streamed.text.splitlines()] == roster["items"]
+
+
+async def test_an_import_survives_its_process_and_resumes_after_the_last_committed_chunk(
+    own_database: str,
+) -> None:
+    """Durable imports: the upload's rows are staged in the database; a process that applied one chunk
+    and died leaves the job running, and run_import(job_id) from another process (another engine)
+    applies the rest — every row once in the register and in the report, counts as for one run."""
+    residents = list(synthetic_residents(120, seed=7))
+    content = "".join(synthetic_csv_lines(residents)).encode()
+    rows = sum(len(r.certifications) for r in residents)
+    job_id = uuid.uuid4()
+    first = create_engine(own_database, pool_size=1)
+    try:
+        sessions = session_factory(first)
+        async with sessions() as session, session.begin():
+            job = service.new_job(job_id, "r.csv", "csv", "-", "partial", "clerk", now())
+            assert await service.stage_file(session, job, io.BytesIO(content)) == rows
+        async with sessions() as session, session.begin():  # one chunk applied, then the process dies
+            repository = ImportRepository(session)
+            chunk = await repository.apply_chunk(
+                job_id, limit=50, recorded_by="clerk", region_limit=None, report_every_row=True
+            )
+            assert chunk is not None
+            await repository.add_progress(job_id, chunk)
+    finally:
+        await first.dispose()
+    second = create_engine(own_database, pool_size=1)
+    try:
+        sessions = session_factory(second)
+        async with sessions() as session:
+            job = await session.get(ImportJob, job_id)
+            assert job is not None
+            assert (job.status, job.processed_rows, job.total_rows) == ("running", 50, rows)
+        await service.run_import(sessions, job_id, chunk_rows=40)
+        await service.run_import(sessions, job_id, chunk_rows=40)  # a second caller finds it finished
+        async with sessions() as session:
+            job = await session.get(ImportJob, job_id)
+            assert job is not None
+            assert (job.status, job.processed_rows, job.accepted, job.rejected) == ("complete", rows, rows, 0)
+            reported = (
+                await session.execute(
+                    text("SELECT count(*), count(DISTINCT row_number) FROM import_rows WHERE job_id = :j"),
+                    {"j": job_id},
+                )
+            ).one()
+            assert tuple(reported) == (rows, rows)
+            certifications = await session.scalar(text("SELECT count(*) FROM certifications"))
+            assert certifications == rows
+            staged = await session.scalar(text("SELECT count(*) FROM import_staged_rows"))
+            assert staged == 0
+    finally:
+        await second.dispose()

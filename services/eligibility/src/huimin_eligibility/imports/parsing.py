@@ -17,7 +17,6 @@ import pyarrow.csv as pacsv
 from openpyxl import load_workbook
 
 from huimin_eligibility.imports.validation import RawBatch, rows_to_batch
-
 from huimin_shared.synthetic import SyntheticResident
 
 # Column headers accepted, Chinese (as on the detail sheet) or English, mapped to field names.
@@ -251,7 +250,11 @@ def _csv_rows(binary: IO[bytes]) -> Iterator[tuple[list[str], int, dict[str, str
             raise UnreadableFile(f"row {number + 1} is neither UTF-8 nor GBK text") from exc
         number += 1
         if any(v.strip() for v in values):
-            yield fields, number, {f: v.strip() for f, v in zip(mapped, values, strict=False) if f is not None}
+            yield (
+                fields,
+                number,
+                {f: v.strip() for f, v in zip(mapped, values, strict=False) if f is not None},
+            )
 
 
 def _xlsx_rows(binary: IO[bytes]) -> Iterator[tuple[list[str], int, dict[str, str]]]:

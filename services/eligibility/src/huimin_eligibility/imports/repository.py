@@ -303,7 +303,9 @@ class ImportRepository:
         registered_at = await _transaction_time(raw)
         await raw.execute(INSERT_RESIDENTS, registered_at, recorded_by)
         await raw.fetchval(LOCK_RESIDENTS)
-        at: datetime = await raw.fetchval("SELECT clock_timestamp()")  # after the lock: later than any record it supersedes
+        at: datetime = await raw.fetchval(
+            "SELECT clock_timestamp()"
+        )  # after the lock: later than any record it supersedes
         await raw.execute(CURRENT_VERSIONS)
         if region_limit is not None:
             await raw.execute(OUTSIDE_REGION, region_limit, areas.prefix_of(region_limit))

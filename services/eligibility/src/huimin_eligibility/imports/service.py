@@ -135,12 +135,21 @@ async def apply_staged(
     job = await repository.lock_job(job_id)
     if job is None or job.status != "running":
         return None
-    every_row = job.mode == "partial"
-    chunk_args = {"recorded_by": job.created_by, "region_limit": job.region, "report_every_row": every_row}
+    recorded_by, region_limit, every_row = job.created_by, job.region, job.mode == "partial"
+
+    async def next_chunk() -> ChunkCounts | None:
+        return await repository.apply_chunk(
+            job_id,
+            limit=chunk_rows,
+            recorded_by=recorded_by,
+            region_limit=region_limit,
+            report_every_row=every_row,
+        )
+
     totals = ChunkCounts()
     if job.mode == "all_or_nothing":
         savepoint = await session.begin_nested()
-        while (chunk := await repository.apply_chunk(job_id, limit=chunk_rows, **chunk_args)) is not None:
+        while (chunk := await next_chunk()) is not None:
             totals.add(chunk)
         if totals.rejected:
             await savepoint.rollback()
@@ -156,7 +165,7 @@ async def apply_staged(
             "unchanged": 0 if totals.rejected else totals.unchanged,
         }
     else:
-        while (chunk := await repository.apply_chunk(job_id, limit=chunk_rows, **chunk_args)) is not None:
+        while (chunk := await next_chunk()) is not None:
             totals.add(chunk)
             await repository.add_progress(job_id, chunk)
             if commit_chunks:
@@ -186,7 +195,9 @@ async def apply_staged(
     return await repository.get_job(job_id)
 
 
-async def run_import(sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID, *, chunk_rows: int) -> None:
+async def run_import(
+    sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID, *, chunk_rows: int
+) -> None:
     """Apply a staged import to the end, resuming after its last committed chunk: what any process calls
     for a job left ``running`` (the upload's background task, or a job runner after a restart).
 
