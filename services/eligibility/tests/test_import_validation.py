@@ -138,4 +138,5 @@ def test_plain_rows_are_typed_in_bulk_without_the_row_rule(monkeypatch: pytest.M
     monkeypatch.setattr(validation, "validate_row", not_called)
     staged = validate_batch(rows_to_batch([(2, raw)], FIELDS), None).to_pylist()
     assert staged == [expected]
-    assert staged[0]["category"] == "dibao" and staged[0]["authority"] is None
+    assert staged[0]["category"] == "dibao"
+    assert staged[0]["authority"] is None
