@@ -165,7 +165,7 @@ async def import_rows(client: httpx.AsyncClient, content: bytes) -> list[tuple[i
     return [(i["row_number"], i["outcome"], i["reason"]) for i in items]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     first=st.lists(row_strategy(3), max_size=6),
     second=st.lists(row_strategy(3), min_size=1, max_size=10),

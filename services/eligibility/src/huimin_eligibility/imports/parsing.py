@@ -139,6 +139,7 @@ def read_batches(binary: IO[bytes], fmt: str, *, careful: bool = False) -> Itera
 
 
 BATCH_ROWS = 50_000
+_ZERO, _ONE = pa.scalar(0, pa.int64()), pa.scalar(1, pa.int64())
 # Python's str.strip() set (Unicode White_Space plus the C0 separators \x1c-\x1f), for Arrow's trim.
 _WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
 
@@ -178,7 +179,7 @@ def _arrow_csv_batches(binary: IO[bytes]) -> Iterator[RawBatch]:
     source = {field: max(i for i, f in enumerate(mapped) if f == field) for field in fields}
 
     def irregular(row: pacsv.InvalidRow) -> str:
-        raise IrregularFile(f"row with {row.actual_columns} of {row.expected_columns} columns")
+        return "error"  # Arrow raises ArrowInvalid, read below as IrregularFile
 
     try:
         reader = pacsv.open_csv(
@@ -186,7 +187,7 @@ def _arrow_csv_batches(binary: IO[bytes]) -> Iterator[RawBatch]:
             read_options=pacsv.ReadOptions(
                 encoding="utf8" if encoding == "utf-8-sig" else encoding,
                 autogenerate_column_names=True,
-                block_size=8 << 20,
+                block_size=2 << 20,
             ),
             parse_options=pacsv.ParseOptions(
                 newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=irregular
@@ -211,9 +212,9 @@ def _arrow_csv_batches(binary: IO[bytes]) -> Iterator[RawBatch]:
             trimmed = [pc.utf8_trim(column, characters=_WHITESPACE) for column in columns]
             keep = pa.array([False] * len(record_batch), pa.bool_())
             for column in trimmed:
-                keep = pc.or_(keep, pc.greater(pc.utf8_length(column), 0))
+                keep = pc.or_(keep, pc.greater(pc.utf8_length(column), _ZERO))
             if numbers[0].as_py() == 1:  # the header row itself
-                keep = pc.and_(keep, pc.not_equal(numbers, 1))
+                keep = pc.and_(keep, pc.not_equal(numbers, _ONE))
             yield RawBatch(
                 row_numbers=numbers.filter(keep),
                 columns={field: trimmed[source[field]].filter(keep) for field in fields},

@@ -171,17 +171,31 @@ class RawBatch:
         return {name: column[index].as_py() for name, column in self.columns.items()}
 
 
+def _lit(value: object, type_: pa.DataType) -> pa.Scalar:
+    """A literal for a kernel: built once (a bare Python value is converted on every call, slowly)."""
+    return pa.scalar(value, type_)
+
+
+_ZERO, _ONE, _TWO = _lit(0, pa.int64()), _lit(1, pa.int64()), _lit(2, pa.int64())
+_EMPTY_TEXT, _DASH = _lit("", pa.string()), _lit("-", pa.string())
+_SOME_DAY = _lit("2000-01-01", pa.string())
+_MALE, _FEMALE = _lit("male", pa.string()), _lit("female", pa.string())
+_MAX_TEXT = _lit(MAX_TEXT, pa.int64())
+_NO_TEXT, _NO_DATE = _lit(None, pa.string()), _lit(None, pa.date32())
 _ID_PLAIN = r"^[0-9]{17}[0-9X]$"
 _ISO_DATE = r"^(1[89]|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 _DISTRICT_OR_COUNTY = r"^[1-9][0-9]{3}([0-9][1-9]|[1-9][0-9])$"  # not NN0000 / NNNN00 (areas.level_of)
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f]"
 _WEIGHTS = idnumber.WEIGHTS
 _CHECKS = pa.array(list(idnumber.CHECK_CHARACTERS))
-_DUMMY_ID = "0" * 18
+_DUMMY_ID = _lit("0" * 18, pa.string())
+_WEIGHT_SCALARS = [_lit(w, pa.int64()) for w in _WEIGHTS]
+_DIVISORS = {d: _lit(d, pa.int64()) for d in (4, 11, 100, 400)}
 
 
 def _mod(values: pa.Array, divisor: int) -> pa.Array:
-    return pc.subtract(values, pc.multiply(pc.divide(values, divisor), divisor))
+    d = _DIVISORS[divisor]
+    return pc.subtract(values, pc.multiply(pc.divide(values, d), d))
 
 
 _DAYS_IN_MONTH = pa.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], pa.int64())
@@ -190,17 +204,20 @@ _DAYS_IN_MONTH = pa.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], p
 def _real_iso_date(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(is a real date in 1800–2199 written YYYY-MM-DD, the date or null)."""
     shaped = pc.fill_null(pc.match_substring_regex(text, _ISO_DATE), False)
-    candidate = pc.if_else(shaped, text, "2000-01-01")
+    candidate = pc.if_else(shaped, text, _SOME_DAY)
     year = pc.cast(pc.utf8_slice_codeunits(candidate, 0, 4), pa.int64())
     month = pc.cast(pc.utf8_slice_codeunits(candidate, 5, 7), pa.int64())
     day = pc.cast(pc.utf8_slice_codeunits(candidate, 8, 10), pa.int64())
     leap = pc.and_(
-        pc.equal(_mod(year, 4), 0), pc.or_(pc.not_equal(_mod(year, 100), 0), pc.equal(_mod(year, 400), 0))
+        pc.equal(_mod(year, 4), _ZERO),
+        pc.or_(pc.not_equal(_mod(year, 100), _ZERO), pc.equal(_mod(year, 400), _ZERO)),
     )
-    last_day = pc.add(pc.take(_DAYS_IN_MONTH, month), pc.cast(pc.and_(leap, pc.equal(month, 2)), pa.int64()))
+    last_day = pc.add(
+        pc.take(_DAYS_IN_MONTH, month), pc.cast(pc.and_(leap, pc.equal(month, _TWO)), pa.int64())
+    )
     real = pc.and_(shaped, pc.less_equal(day, last_day))
-    parsed = pc.cast(pc.if_else(real, candidate, "2000-01-01"), pa.date32())
-    return real, pc.if_else(real, parsed, pa.scalar(None, pa.date32()))
+    parsed = pc.cast(pc.if_else(real, candidate, _SOME_DAY), pa.date32())
+    return real, pc.if_else(real, parsed, _NO_DATE)
 
 
 def _plain(batch: RawBatch, region_limit: str | None) -> tuple[pa.Array, dict[str, pa.Array]]:
@@ -209,30 +226,30 @@ def _plain(batch: RawBatch, region_limit: str | None) -> tuple[pa.Array, dict[st
     empty = pa.array([""] * n, pa.string()) if n else pa.array([], pa.string())
     col = {name: batch.columns.get(name, empty) for name in FIELDS}
     # Any control character in any cell (one pass over the row's cells joined; validate_row names the cell).
-    cells = pc.binary_join_element_wise(*batch.columns.values(), "") if batch.columns else empty
+    cells = pc.binary_join_element_wise(*batch.columns.values(), _EMPTY_TEXT) if batch.columns else empty
     ok = pc.invert(pc.match_substring_regex(cells, _CONTROL))
 
     ids = col["id_number"]
     id_shaped = pc.match_substring_regex(ids, _ID_PLAIN)
     safe_ids = pc.if_else(id_shaped, ids, _DUMMY_ID)
     total = pa.array([0] * n, pa.int64())
-    for position, weight in enumerate(_WEIGHTS):
+    for position, weight in enumerate(_WEIGHT_SCALARS):
         digit = pc.cast(pc.utf8_slice_codeunits(safe_ids, position, position + 1), pa.int64())
         total = pc.add(total, pc.multiply(digit, weight))
-    expected = pc.take(_CHECKS, pc.subtract(total, pc.multiply(pc.divide(total, 11), 11)))  # total mod 11
+    expected = pc.take(_CHECKS, _mod(total, 11))
     check_ok = pc.equal(pc.utf8_slice_codeunits(safe_ids, 17, 18), expected)
     birth_text = pc.binary_join_element_wise(
         pc.utf8_slice_codeunits(safe_ids, 6, 10),
         pc.utf8_slice_codeunits(safe_ids, 10, 12),
         pc.utf8_slice_codeunits(safe_ids, 12, 14),
-        "-",
+        _DASH,
     )
     birth_real, birth_date = _real_iso_date(birth_text)
     ok = pc.and_(ok, pc.and_(id_shaped, pc.and_(check_ok, birth_real)))
 
     for name in ("name", "community", "household"):
         length = pc.utf8_length(col[name])
-        ok = pc.and_(ok, pc.and_(pc.greater(length, 0), pc.less_equal(length, MAX_TEXT)))
+        ok = pc.and_(ok, pc.and_(pc.greater(length, _ZERO), pc.less_equal(length, _MAX_TEXT)))
     region = col["region_code"]
     ok = pc.and_(ok, pc.match_substring_regex(region, _DISTRICT_OR_COUNTY))
     if region_limit is not None:
@@ -248,7 +265,7 @@ def _plain(batch: RawBatch, region_limit: str | None) -> tuple[pa.Array, dict[st
     ok = pc.and_(ok, valid_from_real)
     optional: dict[str, pa.Array] = {}
     for name in ("valid_to", "employee_insurance_since"):
-        blank = pc.equal(pc.utf8_length(col[name]), 0)
+        blank = pc.equal(pc.utf8_length(col[name]), _ZERO)
         real, parsed = _real_iso_date(col[name])
         ok = pc.and_(ok, pc.or_(blank, real))
         optional[name] = parsed
@@ -256,16 +273,18 @@ def _plain(batch: RawBatch, region_limit: str | None) -> tuple[pa.Array, dict[st
     ok = pc.and_(ok, pc.fill_null(pc.greater_equal(valid_from, birth_date), False))
     ok = pc.fill_null(ok, False)
 
-    odd = pc.equal(pc.bit_wise_and(pc.cast(pc.utf8_slice_codeunits(safe_ids, 16, 17), pa.int64()), 1), 1)
+    odd = pc.equal(
+        pc.bit_wise_and(pc.cast(pc.utf8_slice_codeunits(safe_ids, 16, 17), pa.int64()), _ONE), _ONE
+    )
 
     def reference(name: str) -> pa.Array:
         cut = pc.utf8_slice_codeunits(col[name], 0, MAX_REFERENCE)
-        return pc.if_else(pc.equal(pc.utf8_length(cut), 0), pa.scalar(None, pa.string()), cut)
+        return pc.if_else(pc.equal(pc.utf8_length(cut), _ZERO), _NO_TEXT, cut)
 
     typed = {
         "id_number": ids,
         "birth_date": birth_date,
-        "sex": pc.if_else(odd, "male", "female"),
+        "sex": pc.if_else(odd, _MALE, _FEMALE),
         "name": col["name"],
         "region_code": region,
         "community": col["community"],
