@@ -258,3 +258,20 @@ async def test_an_import_survives_its_process_and_resumes_after_the_last_committ
             assert staged == 0
     finally:
         await second.dispose()
+
+
+async def test_row_numbers_are_the_csv_modules_with_blank_lines_short_rows_and_quoted_commas(client) -> None:
+    """A file the fast reader leaves to the csv module (a blank line, a short row) keeps the clerk's row
+    numbers: the blank line counts, a short row's missing cells are blank, a quoted comma is text."""
+    quoted = GOOD.replace("平山区东明社区", '"平山区东明社区,一楼"')
+    short = MARGINAL.rsplit(",", 2)[0]  # no 认定机关 / 证明文号 cells
+    job = (await _upload(client, _csv(quoted, "", short, BAD_ID).encode())).json()
+    assert (job["accepted"], job["rejected"]) == (2, 1)
+    rows = (await client.get(f"/v1/imports/{job['id']}/rows", headers=CIVIL)).json()["items"]
+    assert [(r["row_number"], r["outcome"]) for r in rows] == [
+        (2, "accepted"),
+        (4, "accepted"),
+        (5, "rejected"),
+    ]
+    resident = (await client.get("/v1/residents/210502198001011234", headers=CIVIL)).json()
+    assert resident["community"] == "平山区东明社区,一楼"
