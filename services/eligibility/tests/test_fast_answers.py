@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility import rules
 from huimin_eligibility.common import now
-from huimin_eligibility.imports.parsing import read_rows, synthetic_csv_lines
-from huimin_eligibility.imports.repository import ImportRepository
-from huimin_eligibility.imports.service import new_job, run_import
+from huimin_eligibility.imports.parsing import synthetic_csv_lines
+from huimin_eligibility.imports.service import apply_staged, new_job, stage_file
 from huimin_eligibility.reports import service
 from huimin_eligibility.reports.repository import recorded_between
 from huimin_eligibility.roster.repository import candidates, monthly_candidates
@@ -33,18 +32,11 @@ NDJSON = {**SERVICE, "Accept": "application/x-ndjson"}
 async def _import(session: AsyncSession, residents: list[Any]) -> None:
     content = "".join(synthetic_csv_lines(residents)).encode()
     job_id = uuid.uuid4()
-    await ImportRepository(session).add_job(new_job(job_id, "fast.csv", "csv", "-", "partial", "test", now()))
-    counts = await run_import(
-        session,
-        job_id,
-        read_rows(io.BytesIO(content), "csv"),
-        mode="partial",
-        recorded_by="test",
-        region_limit=None,
-        chunk_rows=2000,
-        end_chunk=session.flush,
-    )
-    assert counts.rejected == 0
+    job = new_job(job_id, "fast.csv", "csv", "-", "partial", "test", now())
+    await stage_file(session, job, io.BytesIO(content))
+    finished = await apply_staged(session, job_id, chunk_rows=2000, commit_chunks=False)
+    assert finished is not None
+    assert finished.rejected == 0
 
 
 async def _exit(client: httpx.AsyncClient, number: str, valid_to: str) -> None:

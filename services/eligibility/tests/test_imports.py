@@ -5,7 +5,6 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +15,8 @@ from sqlalchemy import text
 from huimin_eligibility import rules
 from huimin_eligibility.app import MIGRATIONS, create_app
 from huimin_eligibility.common import now
-from huimin_eligibility.imports import service as imports
+from huimin_eligibility.imports import service
+from huimin_eligibility.imports.models import ImportJob
 from huimin_eligibility.imports.parsing import CSV_COLUMNS, synthetic_csv_lines
 from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.settings import EligibilitySettings
@@ -211,12 +211,14 @@ async def test_a_large_file_runs_as_a_job_committing_in_chunks(own_database: str
         assert [json.loads(line) for line in streamed.text.splitlines()] == roster["items"]
 
 
-async def test_an_import_whose_process_died_is_resumed_by_another_and_applied_once(own_database: str) -> None:
-    """Issue 11: a large import is a durable job with its upload kept in the database. Process 1 commits two
-    chunks of 40 rows and dies (its task cancelled mid-chunk, nothing cleaned up); process 2 takes the job
-    over once the lease lapses, skips the 80 rows already applied and finishes: every row accepted exactly
-    once (none `unchanged`, which a re-applied row would be), one report row per row, the job done on its
-    second attempt and the stored upload dropped."""
+async def test_an_import_whose_process_died_is_resumed_by_another_replica_and_applied_once(
+    own_database: str,
+) -> None:
+    """Issue 11: a large import is a durable job over rows staged at upload. Process 1 applies two chunks of
+    40 rows and dies (its task blocked, then cancelled, nothing cleaned up); process 2 takes the job over
+    once the lease lapses and applies the rest: every row accepted exactly once (none `unchanged`, which a
+    re-applied row would be), one report row per row, no staged row left, the job done on its second
+    attempt and listed by GET /v1/jobs."""
     settings = EligibilitySettings(database_url=own_database, environment="test", import_chunk_rows=40)
     residents = list(synthetic_residents(150, seed=7))
     content = "".join(synthetic_csv_lines(residents)).encode()
@@ -224,74 +226,133 @@ async def test_an_import_whose_process_died_is_resumed_by_another_and_applied_on
     engine = create_engine(own_database, pool_size=4)
     sessions = session_factory(engine)
     import_id = uuid.uuid4()
-    async with sessions() as session, session.begin():  # what POST /v1/imports stores for a large file
-        repository = ImportRepository(session)
-        await repository.add_job(
-            imports.new_job(import_id, "roster.csv", "csv", "x" * 64, "partial", "officer", now(), None)
-        )
-        await repository.store_upload(import_id, io.BytesIO(content), part_bytes=4096)
+    async with sessions() as session, session.begin():  # what POST /v1/imports commits for a large file
+        job = service.new_job(import_id, "roster.csv", "csv", "x" * 64, "partial", "officer", now(), None)
+        await service.stage_file(session, job, io.BytesIO(content))
         job_id = await jobs.enqueue(
-            session,
-            kind=imports.IMPORT,
-            key=str(import_id),
-            payload={
-                "import_id": str(import_id),
-                "format": "csv",
-                "mode": "partial",
-                "recorded_by": "officer",
-                "region_limit": None,
-            },
+            session, kind=service.IMPORT, key=str(import_id), payload={"import_id": str(import_id)}
         )
     short = JobSettings(lease_seconds=1.0, heartbeat_seconds=0.2, poll_seconds=0.1)
     dying = asyncio.Event()
 
-    async def dies_in_its_third_chunk(context: jobs.JobContext) -> None:
-        checkpoint = context.checkpoint
+    async def dies_after_two_chunks(context: jobs.JobContext) -> None:
+        async with context.sessions() as session:
+            for _ in range(2):
+                async with session.begin():
+                    repository = ImportRepository(session)
+                    chunk = await repository.apply_chunk(
+                        import_id, limit=40, recorded_by="officer", region_limit=None, report_every_row=True
+                    )
+                    assert chunk is not None
+                    await repository.add_progress(import_id, chunk)
+        dying.set()
+        await asyncio.Event().wait()  # killed here: its heartbeat stops with it
 
-        async def checkpoint_then_die(session: Any, progress: Any) -> None:
-            if progress["rows"] > 80:
-                dying.set()
-                await asyncio.Event().wait()  # killed here, its third chunk uncommitted
-            await checkpoint(session, progress)
-
-        context.checkpoint = checkpoint_then_die  # type: ignore[method-assign]
-        await imports.run_import_job(context, chunk_rows=40)
-
-    first = jobs.JobRunner(sessions, [jobs.JobKind(imports.IMPORT, run=dies_in_its_third_chunk)], short)
-    second = jobs.JobRunner(sessions, [imports.import_kind(40)], short)
+    first = jobs.JobRunner(sessions, [jobs.JobKind(service.IMPORT, run=dies_after_two_chunks)], short)
+    second = jobs.JobRunner(sessions, [service.import_kind(40)], short)
+    deadline = asyncio.get_running_loop().time() + ready_timeout_seconds()
     try:
         first.start()
-        await asyncio.wait_for(dying.wait(), 60)
+        await asyncio.wait_for(dying.wait(), ready_timeout_seconds())
         await first.stop()
         second.start()
-        for _ in range(1200):
+        while asyncio.get_running_loop().time() < deadline:
             async with engine.connect() as connection:
-                state, attempts, progress = (
+                state, attempts = (
                     await connection.execute(
-                        text("SELECT state, attempts, progress FROM jobs WHERE id = :id"), {"id": job_id}
+                        text("SELECT state, attempts FROM jobs WHERE id = :id"), {"id": job_id}
                     )
                 ).one()
-                parts = await connection.scalar(
-                    text("SELECT count(*) FROM import_upload_parts WHERE job_id = :id"), {"id": import_id}
+                staged = await connection.scalar(
+                    text("SELECT count(*) FROM import_staged_rows WHERE job_id = :id"), {"id": import_id}
                 )
                 reported = await connection.scalar(
                     text("SELECT count(*) FROM import_rows WHERE job_id = :id"), {"id": import_id}
                 )
-            if state != "running" and state != "queued":
+            if state not in ("running", "queued"):
                 break
             await asyncio.sleep(0.05)
     finally:
         await second.stop()
         await engine.dispose()
-    assert (state, attempts, progress, parts, reported) == ("done", 2, {"rows": rows}, 0, rows)
+    assert (state, attempts, staged, reported) == ("done", 2, 0, rows)
     async with api_client(create_app(settings)) as client:
-        job = (await client.get(f"/v1/imports/{import_id}", headers=CIVIL)).json()
-        assert (job["status"], job["processed_rows"], job["accepted"], job["unchanged"], job["rejected"]) == (
+        job_out = (await client.get(f"/v1/imports/{import_id}", headers=CIVIL)).json()
+        assert (job_out["status"], job_out["processed_rows"], job_out["accepted"], job_out["unchanged"]) == (
             "complete",
             rows,
             rows,
             0,
-            0,
         )
         listed = (await client.get("/v1/jobs", headers=CIVIL)).json()["items"]
         assert [(j["kind"], j["key"], j["state"]) for j in listed] == [("import", str(import_id), "done")]
+
+
+async def test_an_import_survives_its_process_and_resumes_after_the_last_committed_chunk(
+    own_database: str,
+) -> None:
+    """Durable imports: the upload's rows are staged in the database; a process that applied one chunk
+    and died leaves the job running, and run_import(job_id) from another process (another engine)
+    applies the rest — every row once in the register and in the report, counts as for one run."""
+    residents = list(synthetic_residents(120, seed=7))
+    content = "".join(synthetic_csv_lines(residents)).encode()
+    rows = sum(len(r.certifications) for r in residents)
+    job_id = uuid.uuid4()
+    first = create_engine(own_database, pool_size=1)
+    try:
+        sessions = session_factory(first)
+        async with sessions() as session, session.begin():
+            job = service.new_job(job_id, "r.csv", "csv", "-", "partial", "clerk", now())
+            assert await service.stage_file(session, job, io.BytesIO(content)) == rows
+        async with sessions() as session, session.begin():  # one chunk applied, then the process dies
+            repository = ImportRepository(session)
+            chunk = await repository.apply_chunk(
+                job_id, limit=50, recorded_by="clerk", region_limit=None, report_every_row=True
+            )
+            assert chunk is not None
+            await repository.add_progress(job_id, chunk)
+    finally:
+        await first.dispose()
+    second = create_engine(own_database, pool_size=1)
+    try:
+        sessions = session_factory(second)
+        async with sessions() as session:
+            job = await session.get(ImportJob, job_id)
+            assert job is not None
+            assert (job.status, job.processed_rows, job.total_rows) == ("running", 50, rows)
+        await service.run_import(sessions, job_id, chunk_rows=40)
+        await service.run_import(sessions, job_id, chunk_rows=40)  # a second caller finds it finished
+        async with sessions() as session:
+            job = await session.get(ImportJob, job_id)
+            assert job is not None
+            assert (job.status, job.processed_rows, job.accepted, job.rejected) == ("complete", rows, rows, 0)
+            reported = (
+                await session.execute(
+                    text("SELECT count(*), count(DISTINCT row_number) FROM import_rows WHERE job_id = :j"),
+                    {"j": job_id},
+                )
+            ).one()
+            assert tuple(reported) == (rows, rows)
+            certifications = await session.scalar(text("SELECT count(*) FROM certifications"))
+            assert certifications == rows
+            staged = await session.scalar(text("SELECT count(*) FROM import_staged_rows"))
+            assert staged == 0
+    finally:
+        await second.dispose()
+
+
+async def test_row_numbers_are_the_csv_modules_with_blank_lines_short_rows_and_quoted_commas(client) -> None:
+    """A file the fast reader leaves to the csv module (a blank line, a short row) keeps the clerk's row
+    numbers: the blank line counts, a short row's missing cells are blank, a quoted comma is text."""
+    quoted = GOOD.replace("平山区东明社区", '"平山区东明社区,一楼"')
+    short = MARGINAL.rsplit(",", 2)[0]  # no 认定机关 / 证明文号 cells
+    job = (await _upload(client, _csv(quoted, "", short, BAD_ID).encode())).json()
+    assert (job["accepted"], job["rejected"]) == (2, 1)
+    rows = (await client.get(f"/v1/imports/{job['id']}/rows", headers=CIVIL)).json()["items"]
+    assert [(r["row_number"], r["outcome"]) for r in rows] == [
+        (2, "accepted"),
+        (4, "accepted"),
+        (5, "rejected"),
+    ]
+    resident = (await client.get("/v1/residents/210502198001011234", headers=CIVIL)).json()
+    assert resident["community"] == "平山区东明社区,一楼"

@@ -8,9 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility.app import create_app
 from huimin_eligibility.common import now
-from huimin_eligibility.imports.parsing import read_rows, synthetic_csv_lines
-from huimin_eligibility.imports.repository import ImportRepository
-from huimin_eligibility.imports.service import new_job, run_import
+from huimin_eligibility.imports.parsing import synthetic_csv_lines
+from huimin_eligibility.imports.service import apply_staged, new_job, stage_file
 from huimin_eligibility.settings import EligibilitySettings
 from huimin_shared.auth import Role
 from huimin_shared.synthetic import synthetic_residents
@@ -21,20 +20,11 @@ async def _load(session: AsyncSession, count: int) -> list[str]:
     residents = list(synthetic_residents(count, seed=9))
     content = "".join(synthetic_csv_lines(residents)).encode()
     job_id = uuid.uuid4()
-    await ImportRepository(session).add_job(
-        new_job(job_id, "bench.csv", "csv", "-", "partial", "test", now())
-    )
-    counts = await run_import(
-        session,
-        job_id,
-        read_rows(io.BytesIO(content), "csv"),
-        mode="partial",
-        recorded_by="test",
-        region_limit=None,
-        chunk_rows=2000,
-        end_chunk=session.flush,
-    )
-    assert counts.rejected == 0
+    job = new_job(job_id, "bench.csv", "csv", "-", "partial", "test", now())
+    await stage_file(session, job, io.BytesIO(content))
+    finished = await apply_staged(session, job_id, chunk_rows=2000, commit_chunks=False)
+    assert finished is not None
+    assert finished.rejected == 0
     return [r.id_number for r in residents]
 
 

@@ -1,9 +1,9 @@
 """Import jobs: an uploaded civil-affairs roster and its row-by-row report."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String, Uuid
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huimin_eligibility.db import Base
@@ -49,14 +49,28 @@ class ImportRow(Base):
     reason: Mapped[str | None] = mapped_column(String(1000))
 
 
-class ImportUploadPart(Base):
-    """A large upload kept in the database until its import job is done, so whichever replica runs (or
-    resumes) the job reads the same file; removed when the job ends."""
+class StagedRow(Base):
+    """A row of an uploaded file, validated and typed at upload (or rejected with its reason), waiting to
+    be applied: the upload is durable, and ``service.run_import`` applies the rows chunk by chunk from any
+    process, deleting each chunk's rows in the transaction that applies them (so a restart resumes)."""
 
-    __tablename__ = "import_upload_parts"
+    __tablename__ = "import_staged_rows"
 
-    job_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True
-    )
-    part: Mapped[int] = mapped_column(Integer, primary_key=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("import_jobs.id"), primary_key=True)
+    row_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(6))
+    name: Mapped[str | None] = mapped_column(String(100))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    community: Mapped[str | None] = mapped_column(String(100))
+    household: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(32))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    employee_insurance_since: Mapped[date | None] = mapped_column(Date)
+    authority: Mapped[str | None] = mapped_column(String(200))
+    evidence_ref: Mapped[str | None] = mapped_column(String(200))
+    # A rejected row: no values, its masked ID number (when valid) and the reason.
+    id_number_masked: Mapped[str | None] = mapped_column(String(18))
+    reason: Mapped[str | None] = mapped_column(String(1000))

@@ -1,17 +1,22 @@
-"""Reading a civil-affairs roster file (CSV in UTF-8 or GBK, or XLSX) into plain rows, one at a time."""
+"""Reading a civil-affairs roster file (CSV in UTF-8 or GBK, or XLSX) into columnar batches of rows."""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import io
+import sys
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from openpyxl import load_workbook
 
+from huimin_eligibility.imports.validation import RawBatch, rows_to_batch
 from huimin_shared.sheets import UnsafeArchive, check_xlsx_archive
 from huimin_shared.synthetic import SyntheticResident
 
@@ -69,6 +74,11 @@ class UnreadableFile(ValueError):
     pass
 
 
+class IrregularFile(Exception):
+    """The fast reader met something only the careful one reads as the csv module does (a blank line, a
+    short or long row, a field over the csv module's limit, odd quoting): read the file again carefully."""
+
+
 def file_format(filename: str) -> str:
     suffix = Path(filename).suffix.lower()
     if suffix in (".csv", ".txt"):
@@ -98,6 +108,12 @@ def _map_header(header: list[str]) -> list[str | None]:
     return mapped
 
 
+def _field_order(mapped: list[str | None]) -> list[str]:
+    """The fields of a row as the row dict holds them: first appearance order (a repeated column's last
+    value wins, as in a dict built left to right)."""
+    return list(dict.fromkeys(field for field in mapped if field is not None))
+
+
 def _encoding(binary: IO[bytes]) -> str:
     """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else GBK (GB 18030, its superset)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -112,18 +128,110 @@ def _encoding(binary: IO[bytes]) -> str:
     return encoding
 
 
-def read_rows(binary: IO[bytes], fmt: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number as a clerk sees it in the file, {field: text}) for each non-empty data row.
+def read_batches(binary: IO[bytes], fmt: str, *, careful: bool = False) -> Iterator[RawBatch]:
+    """The file's non-empty data rows as columnar batches (row numbers as a clerk sees them in the file:
+    the header is row 1), every cell stripped as ``str.strip`` does.
 
-    A file that breaks off mid-way (a CSV field over the csv module's 128 KiB limit, a truncated or damaged
-    workbook) raises UnreadableFile naming the row, never anything else."""
-    if fmt == "csv":
-        yield from _csv_rows(binary)
+    CSV is read by Arrow's reader unless ``careful``; where it meets something it might read otherwise than
+    the csv module does it raises IrregularFile (call again with ``careful=True``: the csv module, row by
+    row). A file that breaks off mid-way (a CSV field over the csv module's 128 KiB limit, a truncated or
+    damaged workbook) raises UnreadableFile naming the row, never anything else."""
+    if fmt == "xlsx":
+        yield from _batches(_xlsx_rows(binary))
+    elif careful:
+        yield from _batches(_csv_rows(binary))
     else:
-        yield from _xlsx_rows(binary)
+        yield from _arrow_csv_batches(binary)
 
 
-def _csv_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
+BATCH_ROWS = 50_000
+_ZERO, _ONE = pa.scalar(0, pa.int64()), pa.scalar(1, pa.int64())
+# Python's str.strip() set (Unicode White_Space plus the C0 separators \x1c-\x1f), for Arrow's trim.
+_WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+
+
+def _batches(rows: Iterator[tuple[list[str], int, dict[str, str]]]) -> Iterator[RawBatch]:
+    chunk: list[tuple[int, dict[str, str]]] = []
+    fields: list[str] = []
+    for fields, number, raw in rows:
+        chunk.append((number, raw))
+        if len(chunk) == BATCH_ROWS:
+            yield rows_to_batch(chunk, fields)
+            chunk = []
+    if chunk:
+        yield rows_to_batch(chunk, fields)
+
+
+def _read_header(binary: IO[bytes], encoding: str) -> list[str]:
+    text = io.TextIOWrapper(binary, encoding=encoding, newline="")
+    try:
+        return next(csv.reader(text))
+    except StopIteration as exc:
+        raise UnreadableFile("the file is empty") from exc
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile("the file is neither UTF-8 nor GBK text") from exc
+    except csv.Error as exc:
+        raise UnreadableFile(f"the header row is not CSV: {exc}") from exc
+    finally:
+        text.detach()
+        binary.seek(0)
+
+
+def _arrow_csv_batches(binary: IO[bytes]) -> Iterator[RawBatch]:
+    encoding = _encoding(binary)
+    header = _read_header(binary, encoding)
+    mapped = _map_header(header)
+    fields = _field_order(mapped)
+    source = {field: max(i for i, f in enumerate(mapped) if f == field) for field in fields}
+
+    def irregular(row: pacsv.InvalidRow) -> str:
+        return "error"  # Arrow raises ArrowInvalid, read below as IrregularFile
+
+    try:
+        reader = pacsv.open_csv(
+            binary,
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding == "utf-8-sig" else encoding,
+                autogenerate_column_names=True,
+                block_size=2 << 20,
+            ),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=irregular
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(len(header))},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        limit = csv.field_size_limit()
+        number = 0  # the header is record 1
+        for record_batch in reader:
+            columns = record_batch.columns
+            if len(columns) != len(header):
+                raise IrregularFile("the column count changed")
+            for column in columns:
+                if len(column) and pc.max(pc.utf8_length(column)).as_py() > limit:
+                    raise IrregularFile("a field over the csv module's limit")
+            numbers = pa.array(range(number + 1, number + 1 + len(record_batch)), pa.int64())
+            number += len(record_batch)
+            trimmed = [pc.utf8_trim(column, characters=_WHITESPACE) for column in columns]
+            keep = pa.array([False] * len(record_batch), pa.bool_())
+            for column in trimmed:
+                keep = pc.or_(keep, pc.greater(pc.utf8_length(column), _ZERO))
+            if numbers[0].as_py() == 1:  # the header row itself
+                keep = pc.and_(keep, pc.not_equal(numbers, _ONE))
+            yield RawBatch(
+                row_numbers=numbers.filter(keep),
+                columns={field: trimmed[source[field]].filter(keep) for field in fields},
+            )
+    except IrregularFile:
+        raise
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise IrregularFile(str(exc)) from exc
+
+
+def _csv_rows(binary: IO[bytes]) -> Iterator[tuple[list[str], int, dict[str, str]]]:
     encoding = _encoding(binary)
     text = io.TextIOWrapper(binary, encoding=encoding, newline="")
     reader = csv.reader(text)
@@ -135,7 +243,8 @@ def _csv_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
         raise UnreadableFile("the file is neither UTF-8 nor GBK text") from exc
     except csv.Error as exc:
         raise UnreadableFile(f"the header row is not CSV: {exc}") from exc
-    fields = _map_header(header)
+    mapped = _map_header(header)
+    fields = _field_order(mapped)
     number = 1
     while True:
         try:
@@ -144,12 +253,18 @@ def _csv_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
             return
         except csv.Error as exc:
             raise UnreadableFile(f"row {number + 1} is not readable CSV: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"row {number + 1} is neither UTF-8 nor GBK text") from exc
         number += 1
         if any(v.strip() for v in values):
-            yield number, {f: v.strip() for f, v in zip(fields, values, strict=False) if f is not None}
+            yield (
+                fields,
+                number,
+                {f: v.strip() for f, v in zip(mapped, values, strict=False) if f is not None},
+            )
 
 
-def _xlsx_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
+def _xlsx_rows(binary: IO[bytes]) -> Iterator[tuple[list[str], int, dict[str, str]]]:
     try:
         check_xlsx_archive(binary)
     except UnsafeArchive as exc:
@@ -167,7 +282,8 @@ def _xlsx_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
             raise UnreadableFile("the workbook's first sheet is empty") from exc
         except Exception as exc:  # a damaged sheet: zip, XML (ParseError) or openpyxl errors
             raise UnreadableFile(f"the workbook's first sheet is not readable: {type(exc).__name__}") from exc
-        fields = _map_header(header)
+        mapped = _map_header(header)
+        fields = _field_order(mapped)
         number = 1
         while True:
             try:
@@ -183,7 +299,7 @@ def _xlsx_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
                 raise UnreadableFile(f"the workbook has more than {MAX_XLSX_ROWS:,} rows; split it")
             cells = [_cell(v) for v in values]
             if any(cells):
-                yield number, {f: v for f, v in zip(fields, cells, strict=False) if f is not None}
+                yield fields, number, {f: v for f, v in zip(mapped, cells, strict=False) if f is not None}
     finally:
         workbook.close()
 

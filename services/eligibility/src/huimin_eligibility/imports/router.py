@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from huimin_eligibility.common import now
 from huimin_eligibility.deps import CivilAffairs
 from huimin_eligibility.imports import service
-from huimin_eligibility.imports.parsing import UnreadableFile, file_format, read_rows
+from huimin_eligibility.imports.parsing import UnreadableFile, file_format
 from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.imports.schemas import ImportJobOut, ImportMode, ImportRowOut, ImportRowsPage
 from huimin_eligibility.residents.repository import job_readable
@@ -77,46 +77,32 @@ async def create_import(
         job_id, file.filename or "roster", fmt, sha256, mode.value, principal.subject, now(), principal.region
     )
     if size > settings.import_inline_max_bytes:
-        # A durable job: its import row, the upload and the job commit together; any replica runs it.
-        async with runtime.sessions() as job_session, job_session.begin():
-            job_repository = ImportRepository(job_session)
-            await job_repository.add_job(job)
-            await job_repository.store_upload(job_id, binary)
-            await jobs.enqueue(
-                job_session,
-                kind=service.IMPORT,
-                key=str(job_id),
-                payload={
-                    "import_id": str(job_id),
-                    "format": fmt,
-                    "mode": mode.value,
-                    "recorded_by": principal.subject,
-                    "region_limit": principal.region,
-                },
-                region=principal.region,
-            )
+        # A durable job: the import row, its validated rows (staged) and the job commit together before
+        # the answer; any replica runs the job, and one that takes it over resumes after the last chunk.
+        try:
+            async with runtime.sessions() as job_session, job_session.begin():
+                await service.stage_file(job_session, job, binary)
+                staged = ImportJobOut.model_validate(job, from_attributes=True)
+                await jobs.enqueue(
+                    job_session,
+                    kind=service.IMPORT,
+                    key=str(job_id),
+                    payload={"import_id": str(job_id)},
+                    region=principal.region,
+                )
+        except UnreadableFile as exc:
+            raise _unreadable(str(exc)) from exc
         await _runner(request).wake()
-        return JSONResponse(
-            ImportJobOut.model_validate(job, from_attributes=True).model_dump(mode="json"), status_code=202
-        )
-    repository = ImportRepository(session)
-    await repository.add_job(job)
+        return JSONResponse(staged.model_dump(mode="json"), status_code=202)
     try:
-        await service.run_import(
-            session,
-            job_id,
-            read_rows(binary, fmt),
-            mode=mode.value,
-            recorded_by=principal.subject,
-            region_limit=principal.region,
-            chunk_rows=settings.import_chunk_rows,
-            end_chunk=session.flush,
-        )
+        await service.stage_file(session, job, binary)
     except UnreadableFile as exc:
         raise _unreadable(str(exc)) from exc
-    finished = await repository.get_job(job_id)
+    finished = await service.apply_staged(
+        session, job_id, chunk_rows=settings.import_chunk_rows, commit_chunks=False
+    )
     if finished is None:
-        raise RuntimeError("finished is missing")
+        raise RuntimeError(f"import {job_id} was staged in this transaction but is not running")
     return ImportJobOut.model_validate(finished, from_attributes=True)
 
 

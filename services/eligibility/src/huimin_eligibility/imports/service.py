@@ -1,448 +1,47 @@
-"""Importing a civil-affairs roster: validate each row, compare it with the register, apply only what
-changed (so the same file twice changes nothing), in chunks, with a row-by-row report.
+"""Importing a civil-affairs roster: stage, then apply set-based, with a row-by-row report.
+
+1. **Stage** (at upload, ``stage_file``): the file is read in columnar batches (parsing.py), every row
+   validated (validation.py: typed values or the reason it is rejected) and COPYed into
+   ``import_staged_rows`` with the job row. From then on the upload is durable: it no longer needs the
+   process, the request or the file.
+2. **Apply** (``run_import(job_id)``, any process, or ``apply_staged`` inside a request for a small file):
+   the staged rows are applied chunk by chunk in SQL (repository.py: new residents, the lock, the
+   comparison with the register, the new versions and certifications, the report), each chunk's rows
+   leaving the staging table in the transaction that applies them — so calling ``run_import`` again after
+   a crash resumes after the last committed chunk, and two callers never apply a chunk twice (the job row
+   is locked per chunk).
 
 Each row is one resident and one certification. A row whose category and valid_from match a current
 certification updates it (an exit or correction: supersede + new record); a row overlapping another
-certification of the same category is rejected, never merged. New rows go in with asyncpg COPY.
+certification of the same category is rejected, never merged; a row the register already holds is
+"unchanged" (so the same file twice changes nothing). ``all_or_nothing`` runs every chunk inside one
+savepoint that is rolled back if any row is rejected; the report then lists the rejected rows and the job
+ends ``rolled_back``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import itertools
-import re
-import tempfile
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import IO, Any
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO
 
+import pyarrow as pa
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from huimin_eligibility import rules
 from huimin_eligibility.audit.repository import AuditRepository
-from huimin_eligibility.common import now, transaction_time
+from huimin_eligibility.common import now
 from huimin_eligibility.imports.models import ImportJob
-from huimin_eligibility.imports.parsing import read_rows
-from huimin_eligibility.imports.repository import ImportRepository
-from huimin_shared import areas, idnumber, sheets
+from huimin_eligibility.imports.parsing import IrregularFile, read_batches
+from huimin_eligibility.imports.repository import ChunkCounts, ImportRepository
+from huimin_eligibility.imports.validation import RawBatch, validate_batch
+from huimin_shared import idnumber
 from huimin_shared.jobs import Job, JobContext, JobKind
 
 log = structlog.get_logger(__name__)
-
-CATEGORY_ALIASES: dict[str, rules.Category] = {
-    **{c.value: c for c in rules.Category},
-    **{name: c for c, name in rules.CATEGORY_NAMES_ZH.items()},
-    "低保": rules.Category.dibao,
-    "低保边缘": rules.Category.marginal,
-    "低收入老年人": rules.Category.low_income_elderly,
-    "重度残疾人": rules.Category.severely_disabled,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ImportRowData:
-    row_number: int
-    id_number: str
-    birth_date: date
-    sex: str
-    name: str
-    region_code: str
-    community: str
-    household: str
-    category: rules.Category
-    valid_from: date
-    valid_to: date | None
-    employee_insurance_since: date | None
-    authority: str | None  # None: the cell was blank (keep the existing value)
-    evidence_ref: str | None
-
-
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-DEFAULT_AUTHORITY = "civil affairs import"
-DEFAULT_EVIDENCE = "-"
-
-
-def _date(raw: dict[str, str], field_name: str, required: bool) -> date | None:
-    value = raw.get(field_name, "").strip()
-    if not value:
-        if required:
-            raise ValueError(f"{field_name} is empty")
-        return None
-    try:
-        return date.fromisoformat(value.replace("/", "-")[:10])
-    except ValueError as exc:
-        raise ValueError(f"{field_name} {value!r} is not a date (YYYY-MM-DD)") from exc
-
-
-def formula_problem(raw: dict[str, str]) -> str | None:
-    """A cell a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``@SUM(1)``, ``=cmd|' /C calc'!A0``) is
-    refused with its row: nobody is named like that, and it would travel on into every export. A lone "-" (a
-    clerk's "none") is not a formula."""
-    for name, value in raw.items():
-        if len(value.strip()) > 1 and sheets.looks_like_formula(value.strip()):
-            return (
-                f"{name} begins with {value.strip()[0]!r}, which spreadsheet programs run as a formula; "
-                "refused (formula injection)"
-            )
-    return None
-
-
-def validate_row(row_number: int, raw: dict[str, str], region_limit: str | None) -> ImportRowData | str:
-    """The row as typed values, or the reason it is rejected (pure; no database)."""
-    for name, value in raw.items():
-        if CONTROL_CHARACTER.search(value):
-            return f"{name} contains a control character (e.g. NUL)"
-    formula = formula_problem(raw)
-    if formula is not None:
-        return formula
-    try:
-        parsed = idnumber.parse(raw.get("id_number", ""))
-    except idnumber.InvalidIdNumber as exc:
-        return f"id_number: {exc}"
-    for name in ("name", "community", "household"):
-        if not raw.get(name, "").strip():
-            return f"{name} is empty"
-        if len(raw[name]) > 100:
-            return f"{name} is longer than 100 characters"
-    region = raw.get("region_code", "").strip()
-    if not areas.is_area_code(region) or areas.level_of(region) not in (
-        areas.AreaLevel.district,
-        areas.AreaLevel.county,
-    ):
-        return f"region_code {region!r} is not a district or county code"
-    if region_limit is not None and not areas.contains(region_limit, region):
-        return f"region_code {region} is outside this token's region {region_limit}"
-    category = CATEGORY_ALIASES.get(raw.get("category", "").strip())
-    if category is None:
-        return f"category {raw.get('category', '')!r} is not one of dibao, marginal, low_income_elderly, severely_disabled"
-    try:
-        valid_from = _date(raw, "valid_from", True)
-        valid_to = _date(raw, "valid_to", False)
-        employee = _date(raw, "employee_insurance_since", False)
-    except ValueError as exc:
-        return str(exc)
-    if valid_from is None:  # _date(required=True) never answers None; kept for the type checker
-        return "valid_from is empty"
-    if valid_to is not None and valid_to < valid_from:
-        return "valid_to is before valid_from"
-    if valid_from < parsed.birth_date:
-        return "valid_from is before the resident was born"
-    return ImportRowData(
-        row_number=row_number,
-        id_number=parsed.number,
-        birth_date=parsed.birth_date,
-        sex=parsed.sex.value,
-        name=raw["name"].strip(),
-        region_code=region,
-        community=raw["community"].strip(),
-        household=raw["household"].strip(),
-        category=category,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        employee_insurance_since=employee,
-        authority=raw.get("authority", "").strip()[:200] or None,
-        evidence_ref=raw.get("evidence_ref", "").strip()[:200] or None,
-    )
-
-
-@dataclass
-class _Cert:
-    record_id: int | None  # persisted record, or None while pending in this chunk
-    lineage: int | None
-    category: str
-    valid_from: date
-    valid_to: date | None
-    authority: str
-    evidence_ref: str
-    change: str = "certified"
-    row_number: int = 0
-
-
-@dataclass
-class Counts:
-    processed: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    unchanged: int = 0
-    rejected_rows: list[tuple[Any, ...]] = field(default_factory=list)
-
-
-VERSION_FIELDS = ("name", "region_code", "community", "household", "employee_insurance_since")
-
-
-async def apply_chunk(
-    session: AsyncSession,
-    job_id: uuid.UUID,
-    rows: list[tuple[int, dict[str, str]]],
-    *,
-    recorded_by: str,
-    region_limit: str | None,
-    counts: Counts,
-    record_every_row: bool,
-) -> None:
-    """Validate, compare with the register and apply one chunk; COPY the new records and the row report."""
-    repository = ImportRepository(session)
-    registered_at = await transaction_time(session)
-    report: list[tuple[Any, ...]] = []
-
-    def reject(number: int, id_number: str | None, reason: str) -> None:
-        counts.rejected += 1
-        entry = (
-            job_id,
-            number,
-            "rejected",
-            idnumber.mask(id_number) if id_number else None,
-            idnumber.mask_in_text(reason),
-        )
-        report.append(entry)
-        counts.rejected_rows.append(entry)
-
-    valid: list[ImportRowData] = []
-    for number, raw in rows:
-        checked = validate_row(number, raw, region_limit)
-        if isinstance(checked, str):
-            candidate = raw.get("id_number", "")
-            reject(number, candidate if idnumber.is_valid(candidate) else None, checked)
-        else:
-            valid.append(checked)
-
-    # Register the new residents and lock every resident of the chunk before reading their state, so a
-    # concurrent import or API write of the same person waits (one category never overlaps itself).
-    await repository.insert_and_lock(
-        list(
-            {
-                r.id_number: (r.id_number, r.birth_date, r.sex, registered_at, recorded_by) for r in valid
-            }.values()
-        )
-    )
-    at = await transaction_time(session)  # after the lock: later than any record it supersedes
-    _, versions, certifications = await repository.current_state({r.id_number for r in valid})
-    version_state: dict[str, dict[str, Any]] = {
-        number: {"id": v.id, **{f: getattr(v, f) for f in VERSION_FIELDS}} for number, v in versions.items()
-    }
-    cert_state: dict[str, list[_Cert]] = {
-        number: [
-            _Cert(c.id, c.lineage, c.category, c.valid_from, c.valid_to, c.authority, c.evidence_ref)
-            for c in records
-        ]
-        for number, records in certifications.items()
-    }
-    superseded_versions: list[int] = []
-    superseded_certs: list[int] = []
-    pending_versions: dict[str, dict[str, Any]] = {}
-
-    lives_in = {number: v.region_code for number, v in versions.items()}
-    for row in valid:
-        home = lives_in.get(row.id_number)
-        if region_limit is not None and home is not None and not areas.contains(region_limit, home):
-            reject(
-                row.row_number,
-                row.id_number,
-                f"the resident lives in {home}, outside this token's region {region_limit}",
-            )
-            continue
-        current = cert_state.setdefault(row.id_number, [])
-        same_category = [c for c in current if c.category == row.category.value]
-        match = next((c for c in same_category if c.valid_from == row.valid_from), None)
-        # A blank 认定机关 / 证明文号 keeps what the register has (a plain exit stays an exit).
-        authority = row.authority or (match.authority if match else DEFAULT_AUTHORITY)
-        evidence_ref = row.evidence_ref or (match.evidence_ref if match else DEFAULT_EVIDENCE)
-        others = [
-            rules.Period(row.category, c.valid_from, c.valid_to) for c in same_category if c is not match
-        ]
-        clash = rules.overlapping(others, rules.Period(row.category, row.valid_from, row.valid_to))
-        if clash:
-            until = clash[0].end.isoformat() if clash[0].end else "open"
-            reject(
-                row.row_number,
-                row.id_number,
-                f"overlaps the {row.category.value} certification from {clash[0].start.isoformat()} to {until}",
-            )
-            continue
-        cert_changed = match is None or (match.valid_to, match.authority, match.evidence_ref) != (
-            row.valid_to,
-            authority,
-            evidence_ref,
-        )
-        fields = {f: getattr(row, f) for f in VERSION_FIELDS}
-        state = version_state.get(row.id_number)
-        version_changed = state is None or any(state[f] != fields[f] for f in VERSION_FIELDS)
-        if not cert_changed and not version_changed:
-            counts.unchanged += 1
-            if record_every_row:
-                report.append((job_id, row.row_number, "unchanged", idnumber.mask(row.id_number), None))
-            continue
-        if version_changed:
-            if state is not None and state["id"] is not None:
-                superseded_versions.append(state["id"])
-            version_state[row.id_number] = {"id": None, **fields}
-            pending_versions[row.id_number] = fields
-        if cert_changed:
-            if match is None:
-                current.append(
-                    _Cert(
-                        None,
-                        None,
-                        row.category.value,
-                        row.valid_from,
-                        row.valid_to,
-                        authority,
-                        evidence_ref,
-                        "certified",
-                        row.row_number,
-                    )
-                )
-            else:
-                if match.record_id is not None:
-                    superseded_certs.append(match.record_id)
-                only_exit = (
-                    match.valid_to is None
-                    and row.valid_to is not None
-                    and (match.authority, match.evidence_ref) == (authority, evidence_ref)
-                )
-                if match.record_id is not None or match.change != "certified":
-                    match.change = "exited" if only_exit else "corrected"
-                match.record_id = None
-                match.valid_to, match.authority, match.evidence_ref = row.valid_to, authority, evidence_ref
-                match.row_number = row.row_number
-        counts.accepted += 1
-        if record_every_row:
-            report.append((job_id, row.row_number, "accepted", idnumber.mask(row.id_number), None))
-
-    pending_certs = [
-        (number, c) for number, records in cert_state.items() for c in records if c.record_id is None
-    ]
-    ids = await repository.next_certification_ids(len(pending_certs))
-    cert_records = [
-        (
-            new_id,
-            c.lineage or new_id,
-            number,
-            c.category,
-            c.valid_from,
-            c.valid_to,
-            c.authority,
-            c.evidence_ref,
-            c.change,
-            f"import {job_id} row {c.row_number}",
-            at,
-            recorded_by,
-        )
-        for new_id, (number, c) in zip(ids, pending_certs, strict=True)
-    ]
-    version_records = [
-        (
-            number,
-            f["name"],
-            f["region_code"],
-            f["community"],
-            f["household"],
-            f["employee_insurance_since"],
-            at,
-            recorded_by,
-        )
-        for number, f in pending_versions.items()
-    ]
-    await repository.apply(
-        at=at,
-        superseded_versions=superseded_versions,
-        versions=version_records,
-        superseded_certifications=superseded_certs,
-        certifications=cert_records,
-    )
-    report.sort(key=lambda entry: entry[1])
-    await repository.record_rows(report)
-    counts.processed += len(rows)
-
-
-def _chunks(
-    rows: Iterable[tuple[int, dict[str, str]]], size: int
-) -> Iterator[list[tuple[int, dict[str, str]]]]:
-    chunk: list[tuple[int, dict[str, str]]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-async def run_import(
-    session: AsyncSession,
-    job_id: uuid.UUID,
-    rows: Iterable[tuple[int, dict[str, str]]],
-    *,
-    mode: str,
-    recorded_by: str,
-    region_limit: str | None,
-    chunk_rows: int,
-    end_chunk: Callable[[], Awaitable[None]],
-    end_import: Callable[[], Awaitable[None]] | None = None,
-    counts: Counts | None = None,
-) -> Counts:
-    """Apply ``rows`` chunk by chunk, calling ``end_chunk`` (flush or commit) after each and ``end_import``
-    (default ``end_chunk``) after the last. ``counts`` carries on from chunks already applied (a resumed job).
-
-    all_or_nothing: everything runs inside one savepoint that is rolled back if any row is rejected; the
-    report then lists the rejected rows and the job ends ``rolled_back``.
-    """
-    repository = ImportRepository(session)
-    counts = counts if counts is not None else Counts()
-    all_or_nothing = mode == "all_or_nothing"
-    savepoint = await session.begin_nested() if all_or_nothing else None
-    for chunk in _chunks(rows, chunk_rows):
-        await apply_chunk(
-            session,
-            job_id,
-            chunk,
-            recorded_by=recorded_by,
-            region_limit=region_limit,
-            counts=counts,
-            record_every_row=not all_or_nothing,
-        )
-        if not all_or_nothing:
-            await repository.update_job(
-                job_id,
-                processed_rows=counts.processed,
-                accepted=counts.accepted,
-                rejected=counts.rejected,
-                unchanged=counts.unchanged,
-            )
-            await end_chunk()
-    status = "complete"
-    if savepoint is not None:
-        if counts.rejected:
-            await savepoint.rollback()
-            await repository.record_rows(counts.rejected_rows)
-            status = "rolled_back"
-        else:
-            await savepoint.commit()
-    await repository.update_job(
-        job_id,
-        status=status,
-        total_rows=counts.processed,
-        processed_rows=counts.processed,
-        accepted=counts.accepted if status == "complete" else 0,
-        rejected=counts.rejected,
-        unchanged=counts.unchanged if status == "complete" else 0,
-        finished_at=now(),
-    )
-    await AuditRepository(session).record(
-        at=now(),
-        actor=recorded_by,
-        roles="civil_affairs",
-        action=f"import.{status}",
-        entity="import",
-        entity_id=str(job_id),
-        details={"accepted": counts.accepted, "rejected": counts.rejected, "unchanged": counts.unchanged},
-    )
-    await (end_import or end_chunk)()
-    counts.rejected_rows = []
-    return counts
 
 
 def sha256_of(binary: IO[bytes]) -> str:
@@ -481,66 +80,171 @@ def new_job(
     )
 
 
-IMPORT = "import"  # the job kind of a large upload: payload {"import_id", "format", "mode", …}
+# --- 1. stage ---------------------------------------------------------------------------------------------
+
+
+def _next_validated(batches: Iterator[RawBatch], region_limit: str | None) -> pa.Table | None:
+    batch = next(batches, None)
+    return None if batch is None else validate_batch(batch, region_limit)
+
+
+async def _stage_batches(
+    repository: ImportRepository, job: ImportJob, binary: IO[bytes], *, careful: bool
+) -> int:
+    binary.seek(0)
+    batches = read_batches(binary, job.file_format, careful=careful)
+    staged = 0
+    # Reading and validating are CPU work (Arrow kernels, the row rule for unusual rows): off the loop.
+    while (rows := await asyncio.to_thread(_next_validated, batches, job.region)) is not None:
+        await repository.stage(job.id, rows)
+        staged += rows.num_rows
+    return staged
+
+
+async def stage_file(session: AsyncSession, job: ImportJob, binary: IO[bytes]) -> int:
+    """Add the job and stage every row of its file (validated, or rejected with the reason); returns the
+    rows staged. An unreadable file raises UnreadableFile, having written nothing the caller keeps."""
+    repository = ImportRepository(session)
+    await repository.add_job(job)
+    savepoint = await session.begin_nested()
+    try:
+        staged = await _stage_batches(repository, job, binary, careful=False)
+    except IrregularFile as irregular:
+        # Something the fast reader might read otherwise than the csv module: read it row by row.
+        log.info("import_read_carefully", job_id=str(job.id), why=idnumber.mask_in_text(str(irregular)))
+        await savepoint.rollback()
+        savepoint = await session.begin_nested()
+        staged = await _stage_batches(repository, job, binary, careful=True)
+    await savepoint.commit()
+    job.total_rows = staged
+    await session.flush()
+    return staged
+
+
+# --- 2. apply ---------------------------------------------------------------------------------------------
+
+
+async def apply_staged(
+    session: AsyncSession, job_id: uuid.UUID, *, chunk_rows: int, commit_chunks: bool
+) -> ImportJob | None:
+    """Apply what is left of the job's staged rows, then finish the job (status, counts, audit).
+
+    ``commit_chunks``: partial mode commits after each chunk (progress visible, a restart resumes);
+    otherwise the caller's transaction holds everything (a small file inside its request). Returns the
+    finished job, or None if the job is not running (finished, failed, or unknown)."""
+    repository = ImportRepository(session)
+    job = await repository.lock_job(job_id)
+    if job is None or job.status != "running":
+        return None
+    recorded_by, region_limit, every_row = job.created_by, job.region, job.mode == "partial"
+
+    async def next_chunk() -> ChunkCounts | None:
+        return await repository.apply_chunk(
+            job_id,
+            limit=chunk_rows,
+            recorded_by=recorded_by,
+            region_limit=region_limit,
+            report_every_row=every_row,
+        )
+
+    totals = ChunkCounts()
+    if job.mode == "all_or_nothing":
+        savepoint = await session.begin_nested()
+        while (chunk := await next_chunk()) is not None:
+            totals.add(chunk)
+        if totals.rejected:
+            await savepoint.rollback()
+            await repository.delete_staged(job_id)
+            await repository.record_rows(totals.rejected_rows)
+        else:
+            await savepoint.commit()
+        status = "rolled_back" if totals.rejected else "complete"
+        values = {
+            "processed_rows": totals.processed,
+            "accepted": 0 if totals.rejected else totals.accepted,
+            "rejected": totals.rejected,
+            "unchanged": 0 if totals.rejected else totals.unchanged,
+        }
+    else:
+        while (chunk := await next_chunk()) is not None:
+            totals.add(chunk)
+            await repository.add_progress(job_id, chunk)
+            if commit_chunks:
+                await session.commit()
+                job = await repository.lock_job(job_id)
+                if job is None or job.status != "running":
+                    return None
+        status = "complete"
+        assert job is not None
+        await session.refresh(job)
+        totals = ChunkCounts(job.processed_rows, job.accepted, job.rejected, job.unchanged)
+        values = {}
+    finished_at = now()
+    await repository.update_job(
+        job_id, status=status, total_rows=totals.processed, finished_at=finished_at, **values
+    )
+    await AuditRepository(session).record(
+        at=finished_at,
+        actor=job.created_by,
+        roles="civil_affairs",
+        action=f"import.{status}",
+        entity="import",
+        entity_id=str(job_id),
+        details={"accepted": totals.accepted, "rejected": totals.rejected, "unchanged": totals.unchanged},
+    )
+    await session.flush()
+    return await repository.get_job(job_id)
+
+
+async def run_import(
+    sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID, *, chunk_rows: int
+) -> None:
+    """Apply a staged import to the end, resuming after its last committed chunk: what any process calls
+    for a job left ``running`` (the upload's background task, or a job runner after a restart).
+
+    A job whose apply fails is marked failed with the reason (ID numbers masked) and its staged rows are
+    dropped; cancelled (the service stopping), it stays ``running`` with its remaining rows staged."""
+    async with sessions() as session:
+        try:
+            await apply_staged(session, job_id, chunk_rows=chunk_rows, commit_chunks=True)
+            await session.commit()
+        except asyncio.CancelledError:
+            log.warning("import_interrupted", job_id=str(job_id))
+            raise
+        except Exception as exc:
+            log.exception("import_failed", job_id=str(job_id))
+            await session.rollback()
+            repository = ImportRepository(session)
+            await repository.delete_staged(job_id)
+            await repository.update_job(
+                job_id, status="failed", error=idnumber.mask_in_text(str(exc))[:1000], finished_at=now()
+            )
+            await session.commit()
+
+
+IMPORT = "import"  # the job kind of a large upload: payload {"import_id"}; its rows are staged already
 
 
 async def run_import_job(context: JobContext, chunk_rows: int) -> None:
-    """Run (or resume) the import of a stored upload: each chunk commits with its checkpoint, so a job taken
-    over after its process died skips the rows already applied; the job completes in the transaction that
-    ends the import (and drops the stored upload)."""
-    payload = context.job.payload
-    job_id = uuid.UUID(payload["import_id"])
-    mode = payload["mode"]
+    """The durable job of a large upload: apply its staged rows (``run_import`` commits chunk by chunk and
+    resumes after the last committed one), then complete the job. A replica that takes the job over after
+    its process died calls the same function and carries on where the staged rows left off."""
+    job_id = uuid.UUID(context.job.payload["import_id"])
+    await run_import(context.sessions, job_id, chunk_rows=chunk_rows)
     async with context.sessions() as session:
-        repository = ImportRepository(session)
-        job = await repository.get_job(job_id)
-        if job is None:
-            raise LookupError(f"no import {job_id}")
-        partial = mode != "all_or_nothing"
-        done = int(context.progress.get("rows", 0)) if partial else 0
-        counts = Counts(
-            processed=done,
-            accepted=job.accepted if done else 0,
-            rejected=job.rejected if done else 0,
-            unchanged=job.unchanged if done else 0,
-        )
-        with tempfile.TemporaryFile() as copy:
-            async for data in repository.upload_parts(job_id):
-                copy.write(data)
-            await session.commit()
-            copy.seek(0)
-
-            async def end_chunk() -> None:
-                await context.checkpoint(session, {"rows": counts.processed})
-                await session.commit()
-
-            async def end_import() -> None:
-                await repository.drop_upload(job_id)
-                await context.complete(session, {"rows": counts.processed})
-                await session.commit()
-
-            if done:
-                log.info("import_resumed", job_id=str(job_id), rows=done)
-            await run_import(
-                session,
-                job_id,
-                itertools.islice(read_rows(copy, payload["format"]), done, None),
-                mode=mode,
-                recorded_by=payload["recorded_by"],
-                region_limit=payload["region_limit"],
-                chunk_rows=chunk_rows,
-                end_chunk=end_chunk,
-                end_import=end_import,
-                counts=counts,
-            )
+        await context.complete(session)
+        await session.commit()
 
 
 async def import_failed(session: AsyncSession, job: Job, error: str) -> None:
-    """The job failed: so does the import (chunks already committed stay, as the report says)."""
+    """The job failed for good (interrupted too often): so does the import; chunks already applied stay,
+    as the report says, and the rows still staged are dropped."""
     job_id = uuid.UUID(job.payload["import_id"])
     repository = ImportRepository(session)
-    await repository.drop_upload(job_id)
-    await repository.update_job(job_id, status="failed", error=error[:1000], finished_at=now())
+    await repository.delete_staged(job_id)
+    await repository.update_job(
+        job_id, status="failed", error=idnumber.mask_in_text(error)[:1000], finished_at=now()
+    )
 
 
 def import_kind(chunk_rows: int) -> JobKind:

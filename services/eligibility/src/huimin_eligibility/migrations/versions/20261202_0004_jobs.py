@@ -1,4 +1,5 @@
-"""Durable background jobs (imports): a leased row any replica runs; large uploads kept until their job ends.
+"""Durable background jobs (imports): a leased row any replica runs (the upload itself is staged as
+rows by revision 0005).
 
 Revision ID: 0004
 Revises: 0003
@@ -42,22 +43,8 @@ def upgrade() -> None:
     op.create_index(
         "ix_jobs_claimable", "jobs", ["id"], postgresql_where=sa.text("state IN ('queued', 'running')")
     )
-    op.create_table(
-        "import_upload_parts",
-        sa.Column("job_id", sa.Uuid(), nullable=False),
-        sa.Column("part", sa.Integer(), nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["job_id"],
-            ["import_jobs.id"],
-            name=op.f("fk_import_upload_parts_job_id_import_jobs"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("job_id", "part", name=op.f("pk_import_upload_parts")),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("import_upload_parts")
     op.drop_index("ix_jobs_claimable", table_name="jobs")
     op.drop_table("jobs")

@@ -1,0 +1,399 @@
+"""Row validation of a roster import — the one place a row is judged before the register is read.
+
+``validate_row`` is the rule: a row (field → stripped text) becomes typed values or the reason it is
+rejected (pure; no database). ``validate_batch`` applies it to a columnar batch of rows at bulk speed:
+vectorised Arrow kernels recognise the *plain* rows — ASCII 18-character ID numbers, ISO dates between
+1800 and 2199, known category names, a district or county code — and type them in bulk; every other row
+(a 15-digit or full-width ID number, another date form, anything wrong) goes through ``validate_row``
+itself, so its reason is word for word the rule's. The plain-row filter may only ever be narrower than
+``validate_row``: a check added to ``validate_row`` must also narrow ``_plain`` (tests/test_import_validation.py
+proves the two agree on generated rows).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from huimin_eligibility import rules
+from huimin_shared import areas, idnumber, sheets
+
+CATEGORY_ALIASES: dict[str, rules.Category] = {
+    **{c.value: c for c in rules.Category},
+    **{name: c for c, name in rules.CATEGORY_NAMES_ZH.items()},
+    "低保": rules.Category.dibao,
+    "低保边缘": rules.Category.marginal,
+    "低收入老年人": rules.Category.low_income_elderly,
+    "重度残疾人": rules.Category.severely_disabled,
+}
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+MAX_TEXT = 100  # name, community, household
+MAX_REFERENCE = 200  # authority, evidence_ref (cut, not refused)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRowData:
+    row_number: int
+    id_number: str
+    birth_date: date
+    sex: str
+    name: str
+    region_code: str
+    community: str
+    household: str
+    category: rules.Category
+    valid_from: date
+    valid_to: date | None
+    employee_insurance_since: date | None
+    authority: str | None  # None: the cell was blank (keep the existing value)
+    evidence_ref: str | None
+
+
+def _date(raw: Mapping[str, str], field_name: str, required: bool) -> date | None:
+    value = raw.get(field_name, "").strip()
+    if not value:
+        if required:
+            raise ValueError(f"{field_name} is empty")
+        return None
+    try:
+        return date.fromisoformat(value.replace("/", "-")[:10])
+    except ValueError as exc:
+        raise ValueError(f"{field_name} {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def formula_problem(raw: Mapping[str, str]) -> str | None:
+    """A cell a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``@SUM(1)``, ``=cmd|' /C calc'!A0``) is
+    refused with its row: nobody is named like that, and it would travel on into every export. A lone "-" (a
+    clerk's "none") is not a formula."""
+    for name, value in raw.items():
+        if len(value.strip()) > 1 and sheets.looks_like_formula(value.strip()):
+            return (
+                f"{name} begins with {value.strip()[0]!r}, which spreadsheet programs run as a formula; "
+                "refused (formula injection)"
+            )
+    return None
+
+
+def validate_row(row_number: int, raw: Mapping[str, str], region_limit: str | None) -> ImportRowData | str:
+    """The row as typed values, or the reason it is rejected (pure; no database)."""
+    for name, value in raw.items():
+        if CONTROL_CHARACTER.search(value):
+            return f"{name} contains a control character (e.g. NUL)"
+    formula = formula_problem(raw)
+    if formula is not None:
+        return formula
+    try:
+        parsed = idnumber.parse(raw.get("id_number", ""))
+    except idnumber.InvalidIdNumber as exc:
+        return f"id_number: {exc}"
+    for name in ("name", "community", "household"):
+        if not raw.get(name, "").strip():
+            return f"{name} is empty"
+        if len(raw[name]) > MAX_TEXT:
+            return f"{name} is longer than {MAX_TEXT} characters"
+    region = raw.get("region_code", "").strip()
+    if not areas.is_area_code(region) or areas.level_of(region) not in (
+        areas.AreaLevel.district,
+        areas.AreaLevel.county,
+    ):
+        return f"region_code {region!r} is not a district or county code"
+    if region_limit is not None and not areas.contains(region_limit, region):
+        return f"region_code {region} is outside this token's region {region_limit}"
+    category = CATEGORY_ALIASES.get(raw.get("category", "").strip())
+    if category is None:
+        return f"category {raw.get('category', '')!r} is not one of dibao, marginal, low_income_elderly, severely_disabled"
+    try:
+        valid_from = _date(raw, "valid_from", True)
+        valid_to = _date(raw, "valid_to", False)
+        employee = _date(raw, "employee_insurance_since", False)
+    except ValueError as exc:
+        return str(exc)
+    assert valid_from is not None
+    if valid_to is not None and valid_to < valid_from:
+        return "valid_to is before valid_from"
+    if valid_from < parsed.birth_date:
+        return "valid_from is before the resident was born"
+    return ImportRowData(
+        row_number=row_number,
+        id_number=parsed.number,
+        birth_date=parsed.birth_date,
+        sex=parsed.sex.value,
+        name=raw["name"].strip(),
+        region_code=region,
+        community=raw["community"].strip(),
+        household=raw["household"].strip(),
+        category=category,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        employee_insurance_since=employee,
+        authority=raw.get("authority", "").strip()[:MAX_REFERENCE] or None,
+        evidence_ref=raw.get("evidence_ref", "").strip()[:MAX_REFERENCE] or None,
+    )
+
+
+# --- bulk ----------------------------------------------------------------------------------------------
+
+# The columns of a staged row (imports/models.py StagedRow), in COPY order.
+STAGED_COLUMNS = (
+    "row_number",
+    "id_number",
+    "birth_date",
+    "sex",
+    "name",
+    "region_code",
+    "community",
+    "household",
+    "category",
+    "valid_from",
+    "valid_to",
+    "employee_insurance_since",
+    "authority",
+    "evidence_ref",
+    "id_number_masked",
+    "reason",
+)
+FIELDS = (
+    "id_number",
+    "name",
+    "region_code",
+    "community",
+    "household",
+    "category",
+    "valid_from",
+    "valid_to",
+    "employee_insurance_since",
+    "authority",
+    "evidence_ref",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """Rows of a file as columns of stripped text: ``fields`` in the file's column order (a field the file
+    lacks is absent), every column as long as ``row_numbers``."""
+
+    row_numbers: pa.Array
+    columns: dict[str, pa.Array]
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def row(self, index: int) -> dict[str, str]:
+        return {name: column[index].as_py() for name, column in self.columns.items()}
+
+
+def _lit(value: object, type_: pa.DataType) -> pa.Scalar:
+    """A literal for a kernel: built once (a bare Python value is converted on every call, slowly)."""
+    return pa.scalar(value, type_)
+
+
+_ZERO, _ONE, _TWO = _lit(0, pa.int64()), _lit(1, pa.int64()), _lit(2, pa.int64())
+_EMPTY_TEXT, _DASH = _lit("", pa.string()), _lit("-", pa.string())
+_SOME_DAY = _lit("2000-01-01", pa.string())
+_MALE, _FEMALE = _lit("male", pa.string()), _lit("female", pa.string())
+_MAX_TEXT = _lit(MAX_TEXT, pa.int64())
+_NO_TEXT, _NO_DATE = _lit(None, pa.string()), _lit(None, pa.date32())
+_ID_PLAIN = r"^[0-9]{17}[0-9X]$"
+_ISO_DATE = r"^(1[89]|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+_DISTRICT_OR_COUNTY = r"^[1-9][0-9]{3}([0-9][1-9]|[1-9][0-9])$"  # not NN0000 / NNNN00 (areas.level_of)
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f]"
+_FORMULA_LIKE = r"^\s*[=+\-@\t\r]"  # any cell a spreadsheet might run: validate_row decides (formula_problem)
+_WEIGHTS = idnumber.WEIGHTS
+_CHECKS = pa.array(list(idnumber.CHECK_CHARACTERS))
+_DUMMY_ID = _lit("0" * 18, pa.string())
+_WEIGHT_SCALARS = [_lit(w, pa.int64()) for w in _WEIGHTS]
+_DIVISORS = {d: _lit(d, pa.int64()) for d in (4, 11, 100, 400)}
+
+
+def _mod(values: pa.Array, divisor: int) -> pa.Array:
+    d = _DIVISORS[divisor]
+    return pc.subtract(values, pc.multiply(pc.divide(values, d), d))
+
+
+_DAYS_IN_MONTH = pa.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], pa.int64())
+
+
+def _real_iso_date(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(is a real date in 1800–2199 written YYYY-MM-DD, the date or null)."""
+    shaped = pc.fill_null(pc.match_substring_regex(text, _ISO_DATE), False)
+    candidate = pc.if_else(shaped, text, _SOME_DAY)
+    year = pc.cast(pc.utf8_slice_codeunits(candidate, 0, 4), pa.int64())
+    month = pc.cast(pc.utf8_slice_codeunits(candidate, 5, 7), pa.int64())
+    day = pc.cast(pc.utf8_slice_codeunits(candidate, 8, 10), pa.int64())
+    leap = pc.and_(
+        pc.equal(_mod(year, 4), _ZERO),
+        pc.or_(pc.not_equal(_mod(year, 100), _ZERO), pc.equal(_mod(year, 400), _ZERO)),
+    )
+    last_day = pc.add(
+        pc.take(_DAYS_IN_MONTH, month), pc.cast(pc.and_(leap, pc.equal(month, _TWO)), pa.int64())
+    )
+    real = pc.and_(shaped, pc.less_equal(day, last_day))
+    parsed = pc.cast(pc.if_else(real, candidate, _SOME_DAY), pa.date32())
+    return real, pc.if_else(real, parsed, _NO_DATE)
+
+
+def _plain(batch: RawBatch, region_limit: str | None) -> tuple[pa.Array, dict[str, pa.Array]]:
+    """Which rows ``validate_row`` accepts as written (the plain form), and their typed columns."""
+    n = len(batch)
+    empty = pa.array([""] * n, pa.string()) if n else pa.array([], pa.string())
+    col = {name: batch.columns.get(name, empty) for name in FIELDS}
+    # Any control character in any cell (one pass over the row's cells joined; validate_row names the cell).
+    cells = pc.binary_join_element_wise(*batch.columns.values(), _EMPTY_TEXT) if batch.columns else empty
+    ok = pc.invert(pc.match_substring_regex(cells, _CONTROL))
+    for column in batch.columns.values():  # formula-like cells are never plain: the row rule judges them
+        formula_like = pc.fill_null(pc.match_substring_regex(column, _FORMULA_LIKE), False)
+        ok = pc.and_(ok, pc.invert(formula_like))
+
+    ids = col["id_number"]
+    id_shaped = pc.match_substring_regex(ids, _ID_PLAIN)
+    safe_ids = pc.if_else(id_shaped, ids, _DUMMY_ID)
+    total = pa.array([0] * n, pa.int64())
+    for position, weight in enumerate(_WEIGHT_SCALARS):
+        digit = pc.cast(pc.utf8_slice_codeunits(safe_ids, position, position + 1), pa.int64())
+        total = pc.add(total, pc.multiply(digit, weight))
+    expected = pc.take(_CHECKS, _mod(total, 11))
+    check_ok = pc.equal(pc.utf8_slice_codeunits(safe_ids, 17, 18), expected)
+    birth_text = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(safe_ids, 6, 10),
+        pc.utf8_slice_codeunits(safe_ids, 10, 12),
+        pc.utf8_slice_codeunits(safe_ids, 12, 14),
+        _DASH,
+    )
+    birth_real, birth_date = _real_iso_date(birth_text)
+    ok = pc.and_(ok, pc.and_(id_shaped, pc.and_(check_ok, birth_real)))
+
+    for name in ("name", "community", "household"):
+        length = pc.utf8_length(col[name])
+        ok = pc.and_(ok, pc.and_(pc.greater(length, _ZERO), pc.less_equal(length, _MAX_TEXT)))
+    region = col["region_code"]
+    ok = pc.and_(ok, pc.match_substring_regex(region, _DISTRICT_OR_COUNTY))
+    if region_limit is not None:
+        prefix = areas.prefix_of(region_limit)
+        ok = pc.and_(ok, pc.starts_with(region, prefix))
+    aliases = pa.array(list(CATEGORY_ALIASES))
+    values = pa.array([c.value for c in CATEGORY_ALIASES.values()])
+    index = pc.index_in(col["category"], value_set=aliases)
+    ok = pc.and_(ok, pc.is_valid(index))
+    category = pc.take(values, index)
+
+    valid_from_real, valid_from = _real_iso_date(col["valid_from"])
+    ok = pc.and_(ok, valid_from_real)
+    optional: dict[str, pa.Array] = {}
+    for name in ("valid_to", "employee_insurance_since"):
+        blank = pc.equal(pc.utf8_length(col[name]), _ZERO)
+        real, parsed = _real_iso_date(col[name])
+        ok = pc.and_(ok, pc.or_(blank, real))
+        optional[name] = parsed
+    ok = pc.and_(ok, pc.fill_null(pc.greater_equal(optional["valid_to"], valid_from), True))
+    ok = pc.and_(ok, pc.fill_null(pc.greater_equal(valid_from, birth_date), False))
+    ok = pc.fill_null(ok, False)
+
+    odd = pc.equal(
+        pc.bit_wise_and(pc.cast(pc.utf8_slice_codeunits(safe_ids, 16, 17), pa.int64()), _ONE), _ONE
+    )
+
+    def reference(name: str) -> pa.Array:
+        cut = pc.utf8_slice_codeunits(col[name], 0, MAX_REFERENCE)
+        return pc.if_else(pc.equal(pc.utf8_length(cut), _ZERO), _NO_TEXT, cut)
+
+    typed = {
+        "id_number": ids,
+        "birth_date": birth_date,
+        "sex": pc.if_else(odd, _MALE, _FEMALE),
+        "name": col["name"],
+        "region_code": region,
+        "community": col["community"],
+        "household": col["household"],
+        "category": category,
+        "valid_from": valid_from,
+        "valid_to": optional["valid_to"],
+        "employee_insurance_since": optional["employee_insurance_since"],
+        "authority": reference("authority"),
+        "evidence_ref": reference("evidence_ref"),
+    }
+    return ok, typed
+
+
+STAGED_SCHEMA = pa.schema(
+    [
+        ("row_number", pa.int32()),
+        ("id_number", pa.string()),
+        ("birth_date", pa.date32()),
+        ("sex", pa.string()),
+        ("name", pa.string()),
+        ("region_code", pa.string()),
+        ("community", pa.string()),
+        ("household", pa.string()),
+        ("category", pa.string()),
+        ("valid_from", pa.date32()),
+        ("valid_to", pa.date32()),
+        ("employee_insurance_since", pa.date32()),
+        ("authority", pa.string()),
+        ("evidence_ref", pa.string()),
+        ("id_number_masked", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+
+
+def _row_of(data: ImportRowData) -> dict[str, object]:
+    return {
+        "row_number": data.row_number,
+        "id_number": data.id_number,
+        "birth_date": data.birth_date,
+        "sex": data.sex,
+        "name": data.name,
+        "region_code": data.region_code,
+        "community": data.community,
+        "household": data.household,
+        "category": data.category.value,
+        "valid_from": data.valid_from,
+        "valid_to": data.valid_to,
+        "employee_insurance_since": data.employee_insurance_since,
+        "authority": data.authority,
+        "evidence_ref": data.evidence_ref,
+        "id_number_masked": None,
+        "reason": None,
+    }
+
+
+def rejection(row_number: int, raw: Mapping[str, str], reason: str) -> dict[str, object]:
+    """A rejected row as staged: its masked ID number if the cell holds a valid one, and the reason."""
+    candidate = raw.get("id_number", "")
+    return {
+        **dict.fromkeys(STAGED_COLUMNS),
+        "row_number": row_number,
+        "id_number_masked": idnumber.mask(candidate) if idnumber.is_valid(candidate) else None,
+        "reason": idnumber.mask_in_text(reason),
+    }
+
+
+def validate_batch(batch: RawBatch, region_limit: str | None) -> pa.Table:
+    """Every row of ``batch`` as a staged row (STAGED_SCHEMA): typed values, or the reason it is rejected."""
+    ok, typed = _plain(batch, region_limit)
+    plain = pa.table({"row_number": pc.cast(batch.row_numbers, pa.int32()), **typed}).filter(ok)
+    plain = plain.append_column("id_number_masked", pa.nulls(len(plain), pa.string()))
+    plain = plain.append_column("reason", pa.nulls(len(plain), pa.string()))
+    others: list[dict[str, object]] = []
+    for index in pc.indices_nonzero(pc.invert(ok)).to_pylist():
+        raw = batch.row(index)
+        number = batch.row_numbers[index].as_py()
+        checked = validate_row(number, raw, region_limit)
+        others.append(rejection(number, raw, checked) if isinstance(checked, str) else _row_of(checked))
+    if not others:
+        return plain.cast(STAGED_SCHEMA)
+    rest = pa.Table.from_pylist(others, schema=STAGED_SCHEMA)
+    return pa.concat_tables([plain.cast(STAGED_SCHEMA), rest]).sort_by("row_number")
+
+
+def rows_to_batch(rows: Sequence[tuple[int, dict[str, str]]], fields: Sequence[str]) -> RawBatch:
+    """A batch from rows read one by one (the careful reader): a field a short row lacks is blank."""
+    return RawBatch(
+        row_numbers=pa.array([number for number, _ in rows], pa.int64()),
+        columns={name: pa.array([raw.get(name, "") for _, raw in rows], pa.string()) for name in fields},
+    )
