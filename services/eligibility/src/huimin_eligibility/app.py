@@ -76,6 +76,10 @@ TAGS = [
         "description": "The monthly change report (月度变动) and the community disclosure list (公示).",
     },
     {"name": "audit", "description": "Who changed what, when (审计日志)."},
+    {
+        "name": "jobs",
+        "description": "Large imports as durable background jobs any replica runs, with progress.",
+    },
 ]
 
 

@@ -69,6 +69,10 @@ TAGS = [
         "description": "Due against moved, the ledger's proofs, and the fiscal subsidy in place for R1 (对账).",
     },
     {"name": "bank", "description": "Payment instruction files out and the bank's confirmations in (银行)."},
+    {
+        "name": "jobs",
+        "description": "Periodic work (the pending-transfer expiry sweep) as durable jobs, one replica a round.",
+    },
 ]
 
 
