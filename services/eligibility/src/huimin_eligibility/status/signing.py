@@ -98,6 +98,7 @@ async def signer_lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def signer_of(request: Request) -> CertificateSigner:
+async def signer_of(request: Request) -> CertificateSigner:
+    """The signer the lifespan loaded once (async: a plain def dependency would run in a worker thread)."""
     signer: CertificateSigner = request.app.state.certificate_signer
     return signer
