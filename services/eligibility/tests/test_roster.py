@@ -119,6 +119,25 @@ async def test_roster_streams_ndjson_in_id_order(client) -> None:
     assert rows == page["items"]  # the streamed and the paged forms are the same objects
 
 
+async def test_roster_of_new_entrants_is_the_roster_less_those_certified_at_year_start(client) -> None:
+    """B§四(三) new entrants: `first_eligible_after=2010-01-01` keeps exactly the rows of the whole roster
+    that are not certified at the start of the year (the June joiner), streamed and paged alike."""
+    people = await _population(client)
+    params = {"year": 2010, "region": "210500"}
+    whole = (await client.get("/v1/roster", params=params, headers=SERVICE)).json()["items"]
+    expected = [row for row in whole if not row["certified_at_year_start"]]
+    assert [row["id_number"] for row in expected] == [people["joins_in_june"]]
+    filtered = {**params, "first_eligible_after": "2010-01-01"}
+    page = (await client.get("/v1/roster", params=filtered, headers=SERVICE)).json()
+    assert page["items"] == expected
+    streamed = await client.get(
+        "/v1/roster", params=filtered, headers={**SERVICE, "Accept": "application/x-ndjson"}
+    )
+    assert [json.loads(line) for line in streamed.text.splitlines()] == expected
+    later = {**params, "first_eligible_after": "2010-06-15"}
+    assert (await client.get("/v1/roster", params=later, headers=SERVICE)).json()["items"] == []
+
+
 async def test_roster_pinned_to_as_of_returns_the_same_rows_after_a_later_change(client) -> None:
     """A rerun with the same as_of returns the same rows although a back-dated exit was recorded since."""
     people = await _population(client)

@@ -156,9 +156,11 @@ async def test_new_entrants_and_refunds(live_client: httpx.AsyncClient) -> None:
     """B§四(三): E joins on 2010-06-01 as dibao adult → 150.00 (105.00 / 45.00, full year).
     B§四(四): F had already paid → refunded 105.00 (73.50 / 31.50); a listed person not on the roster is
     reported unmatched, not refunded."""
-    mock_roster(respx.mock, {T1: ROSTER_T1})
+    roster = mock_roster(respx.mock, {T1: ROSTER_T1})
     entrants_id, entrants = await start(live_client, "new_entrants", T1)
     assert entrants["rows_assessed"] == 1
+    # only the people eligibility finds first eligible after 1 January are sent, not the whole roster
+    assert roster.calls.last.request.url.params["first_eligible_after"] == "2010-01-01"
     totals = (await live_client.get(f"/v1/assessments/{entrants_id}/versions/1", headers=SOCIAL)).json()[
         "totals"
     ]

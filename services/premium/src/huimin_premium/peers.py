@@ -73,12 +73,17 @@ class EligibilityClient(PeerClient):
         body = await self.get_json(f"/v1/residents/{id_number}/status", params=params)
         return _parsed(ResidentStatus, body, self.service)
 
-    async def roster(self, *, year: int, region: str, as_of: datetime) -> AsyncIterator[RosterRow]:
-        """Stream the roster as NDJSON, one row at a time (never the whole roster in memory).
+    async def roster(
+        self, *, year: int, region: str, as_of: datetime, first_eligible_after: date | None = None
+    ) -> AsyncIterator[RosterRow]:
+        """Stream the roster as NDJSON, one row at a time (never the whole roster in memory); with
+        ``first_eligible_after``, only the people whose first eligible day comes after it.
 
         Opening it is retried (nothing read yet); a break halfway fails the run, which a restart re-runs.
         """
         params = {"year": str(year), "region": region, "as_of": as_of.isoformat()}
+        if first_eligible_after is not None:
+            params["first_eligible_after"] = first_eligible_after.isoformat()
         async for line in self.stream_ndjson("/v1/roster", params=params):
             yield _parsed_json(RosterRow, line, self.service)
 

@@ -92,26 +92,38 @@ async def roster_lines(
     as_of: datetime,
     after: str = "",
     limit: int | None = None,
+    first_eligible_after: date | None = None,
     batch: int = 20_000,
 ) -> AsyncGenerator[list[str], None]:
     """The roster of cover year ``year`` as JSON texts rendered by PostgreSQL (rules_sql.ROSTER), one per
     eligible person in ID-number order, in lists of up to ``batch``."""
     raw = await _driver_connection(session)
     cursor = await raw.cursor(
-        rules_sql.ROSTER,
-        as_of,
-        region_pattern(region),
-        rules.year_start(year),
-        rules.year_end(year),
-        after,
-        limit,
+        *_roster_query(as_of, region, year, after, limit, first_eligible_after),
     )
     while rows := await cursor.fetch(batch):
         yield [row[0] for row in rows]
 
 
+def _roster_query(
+    as_of: datetime, region: str, year: int, after: str, limit: int | None, first_eligible_after: date | None
+) -> tuple[Any, ...]:
+    """The roster statement and its arguments (rules_sql.ROSTER, or the first-eligible-after variant)."""
+    arguments = (as_of, region_pattern(region), rules.year_start(year), rules.year_end(year), after, limit)
+    if first_eligible_after is None:
+        return (rules_sql.ROSTER, *arguments)
+    return (rules_sql.ROSTER_FIRST_ELIGIBLE_AFTER, *arguments, first_eligible_after)
+
+
 async def roster_copy(
-    session: AsyncSession, *, region: str, year: int, as_of: datetime, after: str = "", chunk: int = 1 << 20
+    session: AsyncSession,
+    *,
+    region: str,
+    year: int,
+    as_of: datetime,
+    after: str = "",
+    first_eligible_after: date | None = None,
+    chunk: int = 1 << 20,
 ) -> AsyncGenerator[bytes, None]:
     """The whole roster as NDJSON bytes straight from ``COPY (rules_sql.ROSTER) TO STDOUT``, in chunks of
     about ``chunk`` bytes: one row per line, so COPY's text format is NDJSON as it stands (no value can hold
@@ -122,14 +134,7 @@ async def roster_copy(
     async def copy() -> None:
         try:
             await raw.copy_from_query(
-                rules_sql.ROSTER,
-                as_of,
-                region_pattern(region),
-                rules.year_start(year),
-                rules.year_end(year),
-                after,
-                None,
-                output=received.put,
+                *_roster_query(as_of, region, year, after, None, first_eligible_after), output=received.put
             )
         finally:
             await received.put(None)

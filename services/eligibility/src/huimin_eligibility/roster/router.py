@@ -63,6 +63,11 @@ async def roster(
         description="ID number the previous page ended with.",
     ),
     limit: int = Query(default=1000, ge=1, le=10_000),
+    first_eligible_after: PolicyDate | None = Query(
+        default=None,
+        description="Only people whose first eligible day in the year comes after this date: with 1 January "
+        "of `year`, the new entrants (B§四(三)) — those not certified at the start of the year.",
+    ),
     accept: str | None = Header(default=None),
 ) -> RosterPage | StreamingResponse:
     principal.ensure_covers(region)
@@ -70,12 +75,25 @@ async def roster(
     await _log_roster_read(write_session, principal, year, region, at)
     if accept is not None and NDJSON in accept:
         return StreamingResponse(
-            service.roster_ndjson(session, year=year, region=region, as_of=at, after=after),
+            service.roster_ndjson(
+                session,
+                year=year,
+                region=region,
+                as_of=at,
+                after=after,
+                first_eligible_after=first_eligible_after,
+            ),
             media_type=NDJSON,
             headers={"X-As-Of": at.isoformat()},
         )
     items, next_after = await service.roster_page(
-        session, year=year, region=region, as_of=at, after=after, limit=limit
+        session,
+        year=year,
+        region=region,
+        as_of=at,
+        after=after,
+        limit=limit,
+        first_eligible_after=first_eligible_after,
     )
     return RosterPage(
         year=year,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
@@ -176,7 +176,12 @@ async def _execute(
             await session.commit()
         buffer.clear()
 
-    async for row in eligibility.roster(year=year, region=region, as_of=as_of):
+    # New entrants are the people not certified at the start of the year (B§四(三)): eligibility sends only
+    # them instead of the whole roster; ``selected`` still decides every row.
+    first_eligible_after = date(year, 1, 1) if kind == "new_entrants" else None
+    async for row in eligibility.roster(
+        year=year, region=region, as_of=as_of, first_eligible_after=first_eligible_after
+    ):
         rows_read += 1
         if not areas.contains(region, row.region_code):
             raise RosterOutOfRegion(
