@@ -22,14 +22,23 @@ ROSTER_URL = "http://127.0.0.1:8001/v1/roster"
 
 
 def mock_roster(router: respx.Router, by_as_of: dict[str, Iterable[dict[str, Any]]]) -> respx.Route:
-    """The roster as eligibility knew it at each `as_of` (the rows are serialised once)."""
-    bodies = {datetime.fromisoformat(as_of): ndjson(rows) for as_of, rows in by_as_of.items()}
+    """The roster as eligibility knew it at each `as_of` (the rows are serialised once); also its ID-list
+    form, POST /v1/roster/selection, answering the rows of the numbers named."""
+    rows_at = {datetime.fromisoformat(as_of): list(rows) for as_of, rows in by_as_of.items()}
+    bodies = {as_of: ndjson(rows) for as_of, rows in rows_at.items()}
 
     def answer(request: httpx.Request) -> httpx.Response:
         assert request.headers["accept"] == "application/x-ndjson"
         as_of = datetime.fromisoformat(request.url.params["as_of"])
         return httpx.Response(200, content=bodies[as_of], headers={"content-type": "application/x-ndjson"})
 
+    def selection(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        named = set(body["id_numbers"])
+        rows = [row for row in rows_at[datetime.fromisoformat(body["as_of"])] if row["id_number"] in named]
+        return httpx.Response(200, content=ndjson(rows), headers={"content-type": "application/x-ndjson"})
+
+    router.post(ROSTER_URL + "/selection").mock(side_effect=selection)
     return router.get(ROSTER_URL).mock(side_effect=answer)
 
 

@@ -15,6 +15,8 @@ Annual v1: 373.00 = city 234.50 + district/county 138.50; contributions 430.00; 
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import respx
 
@@ -170,6 +172,9 @@ async def test_new_entrants_and_refunds(live_client: httpx.AsyncClient) -> None:
     stranger = person("210505", "1960-06-06", 19, [("dibao", "2009-01-01", None)])["id_number"]
     refunds_id, refunds = await start(live_client, "refunds", T1, paid=[F["id_number"], stranger])
     assert (refunds["paid_listed"], refunds["paid_unmatched"], refunds["rows_assessed"]) == (2, 1, 1)
+    # the refund run asked eligibility for the paid list's rows only, not the whole roster
+    asked = [c.request for c in respx.mock.calls if c.request.url.path == "/v1/roster/selection"]
+    assert [json.loads(r.content)["id_numbers"] for r in asked] == [sorted([F["id_number"], stranger])]
     lines = await stream_lines(live_client, refunds_id, 1)
     assert [(line["id_number"], line["assistance_subsidy"]) for line in lines] == [(F["id_number"], "105.00")]
     assert lines[0]["by_payer"]["city"] == "73.50"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -106,13 +106,33 @@ async def roster_lines(
 
 
 def _roster_query(
-    as_of: datetime, region: str, year: int, after: str, limit: int | None, first_eligible_after: date | None
+    as_of: datetime,
+    region: str,
+    year: int,
+    after: str,
+    limit: int | None,
+    first_eligible_after: date | None,
+    id_numbers: Sequence[str] | None = None,
 ) -> tuple[Any, ...]:
-    """The roster statement and its arguments (rules_sql.ROSTER, or the first-eligible-after variant)."""
-    arguments = (as_of, region_pattern(region), rules.year_start(year), rules.year_end(year), after, limit)
-    if first_eligible_after is None:
+    """The roster statement (rules_sql.roster with the filters asked for) and its arguments."""
+    arguments: list[Any] = [
+        as_of,
+        region_pattern(region),
+        rules.year_start(year),
+        rules.year_end(year),
+        after,
+    ]
+    arguments.append(limit)
+    if first_eligible_after is None and id_numbers is None:
         return (rules_sql.ROSTER, *arguments)
-    return (rules_sql.ROSTER_FIRST_ELIGIBLE_AFTER, *arguments, first_eligible_after)
+    if first_eligible_after is not None:
+        arguments.append(first_eligible_after)
+    if id_numbers is not None:
+        arguments.append(list(id_numbers))
+    statement = rules_sql.roster(
+        first_eligible_after=first_eligible_after is not None, id_numbers=id_numbers is not None
+    )
+    return (statement, *arguments)
 
 
 async def roster_copy(
@@ -123,6 +143,7 @@ async def roster_copy(
     as_of: datetime,
     after: str = "",
     first_eligible_after: date | None = None,
+    id_numbers: Sequence[str] | None = None,
     chunk: int = 1 << 20,
 ) -> AsyncGenerator[bytes, None]:
     """The whole roster as NDJSON bytes straight from ``COPY (rules_sql.ROSTER) TO STDOUT``, in chunks of
@@ -134,7 +155,8 @@ async def roster_copy(
     async def copy() -> None:
         try:
             await raw.copy_from_query(
-                *_roster_query(as_of, region, year, after, None, first_eligible_after), output=received.put
+                *_roster_query(as_of, region, year, after, None, first_eligible_after, id_numbers),
+                output=received.put,
             )
         finally:
             await received.put(None)

@@ -4,7 +4,7 @@ rules in rules_sql.py: Python only joins the rendered lines or shapes the counte
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from datetime import date, datetime
 from typing import Any
@@ -52,10 +52,17 @@ async def roster_ndjson(
     as_of: datetime,
     after: str = "",
     first_eligible_after: date | None = None,
+    id_numbers: Sequence[str] | None = None,
 ) -> AsyncIterator[bytes]:
     """One JSON object per line, as PostgreSQL rendered it, in chunks of about 1 MiB."""
     copied = roster_copy(
-        session, year=year, region=region, as_of=as_of, after=after, first_eligible_after=first_eligible_after
+        session,
+        year=year,
+        region=region,
+        as_of=as_of,
+        after=after,
+        first_eligible_after=first_eligible_after,
+        id_numbers=id_numbers,
     )
     async with aclosing(copied) as chunks:
         async for chunk in chunks:

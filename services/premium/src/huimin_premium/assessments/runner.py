@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -74,6 +74,11 @@ class Calculator:
             )
             self._cache[key] = cached
         return cached
+
+
+async def _no_rows() -> AsyncIterator[RosterRow]:
+    return
+    yield
 
 
 def selected(kind: str, row: RosterRow, paid: set[str]) -> bool:
@@ -176,12 +181,19 @@ async def _execute(
             await session.commit()
         buffer.clear()
 
-    # New entrants are the people not certified at the start of the year (B§四(三)): eligibility sends only
-    # them instead of the whole roster; ``selected`` still decides every row.
+    # New entrants are the people not certified at the start of the year (B§四(三)), refunds the people on
+    # the paid list (B§四(四)): eligibility sends only them instead of the whole roster (an empty paid list
+    # reads nothing); ``selected`` still decides every row.
     first_eligible_after = date(year, 1, 1) if kind == "new_entrants" else None
-    async for row in eligibility.roster(
-        year=year, region=region, as_of=as_of, first_eligible_after=first_eligible_after
-    ):
+    named = sorted(paid) if kind == "refunds" else None
+    rows = (
+        eligibility.roster(
+            year=year, region=region, as_of=as_of, first_eligible_after=first_eligible_after, id_numbers=named
+        )
+        if named is None or named
+        else _no_rows()
+    )
+    async for row in rows:
         rows_read += 1
         if not areas.contains(region, row.region_code):
             raise RosterOutOfRegion(
