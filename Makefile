@@ -21,6 +21,13 @@ lint:
 	@$(VENV)/ruff format --check .
 	@$(VENV)/mypy
 
+## bench: status look-ups next to a bare route, then the whole year with its import, at RESIDENTS (bench/README.md)
+RESIDENTS ?= 100000
+bench:
+	@$(BOOTSTRAP)
+	@$(VENV)/python bench/status.py --residents $(RESIDENTS)
+	@$(VENV)/python bench/year.py --residents $(RESIDENTS)
+
 ## format: apply ruff's fixes and formatting
 format:
 	@$(BOOTSTRAP)

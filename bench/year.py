@@ -175,6 +175,7 @@ class Figure:
     cpu: dict[str, float] = field(default_factory=dict)
     machine_cpu: float = 0.0
     peak_mb: dict[str, float] = field(default_factory=dict)
+    load: float = field(default_factory=lambda: os.getloadavg()[0])  # 1-minute load average at the end
 
 
 class Meter:
@@ -198,7 +199,7 @@ class Meter:
         self.peak_mb = {name: peak_rss_mb(self.services.pid(name)) for name in NAMES}
 
     def figure(self, label: str, rows: int | None = None) -> Figure:
-        return Figure(label, self.seconds, rows, self.cpu, self.machine_cpu, self.peak_mb)
+        return Figure(label, self.seconds, rows, self.cpu, self.machine_cpu, self.peak_mb, os.getloadavg()[0])
 
 
 # --- setup: databases and the roster ---------------------------------------------------------------
@@ -389,8 +390,12 @@ def pad(text: str, width: int) -> str:
     return out + " " * (width - used)
 
 
-def table(figures: list[Figure], with_processes: bool = True) -> None:
+def table(figures: list[Figure], with_processes: bool = True, floor: float | None = None) -> None:
+    """One line per figure; with ``floor`` (PostgreSQL's COPY of the assessment lines out and in, same run)
+    each step's time also as a multiple of it, and the 1-minute load average when the step ended."""
     head = f"{'step':<58} {'s':>7} {'rows':>9} {'rows/s':>9}"
+    if floor:
+        head += f" {'×floor':>7} {'load':>5}"
     if with_processes:
         head += "  CPU s: " + " ".join(f"{SHORT[n]:>5}" for n in NAMES) + f" {'all':>5}"
         head += "   peak MB: " + " ".join(f"{SHORT[n]:>5}" for n in NAMES)
@@ -399,6 +404,8 @@ def table(figures: list[Figure], with_processes: bool = True) -> None:
         rows = f"{f.rows:>9,}" if f.rows else f"{'':>9}"
         rate = f"{f.rows / f.seconds:>9,.0f}" if f.rows and f.seconds > 0 else f"{'':>9}"
         line = f"{pad(f.label, 58)} {f.seconds:7.2f} {rows} {rate}"
+        if floor:
+            line += f" {f.seconds / floor:7.1f} {f.load:5.1f}"
         if with_processes and f.cpu:
             line += "         " + " ".join(f"{f.cpu[n]:5.1f}" for n in NAMES) + f" {f.machine_cpu:5.1f}"
             line += "            " + " ".join(f"{f.peak_mb[n]:5.0f}" for n in NAMES)
@@ -478,20 +485,40 @@ def main() -> int:
         services.start()
         setup.append(Figure("start three uvicorn processes (until /ready)", time.perf_counter() - started))
         paid = load(services, urls["eligibility"], count, staff, scratch, setup)
-        print("\nSetup (not part of the year)")
-        table(setup, with_processes=False)
-        sys.stdout.flush()
-        print(f"paid list from social insurance: {len(paid):,} residents")
+        print(f"paid list from social insurance: {len(paid):,} residents", flush=True)
 
         started = time.perf_counter()
         figures, year = asyncio.run(play(services, paid, staff, not args.skip_monthly_reports))
         whole = time.perf_counter() - started
+        clean = check_reconciliation(year)
+
+        reference = [asyncio.run(roster_alone(services, staff))]
+        services.stop()
+        copies = asyncio.run(copy_floor(urls["premium"], urls["eligibility"], scratch))
+        reference += copies
+        floor = sum(f.seconds for f in copies if f.label.startswith("COPY"))
+        load_end = os.getloadavg()
+
+        print(
+            f"\nPostgreSQL's floor, same run: COPY of the annual assessment lines out and back in = {floor:.2f} s"
+        )
+        print("\nSetup")
+        table(setup, with_processes=False, floor=floor)
         print(f"\nThe year {YEAR}, step by step over HTTP (CPU s per service process and the whole machine)")
-        table(figures)
+        table(figures, floor=floor)
         monthly = sum(f.seconds for f in figures if f.label in GROUPS.values())
-        print(f"{'whole year, every step':<58} {whole:7.2f}")
-        print(f"{'  roster → assessment → batches → reconciliation':<58} {whole - monthly:7.2f}")
+        imported = next((f.seconds for f in setup if f.label.startswith("import over HTTP")), None)
+        print(f"{'whole year, every step':<58} {whole:7.2f} {'':>19} {whole / floor:7.1f}")
+        print(
+            f"{'  roster → assessment → batches → reconciliation':<58} {whole - monthly:7.2f} {'':>19} "
+            f"{(whole - monthly) / floor:7.1f}"
+        )
         print(f"{'  monthly change reports (civil affairs, off the money path)':<58} {monthly:7.2f}")
+        if imported is not None:
+            total = imported + whole
+            print(f"{'import + the whole year':<58} {total:7.2f} {'':>19} {total / floor:7.1f}")
+        else:
+            print("import + the whole year: not measured (a kept eligibility database was reused)")
         print(
             "peak RSS during the year: "
             + ", ".join(f"{n} {max(f.peak_mb.get(n, 0.0) for f in figures):.0f} MB" for n in NAMES)
@@ -501,15 +528,11 @@ def main() -> int:
             f"annual assessment: {annual['line_count']:,} lines, assistance subsidy "
             f"{annual['totals']['assistance_subsidy']} 元"
         )
-        clean = check_reconciliation(year)
+        check_reconciliation(year)
 
         print("\nReference: the dominant step's input alone, and PostgreSQL's own floor on the same data")
-        reference = [asyncio.run(roster_alone(services, staff))]
-        services.stop()
-        reference += asyncio.run(copy_floor(urls["premium"], urls["eligibility"], scratch))
         table(reference, with_processes=False)
-        load2 = os.getloadavg()
-        print(f"load average at the end {load2[0]:.2f} {load2[1]:.2f} {load2[2]:.2f}")
+        print(f"load average at the end {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}")
     finally:
         services.stop()
         dropped = (

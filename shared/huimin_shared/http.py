@@ -150,8 +150,10 @@ class PeerClient:
         *,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        json_body: Any = None,
     ) -> AsyncIterator[bytes]:
-        """GET ``path`` as NDJSON and yield each non-blank line as bytes, never the whole answer in memory.
+        """GET ``path`` as NDJSON and yield each non-blank line as bytes, never the whole answer in memory
+        (POST with ``json_body``: a read whose question is too long for a query string, such as an ID list).
 
         Lines are bytes, not dicts: callers parse them faster themselves (``json.loads`` and pydantic's
         ``model_validate_json`` take bytes, with no decoding step in between). Opening the stream is
@@ -161,13 +163,15 @@ class PeerClient:
         all_headers = self._headers({"Accept": NDJSON, **(headers or {})})
         url = self._base_url + path
 
+        method = "GET" if json_body is None else "POST"
+
         def send() -> Awaitable[httpx.Response]:
             request = self._http.build_request(
-                "GET", url, params=params, headers=all_headers, timeout=self._timeout
+                method, url, params=params, headers=all_headers, json=json_body, timeout=self._timeout
             )
             return self._http.send(request, stream=True)
 
-        response = await self._send("GET", path, self._attempts, send)
+        response = await self._send(method, path, self._attempts, send)
         number = 0
         try:
             rest = b""
@@ -180,10 +184,10 @@ class PeerClient:
             if rest.strip():
                 yield rest
         except httpx.TimeoutException as exc:
-            raise self._unavailable(f"GET {path} timed out after line {number}") from exc
+            raise self._unavailable(f"{method} {path} timed out after line {number}") from exc
         except httpx.TransportError as exc:
             raise self._unavailable(
-                f"GET {path} broke off after line {number}: {exc.__class__.__name__}"
+                f"{method} {path} broke off after line {number}: {exc.__class__.__name__}"
             ) from exc
         finally:
             await response.aclose()

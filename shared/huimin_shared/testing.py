@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from huimin_shared import db, migrations, postgres
-from huimin_shared.app import get_session
+from huimin_shared.app import get_driver_connection, get_session
 from huimin_shared.auth import Role, mint_token
 from huimin_shared.readiness import ready_timeout_seconds
 from huimin_shared.settings import DEVELOPMENT_JWT_SECRET
@@ -129,7 +129,12 @@ async def api_client(app: FastAPI, session: AsyncSession | None = None) -> Async
             yield session
             await session.flush()
 
+        async def driver_override() -> AsyncIterator[Any]:
+            raw = await (await session.connection()).get_raw_connection()
+            yield raw.driver_connection
+
         app.dependency_overrides[get_session] = override
+        app.dependency_overrides[get_driver_connection] = driver_override
     try:
         # A loaded machine can take longer than asgi-lifespan's 5 s to start an app: the one bound.
         wait = ready_timeout_seconds()
@@ -139,6 +144,7 @@ async def api_client(app: FastAPI, session: AsyncSession | None = None) -> Async
                 yield client
     finally:
         app.dependency_overrides.pop(get_session, None)
+        app.dependency_overrides.pop(get_driver_connection, None)
 
 
 def bearer(

@@ -388,3 +388,67 @@ async def test_a_pinned_as_of_never_changes_when_an_in_flight_writer_commits(
     )
     assert now_known.status_code == 200
     assert datetime.fromisoformat(now_known.json()["as_of"]) >= recorded
+
+
+async def test_a_status_look_up_during_a_writer_that_has_its_time_but_has_not_written_stays_repeatable(
+    own_url: str, committed_client: httpx.AsyncClient
+) -> None:
+    """2.5 (E2, bitemporal) on the look-up's fast path: a writer takes its instant through
+    eligibility_transaction_time (ROW EXCLUSIVE on the bitemporal tables, then its clock) and writes only
+    later. A look-up meanwhile may not answer "as known now" — the writer will record before now — so its
+    as_of is before the writer began; after the writer commits, the same as_of gives the same answer
+    (not found: 404), and the default as_of then sees the resident."""
+    number = id_number("210502", "19800101", 393)
+    engine = create_engine(own_url, pool_size=1)
+    try:
+        async with engine.connect() as writer:
+            recorded = (await writer.execute(text("SELECT eligibility_transaction_time()"))).scalar_one()
+            started = (
+                await writer.execute(
+                    text("SELECT xact_start FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+                )
+            ).scalar_one()
+            during = await committed_client.post(
+                "/v1/status/bulk", json={"on": "2010-01-01", "id_numbers": [number]}, headers=SERVICE
+            )
+            assert during.json()["not_found"] == [number], during.text
+            pinned = during.json()["as_of"]
+            assert datetime.fromisoformat(pinned) < started
+            await writer.execute(
+                text("INSERT INTO residents VALUES (:n, '1980-01-01', 'male', :t, 'w');"),
+                {"n": number, "t": recorded},
+            )
+            await writer.execute(
+                text(
+                    "INSERT INTO resident_versions (id_number, name, region_code, community, household,"
+                    " recorded_at, recorded_by) VALUES (:n, '张三', '210502', '平山区东明社区', 'H1', :t, 'w')"
+                ),
+                {"n": number, "t": recorded},
+            )
+            await writer.commit()
+    finally:
+        await engine.dispose()
+    again = await committed_client.get(
+        f"/v1/residents/{number}/status", params={"on": "2010-01-01", "as_of": pinned}, headers=SERVICE
+    )
+    assert again.status_code == 404
+    assert (
+        await committed_client.get(
+            f"/v1/residents/{number}/status", params={"on": "2010-01-01"}, headers=SERVICE
+        )
+    ).status_code == 200
+
+
+async def test_with_no_writer_in_flight_a_status_look_up_answers_as_known_now(
+    committed_client: httpx.AsyncClient,
+) -> None:
+    """2.5 fast path: nothing in flight, so the look-up's as_of is PostgreSQL's clock at the look-up — a
+    registration committed just before is in the answer, and the as_of is not before it was recorded."""
+    number = id_number("210502", "19800101", 395)
+    await register(committed_client, number)
+    recorded = (await committed_client.get(f"/v1/residents/{number}", headers=CIVIL)).json()["recorded_at"]
+    answer = await committed_client.get(
+        f"/v1/residents/{number}/status", params={"on": "2010-01-01"}, headers=SERVICE
+    )
+    assert answer.status_code == 200, answer.text
+    assert datetime.fromisoformat(answer.json()["as_of"]) >= datetime.fromisoformat(recorded)

@@ -4,6 +4,8 @@ import json
 
 from eligibility_helpers import CIVIL, SERVICE, certify, id_number, register
 
+from huimin_shared.testing import bearer
+
 
 async def _exit(client, lineage: int, valid_to: str) -> None:  # type: ignore[no-untyped-def]
     response = await client.post(
@@ -117,6 +119,57 @@ async def test_roster_streams_ndjson_in_id_order(client) -> None:
     assert people["exited_2009"] not in {r["id_number"] for r in rows}
     page = (await client.get("/v1/roster", params={"year": 2010, "region": "210500"}, headers=SERVICE)).json()
     assert rows == page["items"]  # the streamed and the paged forms are the same objects
+
+
+async def test_roster_of_new_entrants_is_the_roster_less_those_certified_at_year_start(client) -> None:
+    """B§四(三) new entrants: `first_eligible_after=2010-01-01` keeps exactly the rows of the whole roster
+    that are not certified at the start of the year (the June joiner), streamed and paged alike."""
+    people = await _population(client)
+    params = {"year": 2010, "region": "210500"}
+    whole = (await client.get("/v1/roster", params=params, headers=SERVICE)).json()["items"]
+    expected = [row for row in whole if not row["certified_at_year_start"]]
+    assert [row["id_number"] for row in expected] == [people["joins_in_june"]]
+    filtered = {**params, "first_eligible_after": "2010-01-01"}
+    page = (await client.get("/v1/roster", params=filtered, headers=SERVICE)).json()
+    assert page["items"] == expected
+    streamed = await client.get(
+        "/v1/roster", params=filtered, headers={**SERVICE, "Accept": "application/x-ndjson"}
+    )
+    assert [json.loads(line) for line in streamed.text.splitlines()] == expected
+    later = {**params, "first_eligible_after": "2010-06-15"}
+    assert (await client.get("/v1/roster", params=later, headers=SERVICE)).json()["items"] == []
+
+
+async def test_roster_selection_is_the_roster_rows_of_the_residents_named(client) -> None:
+    """B§四(四) refunds read their paid list: `POST /v1/roster/selection` gives exactly the rows of the whole
+    roster for the numbers named (in ID-number order, duplicates once); a named person not on the roster
+    (the 2009 exit) or unknown is left out; with `first_eligible_after` both filters apply."""
+    people = await _population(client)
+    whole = (
+        await client.get("/v1/roster", params={"year": 2010, "region": "210500"}, headers=SERVICE)
+    ).json()
+    named = [
+        people["two_categories"],
+        people["exited_2009"],
+        people["joins_in_june"],
+        people["two_categories"],
+    ]
+    expected = [row for row in whole["items"] if row["id_number"] in named]
+    assert len(expected) == 2
+    body = {"year": 2010, "region": "210500", "as_of": whole["as_of"], "id_numbers": named}
+    selected = await client.post(
+        "/v1/roster/selection", json=body, headers={**SERVICE, "Accept": "application/x-ndjson"}
+    )
+    assert selected.status_code == 200, selected.text
+    assert [json.loads(line) for line in selected.text.splitlines()] == expected
+    both = await client.post(
+        "/v1/roster/selection", json={**body, "first_eligible_after": "2010-01-01"}, headers=SERVICE
+    )
+    assert [json.loads(line)["id_number"] for line in both.text.splitlines()] == [people["joins_in_june"]]
+    outside = await client.post(
+        "/v1/roster/selection", json={**body, "region": "210502"}, headers=bearer("service", region="210503")
+    )
+    assert outside.status_code == 403
 
 
 async def test_roster_pinned_to_as_of_returns_the_same_rows_after_a_later_change(client) -> None:

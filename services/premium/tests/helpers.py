@@ -24,11 +24,13 @@ ROSTER_URL = "http://127.0.0.1:8001/v1/roster"
 
 def mock_roster(router: respx.Router, by_as_of: dict[str, Iterable[dict[str, Any]]]) -> respx.Route:
     """The roster as eligibility knew it at each `as_of`, in ID-number order from after `after` (the rows are
-    serialised once when no `after` is asked)."""
+    serialised once when no `after` is asked); also its ID-list form, POST /v1/roster/selection, answering
+    the rows of the numbers named."""
     ordered = {
         datetime.fromisoformat(as_of): sorted(rows, key=lambda row: row["id_number"])
         for as_of, rows in by_as_of.items()
     }
+    rows_at = ordered
     bodies = {as_of: ndjson(rows) for as_of, rows in ordered.items()}
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -38,6 +40,13 @@ def mock_roster(router: respx.Router, by_as_of: dict[str, Iterable[dict[str, Any
         body = ndjson([row for row in ordered[as_of] if row["id_number"] > after]) if after else bodies[as_of]
         return httpx.Response(200, content=body, headers={"content-type": "application/x-ndjson"})
 
+    def selection(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        named = set(body["id_numbers"])
+        rows = [row for row in rows_at[datetime.fromisoformat(body["as_of"])] if row["id_number"] in named]
+        return httpx.Response(200, content=ndjson(rows), headers={"content-type": "application/x-ndjson"})
+
+    router.post(ROSTER_URL + "/selection").mock(side_effect=selection)
     return router.get(ROSTER_URL).mock(side_effect=answer)
 
 

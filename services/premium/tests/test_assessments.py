@@ -15,6 +15,8 @@ Annual v1: 373.00 = city 234.50 + district/county 138.50; contributions 430.00; 
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import respx
 
@@ -156,9 +158,11 @@ async def test_new_entrants_and_refunds(live_client: httpx.AsyncClient) -> None:
     """B§四(三): E joins on 2010-06-01 as dibao adult → 150.00 (105.00 / 45.00, full year).
     B§四(四): F had already paid → refunded 105.00 (73.50 / 31.50); a listed person not on the roster is
     reported unmatched, not refunded."""
-    mock_roster(respx.mock, {T1: ROSTER_T1})
+    roster = mock_roster(respx.mock, {T1: ROSTER_T1})
     entrants_id, entrants = await start(live_client, "new_entrants", T1)
     assert entrants["rows_assessed"] == 1
+    # only the people eligibility finds first eligible after 1 January are sent, not the whole roster
+    assert roster.calls.last.request.url.params["first_eligible_after"] == "2010-01-01"
     totals = (await live_client.get(f"/v1/assessments/{entrants_id}/versions/1", headers=SOCIAL)).json()[
         "totals"
     ]
@@ -168,6 +172,9 @@ async def test_new_entrants_and_refunds(live_client: httpx.AsyncClient) -> None:
     stranger = person("210505", "1960-06-06", 19, [("dibao", "2009-01-01", None)])["id_number"]
     refunds_id, refunds = await start(live_client, "refunds", T1, paid=[F["id_number"], stranger])
     assert (refunds["paid_listed"], refunds["paid_unmatched"], refunds["rows_assessed"]) == (2, 1, 1)
+    # the refund run asked eligibility for the paid list's rows only, not the whole roster
+    asked = [c.request for c in respx.mock.calls if c.request.url.path == "/v1/roster/selection"]
+    assert [json.loads(r.content)["id_numbers"] for r in asked] == [sorted([F["id_number"], stranger])]
     lines = await stream_lines(live_client, refunds_id, 1)
     assert [(line["id_number"], line["assistance_subsidy"]) for line in lines] == [(F["id_number"], "105.00")]
     assert lines[0]["by_payer"]["city"] == "73.50"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -21,35 +21,26 @@ def now() -> datetime:
 
 
 async def transaction_time(session: AsyncSession) -> datetime:
-    """The instant a write records (recorded_at / superseded_at), from PostgreSQL's clock: this transaction
-    is first made a writer (txid_current assigns its transaction id, visible in pg_stat_activity), then the
-    clock is read. A reader that does not yet see it as a writer read its own clock earlier, so a pinned
-    as_of (``pinned_as_of``) is never at or after an instant a still-running writer can record."""
-    await session.execute(text("SELECT txid_current()"))
-    return (await session.execute(text("SELECT clock_timestamp()"))).scalar_one()
-
-
-# The oldest start among this database's other transactions that write (have a transaction id).
-OLDEST_WRITER = text(
-    "SELECT min(xact_start) FROM pg_stat_activity "
-    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
-)
+    """The instant a write records (recorded_at / superseded_at), from PostgreSQL's clock, in one statement
+    (eligibility_transaction_time, migration 0004_status): this transaction first takes ROW EXCLUSIVE on
+    resident_versions and certifications (what keeps the status look-up's as_of repeatable without
+    pg_stat_activity), then a transaction id (visible in pg_stat_activity, for ``pinned_as_of``), then
+    reads the clock. Every writer of a bitemporal table takes its instant here."""
+    at: datetime = (await session.execute(text("SELECT eligibility_transaction_time()"))).scalar_one()
+    return at
 
 
 async def pinned_as_of(session: AsyncSession, as_of: datetime | None) -> datetime:
     """The as_of a read uses, repeatable: least(PostgreSQL's clock, just before the oldest in-flight writer
-    began) — nothing can still land at or before it — and an explicit later as_of is clamped to it.
-    Call it before the read's snapshot is taken (on a READ COMMITTED session, not a REPEATABLE READ one that
-    has not yet read): every writer that recorded at or before the answer has then committed."""
+    began) — nothing can still land at or before it — and an explicit later as_of is clamped to it
+    (eligibility_pinned_as_of, migration 0004_status). Call it before the read's snapshot is taken (on a
+    READ COMMITTED session, not a REPEATABLE READ one that has not yet read): every writer that recorded at
+    or before the answer has then committed."""
     requested = None if as_of is None else as_of_or_now(as_of)
-    clock = (await session.execute(text("SELECT clock_timestamp(), pg_stat_clear_snapshot()"))).first()
-    if clock is None:
-        raise RuntimeError("clock is missing")
-    safe: datetime = clock[0]
-    oldest = (await session.execute(OLDEST_WRITER)).scalar()
-    if oldest is not None:
-        safe = min(safe, oldest - timedelta(microseconds=1))
-    return safe if requested is None or requested > safe else requested
+    pinned: datetime = (
+        await session.execute(text("SELECT eligibility_pinned_as_of(:requested)"), {"requested": requested})
+    ).scalar_one()
+    return pinned
 
 
 def actor(principal: Principal) -> str:

@@ -101,10 +101,27 @@ WHERE v.recorded_at <= $1 AND (v.superseded_at IS NULL OR v.superseded_at > $1)
   AND {HAS_ELIGIBLE_DAY}
 """
 
+
 # The roster of a cover year (window = the year), one NDJSON line per eligible person in ID-number order,
 # rendered by PostgreSQL: `categories` are the in-scope certifications with an eligible day in the year,
 # ordered by start then category. Every value is digits, a date, a known identifier or a boolean.
-ROSTER = f"""
+# With ``first_eligible_after``, only the people whose first eligible day in the year comes after $7 (a
+# date): with 1 January, those not certified at the start of the year — B§四(三)'s new entrants — so
+# premium's new-entrant assessment reads a few percent of the roster instead of all of it.
+# With ``id_numbers``, only the residents named in the next parameter (a text[]): premium's refund assessment
+# reads the people on its paid list (B§四(四)), not the whole roster. Parameters after $6 are numbered in
+# that order ($7 the date, then the list).
+def roster(*, first_eligible_after: bool = False, id_numbers: bool = False) -> str:
+    extra = 7
+    having = ""
+    if first_eligible_after:
+        having = f"HAVING {EARLIEST_CANDIDATE_DAY} > ${extra}::date"
+        extra += 1
+    known = KNOWN_PERIODS
+    if id_numbers:
+        named = f"${extra}::text[]"
+        known += f"  AND r.id_number = ANY ({named}) AND v.id_number = ANY ({named}) AND c.id_number = ANY ({named})\n"
+    return f"""
 SELECT json_build_object(
            'id_number', id_number,
            'birth_date', birth_date,
@@ -116,11 +133,15 @@ SELECT json_build_object(
            'first_eligible_on', {EARLIEST_CANDIDATE_DAY},
            'certified_at_year_start', {EARLIEST_CANDIDATE_DAY} = {FIRST}
        )::text
-FROM ({KNOWN_PERIODS}) AS known
+FROM ({known}) AS known
 GROUP BY id_number, birth_date, sex, region_code
+{having}
 ORDER BY id_number
 LIMIT {LIMIT}
 """
+
+
+ROSTER = roster()
 
 # Head counts on a day D (window = D alone, so $3 = $4 = D): B§三 counts the people "10月底享受城市低保及边缘待遇",
 # certified in a subsidised category on D itself and not covered by employee insurance on D (E3); E5's

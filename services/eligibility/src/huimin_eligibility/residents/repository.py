@@ -34,6 +34,11 @@ def in_region(region: str) -> Any:
     return ResidentVersion.region_code.like(prefix + "%")
 
 
+def readable_prefix(principal: Principal) -> str | None:
+    """``in_region`` as a LIKE prefix for SQL written by hand (the status look-up function); None: no limit."""
+    return None if principal.region is None else areas.prefix_of(principal.region)
+
+
 def readable(statement: S, principal: Principal) -> S:
     """The rows this token may read (polar's get_readable_statement): a token with a region claim sees
     residents living in that region only. ``statement`` must select from ResidentVersion."""
@@ -109,17 +114,6 @@ class ResidentRepository:
             statement = readable(statement, principal)
         row = (await self.session.execute(statement)).first()
         return None if row is None else (row[0], row[1])
-
-    async def versions_at(
-        self, id_numbers: Sequence[str], as_of: datetime, principal: Principal
-    ) -> dict[str, tuple[Resident, ResidentVersion]]:
-        statement = readable(
-            select(Resident, ResidentVersion)
-            .join(ResidentVersion, ResidentVersion.id_number == Resident.id_number)
-            .where(Resident.id_number.in_(list(id_numbers)), known_at(ResidentVersion, as_of)),
-            principal,
-        )
-        return {row[0].id_number: (row[0], row[1]) for row in await self.session.execute(statement)}
 
     async def current_region(self, id_number: str) -> str | None:
         return await self.session.scalar(

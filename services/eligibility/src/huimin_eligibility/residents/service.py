@@ -39,6 +39,11 @@ async def not_readable(
 ) -> Exception:
     """Why a look-up found nothing: outside the token's region (403) or unknown as of then (404)."""
     region = await ResidentRepository(session).current_region(id_number)
+    return why_not_readable(region, id_number, principal, as_of)
+
+
+def why_not_readable(region: str | None, id_number: str, principal: Principal, as_of: datetime) -> Exception:
+    """``region``: where the resident lives now (None: not registered)."""
     if region is not None and not principal.covers(region):
         return OutOfRegion(
             f"this token is limited to region {principal.region}; the resident lives outside it"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -92,26 +92,59 @@ async def roster_lines(
     as_of: datetime,
     after: str = "",
     limit: int | None = None,
+    first_eligible_after: date | None = None,
     batch: int = 20_000,
 ) -> AsyncGenerator[list[str], None]:
     """The roster of cover year ``year`` as JSON texts rendered by PostgreSQL (rules_sql.ROSTER), one per
     eligible person in ID-number order, in lists of up to ``batch``."""
     raw = await _driver_connection(session)
     cursor = await raw.cursor(
-        rules_sql.ROSTER,
-        as_of,
-        region_pattern(region),
-        rules.year_start(year),
-        rules.year_end(year),
-        after,
-        limit,
+        *_roster_query(as_of, region, year, after, limit, first_eligible_after),
     )
     while rows := await cursor.fetch(batch):
         yield [row[0] for row in rows]
 
 
+def _roster_query(
+    as_of: datetime,
+    region: str,
+    year: int,
+    after: str,
+    limit: int | None,
+    first_eligible_after: date | None,
+    id_numbers: Sequence[str] | None = None,
+) -> tuple[Any, ...]:
+    """The roster statement (rules_sql.roster with the filters asked for) and its arguments."""
+    arguments: list[Any] = [
+        as_of,
+        region_pattern(region),
+        rules.year_start(year),
+        rules.year_end(year),
+        after,
+    ]
+    arguments.append(limit)
+    if first_eligible_after is None and id_numbers is None:
+        return (rules_sql.ROSTER, *arguments)
+    if first_eligible_after is not None:
+        arguments.append(first_eligible_after)
+    if id_numbers is not None:
+        arguments.append(list(id_numbers))
+    statement = rules_sql.roster(
+        first_eligible_after=first_eligible_after is not None, id_numbers=id_numbers is not None
+    )
+    return (statement, *arguments)
+
+
 async def roster_copy(
-    session: AsyncSession, *, region: str, year: int, as_of: datetime, after: str = "", chunk: int = 1 << 20
+    session: AsyncSession,
+    *,
+    region: str,
+    year: int,
+    as_of: datetime,
+    after: str = "",
+    first_eligible_after: date | None = None,
+    id_numbers: Sequence[str] | None = None,
+    chunk: int = 1 << 20,
 ) -> AsyncGenerator[bytes, None]:
     """The whole roster as NDJSON bytes straight from ``COPY (rules_sql.ROSTER) TO STDOUT``, in chunks of
     about ``chunk`` bytes: one row per line, so COPY's text format is NDJSON as it stands (no value can hold
@@ -122,13 +155,7 @@ async def roster_copy(
     async def copy() -> None:
         try:
             await raw.copy_from_query(
-                rules_sql.ROSTER,
-                as_of,
-                region_pattern(region),
-                rules.year_start(year),
-                rules.year_end(year),
-                after,
-                None,
+                *_roster_query(as_of, region, year, after, None, first_eligible_after, id_numbers),
                 output=received.put,
             )
         finally:

@@ -22,7 +22,7 @@ from huimin_eligibility.common import (
 )
 from huimin_eligibility.deps import CountReader, RosterReader
 from huimin_eligibility.roster import service
-from huimin_eligibility.roster.schemas import HeadCounts, RosterPage, RosterRow
+from huimin_eligibility.roster.schemas import HeadCounts, RosterPage, RosterRow, RosterSelection
 from huimin_eligibility.streaming import ReadSessionDep
 from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal
@@ -63,6 +63,11 @@ async def roster(
         description="ID number the previous page ended with.",
     ),
     limit: int = Query(default=1000, ge=1, le=10_000),
+    first_eligible_after: PolicyDate | None = Query(
+        default=None,
+        description="Only people whose first eligible day in the year comes after this date: with 1 January "
+        "of `year`, the new entrants (B§四(三)) — those not certified at the start of the year.",
+    ),
     accept: str | None = Header(default=None),
 ) -> RosterPage | StreamingResponse:
     principal.ensure_covers(region)
@@ -70,12 +75,25 @@ async def roster(
     await _log_roster_read(write_session, principal, year, region, at)
     if accept is not None and NDJSON in accept:
         return StreamingResponse(
-            service.roster_ndjson(session, year=year, region=region, as_of=at, after=after),
+            service.roster_ndjson(
+                session,
+                year=year,
+                region=region,
+                as_of=at,
+                after=after,
+                first_eligible_after=first_eligible_after,
+            ),
             media_type=NDJSON,
             headers={"X-As-Of": at.isoformat()},
         )
     items, next_after = await service.roster_page(
-        session, year=year, region=region, as_of=at, after=after, limit=limit
+        session,
+        year=year,
+        region=region,
+        as_of=at,
+        after=after,
+        limit=limit,
+        first_eligible_after=first_eligible_after,
     )
     return RosterPage(
         year=year,
@@ -83,6 +101,39 @@ async def roster(
         as_of=at,
         items=[RosterRow.model_validate(item) for item in items],
         next_after=next_after,
+    )
+
+
+@router.post(
+    "/roster/selection",
+    summary="The roster rows of the residents named",
+    description="参保名册（指定人员）: the rows of `GET /v1/roster` (same rules, same `as_of` pinning) for the ID "
+    "numbers in the body only, as NDJSON in ID-number order — premium's refund assessment asks for its "
+    "paid list (B§四(四)) instead of reading the whole roster. Numbers not on the roster are left out. "
+    "The read is recorded in the audit log.",
+    responses={
+        200: {"content": {NDJSON: {"schema": {"$ref": "#/components/schemas/RosterRow"}}}},
+        **problem_responses(401, 403, 422),
+    },
+    response_class=StreamingResponse,
+)
+async def roster_selection(
+    body: RosterSelection, write_session: SessionDep, session: ReadSessionDep, principal: RosterReader
+) -> StreamingResponse:
+    principal.ensure_covers(body.region)
+    at = await pinned_as_of(write_session, body.as_of)  # before the read session's snapshot
+    await _log_roster_read(write_session, principal, body.year, body.region, at)
+    return StreamingResponse(
+        service.roster_ndjson(
+            session,
+            year=body.year,
+            region=body.region,
+            as_of=at,
+            first_eligible_after=body.first_eligible_after,
+            id_numbers=sorted(set(body.id_numbers)),
+        ),
+        media_type=NDJSON,
+        headers={"X-As-Of": at.isoformat()},
     )
 
 

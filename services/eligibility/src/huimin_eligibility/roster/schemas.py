@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from huimin_eligibility.common import AreaCode, Instant, PolicyDate
 from huimin_eligibility.rules import AgeGroup, Category
-from huimin_shared.idnumber import Sex
+from huimin_shared.idnumber import ResidentIdNumber, Sex
+
+MAX_SELECTION = 200_000  # premium's paid list is bounded the same (huimin_premium MAX_PAID)
 
 
 class RosterCategory(BaseModel):
@@ -49,3 +52,19 @@ class HeadCounts(BaseModel):
     as_of: datetime
     counts: list[HeadCount]
     total: int
+
+
+class RosterSelection(BaseModel):
+    """The roster rows of the residents named (premium's refund assessment: its paid list, B§四(四))."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2007, le=2100, description="Cover year.")
+    region: AreaCode
+    as_of: Instant | None = Field(default=None, description="Transaction time; default now (pinned).")
+    id_numbers: list[ResidentIdNumber] = Field(
+        min_length=1, max_length=MAX_SELECTION, description=f"Up to {MAX_SELECTION:,} ID numbers."
+    )
+    first_eligible_after: PolicyDate | None = Field(
+        default=None, description="Only people whose first eligible day in the year comes after this date."
+    )

@@ -4,7 +4,7 @@ rules in rules_sql.py: Python only joins the rendered lines or shapes the counte
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from datetime import date, datetime
 from typing import Any
@@ -16,11 +16,26 @@ from huimin_eligibility.roster.schemas import HeadCount, HeadCounts
 
 
 async def roster_page(
-    session: AsyncSession, *, year: int, region: str, as_of: datetime, after: str, limit: int
+    session: AsyncSession,
+    *,
+    year: int,
+    region: str,
+    as_of: datetime,
+    after: str,
+    limit: int,
+    first_eligible_after: date | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One keyset page: ``limit`` rows after ``after``, and the ``after`` of the next page if there is one."""
     items: list[dict[str, Any]] = []
-    lines = roster_lines(session, year=year, region=region, as_of=as_of, after=after, limit=limit + 1)
+    lines = roster_lines(
+        session,
+        year=year,
+        region=region,
+        as_of=as_of,
+        after=after,
+        limit=limit + 1,
+        first_eligible_after=first_eligible_after,
+    )
     async with aclosing(lines) as batches:
         async for batch in batches:
             items.extend(json.loads(line) for line in batch)
@@ -30,10 +45,26 @@ async def roster_page(
 
 
 async def roster_ndjson(
-    session: AsyncSession, *, year: int, region: str, as_of: datetime, after: str = ""
+    session: AsyncSession,
+    *,
+    year: int,
+    region: str,
+    as_of: datetime,
+    after: str = "",
+    first_eligible_after: date | None = None,
+    id_numbers: Sequence[str] | None = None,
 ) -> AsyncIterator[bytes]:
     """One JSON object per line, as PostgreSQL rendered it, in chunks of about 1 MiB."""
-    async with aclosing(roster_copy(session, year=year, region=region, as_of=as_of, after=after)) as chunks:
+    copied = roster_copy(
+        session,
+        year=year,
+        region=region,
+        as_of=as_of,
+        after=after,
+        first_eligible_after=first_eligible_after,
+        id_numbers=id_numbers,
+    )
+    async with aclosing(copied) as chunks:
         async for chunk in chunks:
             yield chunk
 

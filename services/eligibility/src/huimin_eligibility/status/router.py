@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from huimin_eligibility.common import Instant, PolicyDate, pinned_as_of
+from huimin_eligibility.common import Instant, PolicyDate
 from huimin_eligibility.deps import StatusReader
 from huimin_eligibility.status import service
 from huimin_eligibility.status.schemas import BulkStatusOut, BulkStatusRequest, Jwks, StatusOut
 from huimin_eligibility.status.signing import CertificateSigner, signer_of
-from huimin_shared.app import SessionDep, open_route
+from huimin_shared.app import DriverConnectionDep, open_route
 from huimin_shared.errors import problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
 
@@ -33,15 +33,15 @@ SignerDep = Annotated[CertificateSigner, Depends(signer_of)]
 )
 async def resident_status(
     id_number: ResidentIdNumber,
-    session: SessionDep,
     principal: StatusReader,
+    connection: DriverConnectionDep,
     signer: SignerDep,
     on: Annotated[PolicyDate, Query(description="Policy date, YYYY-MM-DD.")],
     as_of: Instant | None = Query(
         default=None, description="Transaction time (ISO 8601 with zone); default now."
     ),
 ) -> StatusOut:
-    return await service.status(session, id_number, on, await pinned_as_of(session, as_of), principal, signer)
+    return await service.status(connection, id_number, on, as_of, principal, signer)
 
 
 @router.post(
@@ -49,16 +49,15 @@ async def resident_status(
     operation_id="getBulkStatus",
     response_model=BulkStatusOut,
     summary="Status of up to 1,000 residents at once",
-    description="批量资格查询: the status of each ID number on `on` as known at `as_of`, in two queries, with "
-    "one read-log row per resident written in one insert. Unknown numbers are listed in `not_found`.",
+    description="批量资格查询: the status of each ID number on `on` as known at `as_of`, in one statement that "
+    "also writes one read-log row per resident found. Unknown numbers are listed in `not_found`.",
     responses=problem_responses(401, 403, 422),
 )
 async def bulk_status(
-    body: BulkStatusRequest, session: SessionDep, principal: StatusReader, signer: SignerDep
+    body: BulkStatusRequest, principal: StatusReader, connection: DriverConnectionDep, signer: SignerDep
 ) -> BulkStatusOut:
-    as_of = await pinned_as_of(session, body.as_of)
-    items, missing = await service.statuses(
-        session, body.id_numbers, body.on, as_of, principal, signer, "status_bulk"
+    as_of, items, missing = await service.statuses(
+        connection, body.id_numbers, body.on, body.as_of, principal, signer, "status_bulk"
     )
     return BulkStatusOut(on=body.on, as_of=as_of, items=items, not_found=missing)
 

@@ -4,46 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from huimin_eligibility import rules
-from huimin_eligibility.audit.repository import AuditRepository
-from huimin_eligibility.certifications.repository import CertificationRepository
-from huimin_eligibility.certifications.service import period_of
-from huimin_eligibility.common import actor, now, roles_of
-from huimin_eligibility.residents.models import Resident, ResidentVersion
-from huimin_eligibility.residents.repository import ResidentRepository
-from huimin_eligibility.residents.service import not_readable
+from huimin_eligibility.common import actor, as_of_or_now, now, roles_of
+from huimin_eligibility.residents.service import why_not_readable
+from huimin_eligibility.status.repository import Found, StatusRepository
 from huimin_eligibility.status.schemas import StatusOut
 from huimin_eligibility.status.signing import CertificateSigner
 from huimin_shared.auth import Principal
 from huimin_shared.idnumber import Sex
 
 
-def build_status(
-    resident: Resident,
-    version: ResidentVersion,
-    periods: Sequence[rules.Period],
-    on: date,
-    as_of: datetime,
-    signer: CertificateSigner,
-) -> StatusOut:
+def build_status(found: Found, on: date, as_of: datetime, signer: CertificateSigner) -> StatusOut:
     day = rules.status_on(
-        periods, version.employee_insurance_since, version.region_code, resident.birth_date, on
+        found.periods, found.employee_insurance_since, found.region_code, found.birth_date, on
     )
     claims = {
-        "sub": resident.id_number,
-        "id_number": resident.id_number,
+        "sub": found.id_number,
+        "id_number": found.id_number,
         "on": on.isoformat(),
         "as_of": as_of.isoformat(),
         "eligible": day.eligible,
         "categories": [c.value for c in day.categories],
         "categories_on_date": [c.value for c in day.categories_on_date],
         "age_group": day.age_group.value,
-        "birth_date": resident.birth_date.isoformat(),
-        "sex": resident.sex,
-        "region_code": version.region_code,
+        "birth_date": found.birth_date.isoformat(),
+        "sex": found.sex,
+        "region_code": found.region_code,
         "employee_insurance": day.employee_insurance,
         "excluded_reason": day.excluded_reason.value if day.excluded_reason else None,
         "insutype": rules.INSUTYPE_URBMI,
@@ -51,16 +39,16 @@ def build_status(
     }
     certificate = signer.sign({**claims, "iat": int(now().timestamp())})
     return StatusOut(
-        id_number=resident.id_number,
+        id_number=found.id_number,
         on=on,
         as_of=as_of,
         eligible=day.eligible,
         categories=list(day.categories),
         categories_on_date=list(day.categories_on_date),
         age_group=day.age_group,
-        birth_date=resident.birth_date,
-        sex=Sex(resident.sex),
-        region_code=version.region_code,
+        birth_date=found.birth_date,
+        sex=Sex(found.sex),
+        region_code=found.region_code,
         employee_insurance=day.employee_insurance,
         excluded_reason=day.excluded_reason,
         insutype=rules.INSUTYPE_URBMI,
@@ -70,43 +58,40 @@ def build_status(
 
 
 async def statuses(
-    session: AsyncSession,
+    connection: Any,
     id_numbers: Sequence[str],
     on: date,
-    as_of: datetime,
+    as_of: datetime | None,
     principal: Principal,
     signer: CertificateSigner,
     purpose: str,
-) -> tuple[list[StatusOut], list[str]]:
-    """Two queries whatever the count (residents, then certifications) and one multi-row read-log insert."""
+) -> tuple[datetime, list[StatusOut], list[str]]:
+    """One statement whatever the count: the pinned as_of (``as_of`` or now, clamped to what can no longer
+    change), the residents and certifications known then, one read-log row per resident found."""
     wanted = list(dict.fromkeys(id_numbers))
-    found = await ResidentRepository(session).versions_at(wanted, as_of, principal)
-    records = await CertificationRepository(session).known_at_many(list(found), as_of)
-    items = [
-        build_status(*found[number], [period_of(r) for r in records.get(number, [])], on, as_of, signer)
-        for number in wanted
-        if number in found
-    ]
-    await AuditRepository(session).record_reads(
-        [item.id_number for item in items],
-        at=now(),
+    pinned, found = await StatusRepository(connection).look_up(
+        wanted,
+        None if as_of is None else as_of_or_now(as_of),
+        principal,
         reader=actor(principal),
         role=roles_of(principal),
         purpose=purpose,
     )
-    return items, [number for number in wanted if number not in found]
+    items = [build_status(found[number], on, pinned, signer) for number in wanted if number in found]
+    return pinned, items, [number for number in wanted if number not in found]
 
 
 async def status(
-    session: AsyncSession,
+    connection: Any,
     id_number: str,
     on: date,
-    as_of: datetime,
+    as_of: datetime | None,
     principal: Principal,
     signer: CertificateSigner,
 ) -> StatusOut:
-    items, _ = await statuses(session, [id_number], on, as_of, principal, signer, "status")
+    pinned, items, _ = await statuses(connection, [id_number], on, as_of, principal, signer, "status")
     if not items:
         # unknown, registered after as_of (a date before registration), or outside the token's region
-        raise await not_readable(session, id_number, principal, as_of)
+        region = await StatusRepository(connection).current_region(id_number)
+        raise why_not_readable(region, id_number, principal, pinned)
     return items[0]

@@ -91,6 +91,7 @@ async def signer_lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]
     yield
 
 
-def signer_of(request: Request) -> CertificateSigner:
+async def signer_of(request: Request) -> CertificateSigner:
+    """The signer the lifespan loaded once (async: a plain def dependency would run in a worker thread)."""
     signer: CertificateSigner = request.app.state.certificate_signer
     return signer

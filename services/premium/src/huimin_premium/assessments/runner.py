@@ -11,8 +11,8 @@ version is made in the transaction that completes the job: once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
@@ -74,6 +74,11 @@ class Calculator:
             )
             self._cache[key] = cached
         return cached
+
+
+async def _no_rows() -> AsyncIterator[RosterRow]:
+    return
+    yield
 
 
 def selected(kind: str, row: RosterRow, paid: set[str]) -> bool:
@@ -158,7 +163,24 @@ async def run_job(
             await session.commit()
         buffer.clear()
 
-    async for row in eligibility.roster(year=year, region=region, as_of=as_of, after=after):
+    # New entrants are the people not certified at the start of the year (B§四(三)), refunds the people on
+    # the paid list (B§四(四)): eligibility sends only them instead of the whole roster (an empty paid list
+    # reads nothing); ``selected`` still decides every row. A resumed run reads on after ``after``.
+    first_eligible_after = date(year, 1, 1) if kind == "new_entrants" else None
+    named = sorted(number for number in paid if number > after) if kind == "refunds" else None
+    rows = (
+        eligibility.roster(
+            year=year,
+            region=region,
+            as_of=as_of,
+            after=after,
+            first_eligible_after=first_eligible_after,
+            id_numbers=named,
+        )
+        if named is None or named
+        else _no_rows()
+    )
+    async for row in rows:
         rows_read += 1
         after = row.id_number
         if not areas.contains(region, row.region_code):

@@ -1,0 +1,54 @@
+"""The benchmarks still run end to end (bench/README.md): each once at a tiny size, through the same
+processes and routes as at a million. Nothing here looks at a time — speed is measured in bench/, never
+asserted in tests; what is checked is that each bench finishes and prints its figures (and that the year
+it plays reconciles, which bench/year.py checks itself: exit status 1 otherwise)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from huimin_shared.testing import server_url
+
+ROOT = Path(__file__).resolve().parents[1]
+# Generous: the smoke runs start uvicorn processes on a machine that may be busy with other tests.
+TIMEOUT_SECONDS = float(os.environ.get("HUIMIN_BENCH_SMOKE_TIMEOUT_SECONDS", "900"))
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("bench")]
+
+
+def run_bench(*arguments: str) -> str:
+    environment = dict(os.environ, TEST_DATABASE_URL=server_url())
+    finished = subprocess.run(
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    return finished.stdout
+
+
+def test_the_status_bench_measures_the_look_up_next_to_a_bare_route() -> None:
+    """With its own load generator (wrk, when installed, is what `make bench` uses)."""
+    output = run_bench(
+        "bench/status.py", "--residents", "50", "--seconds", "1", "--connections", "4", "--python-load"
+    )
+    assert "load generator python" in output
+    assert "bare FastAPI async route (reference)" in output
+    assert "GET /v1/residents/{id}/status (signed)" in output
+    assert "ratio status / bare:" in output
+
+
+def test_the_year_bench_imports_plays_and_reconciles_a_tiny_year() -> None:
+    output = run_bench("bench/year.py", "--residents", "300", "--skip-monthly-reports")
+    assert "import over HTTP" in output
+    assert "PostgreSQL's floor, same run" in output
+    assert "import + the whole year" in output
+    assert "ZERO DIFFERENCES, balanced" in output
