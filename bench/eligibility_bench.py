@@ -92,6 +92,7 @@ async def load(url: str, count: int) -> None:
                 mode="partial",
                 recorded_by="bench",
                 region_limit=None,
+                cities=("210500",),
                 chunk_rows=10_000,
                 end_chunk=session.commit,
             )

@@ -41,6 +41,7 @@ async def _import(session: AsyncSession, residents: list[Any]) -> None:
         mode="partial",
         recorded_by="test",
         region_limit=None,
+        cities=("210500", "510100"),
         chunk_rows=2000,
         end_chunk=session.flush,
     )

@@ -30,6 +30,7 @@ async def _load(session: AsyncSession, count: int) -> list[str]:
         mode="partial",
         recorded_by="test",
         region_limit=None,
+        cities=("210500",),
         chunk_rows=2000,
         end_chunk=session.flush,
     )

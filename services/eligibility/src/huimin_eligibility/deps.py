@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from huimin_shared.auth import Principal, Role, require_roles
 
@@ -26,3 +26,11 @@ Auditor = Annotated[Principal, Depends(require_roles(Role.auditor, Role.civil_af
 ReadLogReader = Annotated[
     Principal, Depends(require_roles(Role.auditor, Role.civil_affairs, Role.community_officer))
 ]
+
+
+def deployment_cities(request: Request) -> tuple[str, ...]:
+    """The cities this deployment serves (settings.cities): where residents may live (E1)."""
+    return tuple(request.app.state.settings.cities)
+
+
+Cities = Annotated[tuple[str, ...], Depends(deployment_cities)]

@@ -46,7 +46,10 @@ def _tasks(request: Request) -> set[asyncio.Task[None]]:
     "证明文号) or English. Each row is accepted, rejected with a reason, or unchanged; importing the same "
     "file twice changes nothing. `mode=partial` (default) applies good rows; `all_or_nothing` applies none "
     "if any row is bad. Small files finish within the request (201); larger ones answer 202 and run as a "
-    "job committing in chunks — follow `GET /v1/imports/{id}`. This is also the bulk-load path (COPY).",
+    "job committing in chunks — follow `GET /v1/imports/{id}`. This is also the bulk-load path (COPY). "
+    "Rows are refused as a registration is (future birth date, no province's area code, a residence outside "
+    "the deployment's cities); a row recorded that can never be assessed (it ends before the place's pack "
+    "begins, or begins after employee insurance) is reported with a `warning: …` reason.",
     responses={
         202: {"model": ImportJobOut, "description": "A large file: the job runs in the background."},
         **problem_responses(401, 403, 422),
@@ -91,6 +94,7 @@ async def create_import(
                 mode=mode.value,
                 recorded_by=principal.subject,
                 region_limit=principal.region,
+                cities=tuple(settings.cities),
                 chunk_rows=settings.import_chunk_rows,
             ),
         )
@@ -107,6 +111,7 @@ async def create_import(
             mode=mode.value,
             recorded_by=principal.subject,
             region_limit=principal.region,
+            cities=tuple(settings.cities),
             chunk_rows=settings.import_chunk_rows,
             end_chunk=session.flush,
         )

@@ -23,7 +23,7 @@ from typing import IO, Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from huimin_eligibility import rules
+from huimin_eligibility import divisions, rules
 from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.common import now, transaction_time
 from huimin_eligibility.imports.models import ImportJob
@@ -59,6 +59,7 @@ class ImportRowData:
     employee_insurance_since: date | None
     authority: str | None  # None: the cell was blank (keep the existing value)
     evidence_ref: str | None
+    warning: str | None = None  # recorded, but can never be assessed (divisions.never_assessed_warning)
 
 
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -78,8 +79,16 @@ def _date(raw: dict[str, str], field_name: str, required: bool) -> date | None:
         raise ValueError(f"{field_name} {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def validate_row(row_number: int, raw: dict[str, str], region_limit: str | None) -> ImportRowData | str:
-    """The row as typed values, or the reason it is rejected (pure; no database)."""
+def validate_row(
+    row_number: int,
+    raw: dict[str, str],
+    region_limit: str | None,
+    cities: tuple[str, ...],
+    today: date,
+) -> ImportRowData | str:
+    """The row as typed values, or the reason it is rejected (pure; no database). The E1 checks at the door
+    are the API's (``divisions``): a future birth date, no province's area code, a residence outside the
+    deployment's cities."""
     for name, value in raw.items():
         if CONTROL_CHARACTER.search(value):
             return f"{name} contains a control character (e.g. NUL)"
@@ -87,6 +96,9 @@ def validate_row(row_number: int, raw: dict[str, str], region_limit: str | None)
         parsed = idnumber.parse(raw.get("id_number", ""))
     except idnumber.InvalidIdNumber as exc:
         return f"id_number: {exc}"
+    unreal = divisions.id_number_problem(parsed.area_code, parsed.birth_date, today)
+    if unreal:
+        return f"id_number: {unreal}"
     for name in ("name", "community", "household"):
         if not raw.get(name, "").strip():
             return f"{name} is empty"
@@ -98,6 +110,9 @@ def validate_row(row_number: int, raw: dict[str, str], region_limit: str | None)
         areas.AreaLevel.county,
     ):
         return f"region_code {region!r} is not a district or county code"
+    outside = divisions.residence_problem(region, cities)
+    if outside:
+        return f"region_code: {outside}"
     if region_limit is not None and not areas.contains(region_limit, region):
         return f"region_code {region} is outside this token's region {region_limit}"
     category = CATEGORY_ALIASES.get(raw.get("category", "").strip())
@@ -129,6 +144,7 @@ def validate_row(row_number: int, raw: dict[str, str], region_limit: str | None)
         employee_insurance_since=employee,
         authority=raw.get("authority", "").strip()[:200] or None,
         evidence_ref=raw.get("evidence_ref", "").strip()[:200] or None,
+        warning=divisions.never_assessed_warning(region, valid_from, valid_to, employee),
     )
 
 
@@ -164,6 +180,7 @@ async def apply_chunk(
     *,
     recorded_by: str,
     region_limit: str | None,
+    cities: tuple[str, ...],
     counts: Counts,
     record_every_row: bool,
 ) -> None:
@@ -185,8 +202,9 @@ async def apply_chunk(
         counts.rejected_rows.append(entry)
 
     valid: list[ImportRowData] = []
+    today = divisions.today_in_china()
     for number, raw in rows:
-        checked = validate_row(number, raw, region_limit)
+        checked = validate_row(number, raw, region_limit, cities, today)
         if isinstance(checked, str):
             candidate = raw.get("id_number", "")
             reject(number, candidate if idnumber.is_valid(candidate) else None, checked)
@@ -256,8 +274,8 @@ async def apply_chunk(
         version_changed = state is None or any(state[f] != fields[f] for f in VERSION_FIELDS)
         if not cert_changed and not version_changed:
             counts.unchanged += 1
-            if record_every_row:
-                report.append((job_id, row.row_number, "unchanged", idnumber.mask(row.id_number), None))
+            if record_every_row or row.warning:
+                report.append((job_id, row.row_number, "unchanged", idnumber.mask(row.id_number), row.warning))
             continue
         if version_changed:
             if state is not None and state["id"] is not None:
@@ -293,8 +311,8 @@ async def apply_chunk(
                 match.valid_to, match.authority, match.evidence_ref = row.valid_to, authority, evidence_ref
                 match.row_number = row.row_number
         counts.accepted += 1
-        if record_every_row:
-            report.append((job_id, row.row_number, "accepted", idnumber.mask(row.id_number), None))
+        if record_every_row or row.warning:
+            report.append((job_id, row.row_number, "accepted", idnumber.mask(row.id_number), row.warning))
 
     pending_certs = [
         (number, c) for number, records in cert_state.items() for c in records if c.record_id is None
@@ -363,6 +381,7 @@ async def run_import(
     mode: str,
     recorded_by: str,
     region_limit: str | None,
+    cities: tuple[str, ...],
     chunk_rows: int,
     end_chunk: Callable[[], Awaitable[None]],
 ) -> Counts:
@@ -382,6 +401,7 @@ async def run_import(
             chunk,
             recorded_by=recorded_by,
             region_limit=region_limit,
+            cities=cities,
             counts=counts,
             record_every_row=not all_or_nothing,
         )
@@ -471,6 +491,7 @@ async def run_in_background(
     mode: str,
     recorded_by: str,
     region_limit: str | None,
+    cities: tuple[str, ...],
     chunk_rows: int,
 ) -> None:
     """A large file: its own session, one commit per chunk (partial) or one at the end (all_or_nothing)."""
@@ -485,6 +506,7 @@ async def run_in_background(
                         mode=mode,
                         recorded_by=recorded_by,
                         region_limit=region_limit,
+                        cities=cities,
                         chunk_rows=chunk_rows,
                         end_chunk=session.commit,
                     )

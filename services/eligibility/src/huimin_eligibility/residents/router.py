@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.common import Instant, as_of_or_now
-from huimin_eligibility.deps import ReadLogReader, Registrar
+from huimin_eligibility.deps import Cities, ReadLogReader, Registrar
 from huimin_eligibility.residents import service
 from huimin_eligibility.residents.schemas import (
     ReadEntryOut,
@@ -32,11 +32,16 @@ IdNumberPath = Path(description="Resident ID number (公民身份号码), 18 cha
     summary="Register a resident",
     description="居民登记: record a resident by ID number (validated; birth date and sex derived, E1), "
     "with name, district/county of residence, community, household and employee insurance (E3). "
-    "A community officer may register residents of its own region only.",
+    "A community officer may register residents of its own region only. Refused with 422 naming the field: "
+    "a birth date after today or an area code that begins with no province code (`id_number`), and a "
+    "residence that is not a district or county of the deployment's cities in the dated division list "
+    "(`region_code`, GB/T 2260, `data/divisions.csv`).",
     responses=problem_responses(401, 403, 409, 422),
 )
-async def register_resident(body: ResidentCreate, session: SessionDep, principal: Registrar) -> ResidentOut:
-    return await service.register(session, body, principal)
+async def register_resident(
+    body: ResidentCreate, session: SessionDep, principal: Registrar, cities: Cities
+) -> ResidentOut:
+    return await service.register(session, body, principal, cities)
 
 
 @router.get(
@@ -65,13 +70,13 @@ async def get_resident(
     "Setting `employee_insurance_since` makes every day from then on ineligible (E3, B§一(一)): a "
     "certification that begins after it never counts; a person who already had an eligible day in the year "
     "keeps the subsidised cover until that year ends (E5, B§四(三)), but is no longer in head counts "
-    "(B§三) from that day.",
+    "(B§三) from that day. The residence must be a district or county of the deployment's cities (422).",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def update_resident(
-    id_number: ResidentIdNumber, body: ResidentUpdate, session: SessionDep, principal: Registrar
+    id_number: ResidentIdNumber, body: ResidentUpdate, session: SessionDep, principal: Registrar, cities: Cities
 ) -> ResidentOut:
-    return await service.update(session, id_number, body, principal)
+    return await service.update(session, id_number, body, principal, cities)
 
 
 @router.get(

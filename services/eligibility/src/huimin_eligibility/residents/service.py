@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_eligibility import divisions
 from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.common import actor, now, roles_of, transaction_time
 from huimin_eligibility.residents.models import Resident, ResidentVersion
@@ -60,9 +61,25 @@ async def get_resident(
     return to_out(*found, as_of)
 
 
-async def register(session: AsyncSession, body: ResidentCreate, principal: Principal) -> ResidentOut:
-    principal.ensure_covers(body.region_code)
+def refuse_unreal(parsed: idnumber.IdNumber, region_code: str, cities: tuple[str, ...]) -> None:
+    """E1 at the door: a birth date after today, an area code of no province, a residence outside the
+    deployment's cities (data/divisions.csv) — a 422 naming each field."""
+    divisions.refuse(
+        {
+            "body.id_number": divisions.id_number_problem(
+                parsed.area_code, parsed.birth_date, divisions.today_in_china()
+            ),
+            "body.region_code": divisions.residence_problem(region_code, cities),
+        }
+    )
+
+
+async def register(
+    session: AsyncSession, body: ResidentCreate, principal: Principal, cities: tuple[str, ...]
+) -> ResidentOut:
     parsed = idnumber.parse(body.id_number)
+    refuse_unreal(parsed, body.region_code, cities)
+    principal.ensure_covers(body.region_code)
     repository = ResidentRepository(session)
     at = await transaction_time(session)
     resident = await repository.add_resident(
@@ -90,9 +107,10 @@ async def register(session: AsyncSession, body: ResidentCreate, principal: Princ
 
 
 async def update(
-    session: AsyncSession, id_number: str, body: ResidentUpdate, principal: Principal
+    session: AsyncSession, id_number: str, body: ResidentUpdate, principal: Principal, cities: tuple[str, ...]
 ) -> ResidentOut:
     """A change is a new version; the old one is superseded, never overwritten."""
+    divisions.refuse({"body.region_code": divisions.residence_problem(body.region_code, cities)})
     repository = ResidentRepository(session)
     resident = await repository.lock(id_number)
     at = await transaction_time(session)
