@@ -10,6 +10,7 @@ from huimin_eligibility.imports.router import router as imports_router
 from huimin_eligibility.reports.router import router as reports_router
 from huimin_eligibility.residents.router import router as residents_router
 from huimin_eligibility.roster.router import router as roster_router
+from huimin_eligibility.search.router import router as search_router
 from huimin_eligibility.settings import EligibilitySettings
 from huimin_eligibility.status.router import router as status_router
 from huimin_eligibility.status.router import well_known_router
@@ -37,6 +38,7 @@ def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
         version=__version__,
         migrations=MIGRATIONS,
         routers=[
+            search_router,
             residents_router,
             certifications_router,
             status_router,

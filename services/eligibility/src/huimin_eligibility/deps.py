@@ -22,6 +22,10 @@ CountReader = Annotated[
 ReportReader = Annotated[
     Principal, Depends(require_roles(Role.civil_affairs, Role.social_insurance, Role.community_officer))
 ]
+# Case workers search by name, community, household, category; an auditor may too, with masked numbers.
+Searcher = Annotated[
+    Principal, Depends(require_roles(Role.civil_affairs, Role.community_officer, Role.auditor))
+]
 Auditor = Annotated[Principal, Depends(require_roles(Role.auditor, Role.civil_affairs))]
 ReadLogReader = Annotated[
     Principal, Depends(require_roles(Role.auditor, Role.civil_affairs, Role.community_officer))

@@ -112,9 +112,7 @@ def calendar() -> PolicyCalendar:
     text = resources.files("huimin_eligibility").joinpath("data/policy_calendar.toml").read_text("utf-8")
     data = tomllib.loads(text)
     return PolicyCalendar(
-        packs=tuple(
-            PackYears(p["id"], p["region"], p["effective_from"], p["source"]) for p in data["packs"]
-        ),
+        packs=tuple(PackYears(p["id"], p["region"], p["effective_from"], p["source"]) for p in data["packs"]),
         appeal_deadline_days=int(data["appeal"]["deadline_days"]),
         appeal_source=str(data["appeal"]["source"]),
     )

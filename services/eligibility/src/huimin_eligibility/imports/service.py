@@ -275,7 +275,9 @@ async def apply_chunk(
         if not cert_changed and not version_changed:
             counts.unchanged += 1
             if record_every_row or row.warning:
-                report.append((job_id, row.row_number, "unchanged", idnumber.mask(row.id_number), row.warning))
+                report.append(
+                    (job_id, row.row_number, "unchanged", idnumber.mask(row.id_number), row.warning)
+                )
             continue
         if version_changed:
             if state is not None and state["id"] is not None:

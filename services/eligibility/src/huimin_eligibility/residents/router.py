@@ -74,7 +74,11 @@ async def get_resident(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def update_resident(
-    id_number: ResidentIdNumber, body: ResidentUpdate, session: SessionDep, principal: Registrar, cities: Cities
+    id_number: ResidentIdNumber,
+    body: ResidentUpdate,
+    session: SessionDep,
+    principal: Registrar,
+    cities: Cities,
 ) -> ResidentOut:
     return await service.update(session, id_number, body, principal, cities)
 
