@@ -9,9 +9,14 @@ from huimin_shared.auth import Principal, Role, require_roles
 Registrar = Annotated[Principal, Depends(require_roles(Role.civil_affairs, Role.community_officer))]
 CivilAffairs = Annotated[Principal, Depends(require_roles(Role.civil_affairs))]
 CommunityOfficer = Annotated[Principal, Depends(require_roles(Role.community_officer))]
+# A resident reads their own status and certificate (residents/repository.readable keeps them to it).
 StatusReader = Annotated[
     Principal,
-    Depends(require_roles(Role.service, Role.social_insurance, Role.civil_affairs, Role.community_officer)),
+    Depends(
+        require_roles(
+            Role.service, Role.social_insurance, Role.civil_affairs, Role.community_officer, Role.resident
+        )
+    ),
 ]
 RosterReader = Annotated[
     Principal, Depends(require_roles(Role.service, Role.social_insurance, Role.civil_affairs))
@@ -28,7 +33,8 @@ Searcher = Annotated[
 ]
 Auditor = Annotated[Principal, Depends(require_roles(Role.auditor, Role.civil_affairs))]
 ReadLogReader = Annotated[
-    Principal, Depends(require_roles(Role.auditor, Role.civil_affairs, Role.community_officer))
+    Principal,
+    Depends(require_roles(Role.auditor, Role.civil_affairs, Role.community_officer, Role.resident)),
 ]
 
 

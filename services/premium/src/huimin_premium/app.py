@@ -13,6 +13,7 @@ from huimin_premium.deps import eligibility_client
 from huimin_premium.packs.router import router as packs_router
 from huimin_premium.packs.service import load_shipped
 from huimin_premium.quotes.router import router as quotes_router
+from huimin_premium.reads.router import router as reads_router
 from huimin_premium.reports.router import router as reports_router
 from huimin_premium.settings import PremiumSettings
 from huimin_premium.simulations.router import router as simulations_router
@@ -64,7 +65,14 @@ def create_app(settings: PremiumSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version=__version__,
         migrations=MIGRATIONS,
-        routers=[packs_router, quotes_router, assessments_router, simulations_router, reports_router],
+        routers=[
+            packs_router,
+            quotes_router,
+            assessments_router,
+            simulations_router,
+            reports_router,
+            reads_router,
+        ],
         lifespan_hook=_lifespan,
         openapi_tags=[
             {"name": "packs", "description": "Policy packs (政策参数包) as dated, cited data."},

@@ -8,6 +8,7 @@ from huimin_settlement.batches.router import router as batches_router
 from huimin_settlement.funding.router import router as funding_router
 from huimin_settlement.ledger.expiry import pending_expiry
 from huimin_settlement.ledger.router import router as ledger_router
+from huimin_settlement.reads.router import router as reads_router
 from huimin_settlement.reconciliation.router import router as reconciliation_router
 from huimin_settlement.schedule.router import router as schedule_router
 from huimin_settlement.settings import SettlementSettings
@@ -41,5 +42,6 @@ def create_app(settings: SettlementSettings | None = None) -> FastAPI:
             schedule_router,
             reconciliation_router,
             bank_router,
+            reads_router,
         ],
     )

@@ -36,7 +36,11 @@ def in_region(region: str) -> Any:
 
 def readable(statement: S, principal: Principal) -> S:
     """The rows this token may read (polar's get_readable_statement): a token with a region claim sees
-    residents living in that region only. ``statement`` must select from ResidentVersion."""
+    residents living in that region only; a resident token (or a service acting for one) sees the person's
+    own record only. ``statement`` must select from ResidentVersion."""
+    own = principal.own_id_number
+    if own is not None:
+        statement = statement.where(ResidentVersion.id_number == own)
     if principal.region is None:
         return statement
     return statement.where(in_region(principal.region))

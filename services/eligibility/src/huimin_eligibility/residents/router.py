@@ -101,8 +101,10 @@ async def resident_versions(
     "/{id_number}/reads",
     response_model=ReadLogOut,
     summary="Who looked this resident up",
-    description="查询记录: the read log for one resident — who read the record or status, when, and in which "
-    "role — as the community portal shows it to the person. Newest first.",
+    description="查询记录: the read log for one resident — who read the record, status, certifications, "
+    "versions, search or household results, when, and in which role (a service acting for a user is logged as "
+    "the user, `… via service:premium`) — as the community portal shows it to the person. A `resident` token "
+    "reads its own log only (403 for anyone else's). Newest first.",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def read_log(
@@ -111,7 +113,7 @@ async def read_log(
     principal: ReadLogReader,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> ReadLogOut:
-    await service.history(session, id_number, principal)  # 404 / 403 as for the record itself
+    await service.ensure_readable(session, id_number, principal)  # 404 / 403 as for the record itself
     entries = await AuditRepository(session).reads_of(id_number, limit=limit)
     return ReadLogOut(
         id_number=id_number,

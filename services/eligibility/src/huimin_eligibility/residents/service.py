@@ -8,13 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility import divisions
 from huimin_eligibility.audit.repository import AuditRepository
+from huimin_eligibility.audit.service import log_reads
 from huimin_eligibility.common import actor, now, roles_of, transaction_time
 from huimin_eligibility.residents.models import Resident, ResidentVersion
 from huimin_eligibility.residents.repository import ResidentRepository
 from huimin_eligibility.residents.schemas import ResidentCreate, ResidentFields, ResidentOut, ResidentUpdate
 from huimin_shared import idnumber
 from huimin_shared.auth import Principal
-from huimin_shared.errors import Conflict, NotFound, OutOfRegion
+from huimin_shared.errors import Conflict, Forbidden, NotFound, OutOfRegion
 
 MUTABLE_FIELDS = ("name", "region_code", "community", "household", "employee_insurance_since")
 
@@ -38,7 +39,11 @@ def to_out(resident: Resident, version: ResidentVersion, as_of: datetime) -> Res
 async def not_readable(
     session: AsyncSession, id_number: str, principal: Principal, as_of: datetime
 ) -> Exception:
-    """Why a look-up found nothing: outside the token's region (403) or unknown as of then (404)."""
+    """Why a look-up found nothing: another person's record for a resident token or outside the token's
+    region (403), or unknown as of then (404)."""
+    own = principal.own_id_number
+    if own is not None and own != id_number:
+        return Forbidden("a resident token reads only the resident's own record")
     region = await ResidentRepository(session).current_region(id_number)
     if region is not None and not principal.covers(region):
         return OutOfRegion(
@@ -55,9 +60,7 @@ async def get_resident(
     found = await ResidentRepository(session).version_at(id_number, as_of, principal)
     if found is None:
         raise await not_readable(session, id_number, principal, as_of)
-    await AuditRepository(session).record_reads(
-        [id_number], at=now(), reader=actor(principal), role=roles_of(principal), purpose="resident"
-    )
+    await log_reads(session, [id_number], principal, "resident")
     return to_out(*found, as_of)
 
 
@@ -164,8 +167,14 @@ def _version_values(
     }
 
 
-async def history(session: AsyncSession, id_number: str, principal: Principal) -> list[ResidentVersion]:
+async def ensure_readable(session: AsyncSession, id_number: str, principal: Principal) -> None:
+    """403 / 404 unless this token may read the resident's record now."""
     at = now()
     if await ResidentRepository(session).version_at(id_number, at, principal) is None:
         raise await not_readable(session, id_number, principal, at)
+
+
+async def history(session: AsyncSession, id_number: str, principal: Principal) -> list[ResidentVersion]:
+    await ensure_readable(session, id_number, principal)
+    await log_reads(session, [id_number], principal, "versions")
     return list(await ResidentRepository(session).history(id_number))

@@ -9,11 +9,11 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility import rules
-from huimin_eligibility.audit.repository import AuditRepository
+from huimin_eligibility.audit.service import log_reads
 from huimin_eligibility.certifications.models import Certification
 from huimin_eligibility.certifications.repository import CertificationRepository
 from huimin_eligibility.certifications.service import period_of
-from huimin_eligibility.common import actor, now, roles_of
+from huimin_eligibility.common import now
 from huimin_eligibility.residents.models import Resident, ResidentVersion
 from huimin_eligibility.search.repository import SearchRepository
 from huimin_eligibility.search.schemas import (
@@ -69,14 +69,6 @@ async def _periods(session: AsyncSession, numbers: Sequence[str]) -> dict[str, l
     return {number: [period_of(r) for r in found] for number, found in records.items()}
 
 
-async def _log_reads(
-    session: AsyncSession, numbers: Sequence[str], principal: Principal, purpose: str
-) -> None:
-    await AuditRepository(session).record_reads(
-        list(numbers), at=now(), reader=actor(principal), role=roles_of(principal), purpose=purpose
-    )
-
-
 async def search(
     session: AsyncSession,
     principal: Principal,
@@ -108,7 +100,7 @@ async def search(
     )
     periods = await _periods(session, [r.id_number for r, _ in found])
     items = [_match(r, v, periods.get(r.id_number, []), on, principal) for r, v in found]
-    await _log_reads(session, [r.id_number for r, _ in found], principal, "search")
+    await log_reads(session, [r.id_number for r, _ in found], principal, "search")
     return ResidentSearchPage(on=on, items=items, next_after=found[-1][1].id if len(found) == limit else None)
 
 
@@ -146,7 +138,7 @@ async def household(
                 excluded_reason=day.excluded_reason,
             )
         )
-    await _log_reads(session, [r.id_number for r, _ in found], principal, "household")
+    await log_reads(session, [r.id_number for r, _ in found], principal, "household")
     return HouseholdOut(household=household_number, region=region, on=on, members=members)
 
 
@@ -168,7 +160,7 @@ async def duplicates(
         )
         for kind, key, members in groups
     ]
-    await _log_reads(
+    await log_reads(
         session, [r.id_number for _, _, members in groups for r, _ in members], principal, "duplicates"
     )
     last = groups[-1] if len(groups) == limit else None

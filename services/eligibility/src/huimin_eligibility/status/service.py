@@ -11,7 +11,7 @@ from huimin_eligibility import rules
 from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.certifications.repository import CertificationRepository
 from huimin_eligibility.certifications.service import period_of
-from huimin_eligibility.common import actor, now, roles_of
+from huimin_eligibility.common import now
 from huimin_eligibility.residents.models import Resident, ResidentVersion
 from huimin_eligibility.residents.repository import ResidentRepository
 from huimin_eligibility.residents.service import not_readable
@@ -90,8 +90,8 @@ async def statuses(
     await AuditRepository(session).record_reads(
         [item.id_number for item in items],
         at=now(),
-        reader=actor(principal),
-        role=roles_of(principal),
+        reader=principal.reader,
+        role=principal.reader_roles,
         purpose=purpose,
     )
     return items, [number for number in wanted if number not in found]
