@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from huimin_eligibility import __version__
+from huimin_eligibility.appeals.router import router as appeals_router
 from huimin_eligibility.applications.router import router as applications_router
 from huimin_eligibility.audit.router import router as audit_router
 from huimin_eligibility.certifications.router import router as certifications_router
@@ -45,6 +46,7 @@ def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
             roster_router,
             imports_router,
             applications_router,
+            appeals_router,
             reports_router,
             audit_router,
             well_known_router,

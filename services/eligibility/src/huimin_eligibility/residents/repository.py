@@ -10,6 +10,7 @@ from sqlalchemy import Select, String, and_, cast, false, func, insert, or_, sel
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_eligibility.appeals.models import Appeal
 from huimin_eligibility.applications.models import Application
 from huimin_eligibility.audit.models import AuditEntry
 from huimin_eligibility.certifications.models import Certification
@@ -63,8 +64,8 @@ def job_readable(job_region: str | None, principal: Principal) -> bool:
 
 def readable_audit(statement: S, principal: Principal) -> S:
     """The audit entries this token may read: a region-limited token sees the entries about residents it
-    may read (residents, their certifications and applications), the import jobs of its region and the
-    rosters of its region; nothing else. ``statement`` must select from AuditEntry."""
+    may read (residents, their certifications and applications), the import jobs, appeals and rosters of its
+    region; nothing else. ``statement`` must select from AuditEntry."""
     if principal.region is None:
         return statement
     residents = readable_residents(principal)
@@ -75,6 +76,7 @@ def readable_audit(statement: S, principal: Principal) -> S:
     jobs = select(cast(ImportJob.id, String)).where(
         ImportJob.region.is_not(None), ImportJob.region.like(prefix + "%")
     )
+    appeals = select(cast(Appeal.id, String)).where(Appeal.region_code.like(prefix + "%"))
     roster_region = func.split_part(AuditEntry.entity_id, ":", 1)
     return statement.where(
         or_(
@@ -82,6 +84,7 @@ def readable_audit(statement: S, principal: Principal) -> S:
             and_(AuditEntry.entity == "certification", AuditEntry.entity_id.in_(certifications)),
             and_(AuditEntry.entity == "application", AuditEntry.entity_id.in_(applications)),
             and_(AuditEntry.entity == "import", AuditEntry.entity_id.in_(jobs)),
+            and_(AuditEntry.entity == "appeal", AuditEntry.entity_id.in_(appeals)),
             and_(AuditEntry.entity == "roster", roster_region.like(prefix + "%")),
             false(),
         )
