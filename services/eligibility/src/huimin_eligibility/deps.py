@@ -31,6 +31,10 @@ ReportReader = Annotated[
 Searcher = Annotated[
     Principal, Depends(require_roles(Role.civil_affairs, Role.community_officer, Role.auditor))
 ]
+# The disclosure list is public in the community (masked): registrars publish it, auditors check it.
+DisclosureReader = Annotated[
+    Principal, Depends(require_roles(Role.civil_affairs, Role.community_officer, Role.auditor))
+]
 Auditor = Annotated[Principal, Depends(require_roles(Role.auditor, Role.civil_affairs))]
 ReadLogReader = Annotated[
     Principal,
