@@ -86,7 +86,7 @@ async def test_audit_export_holds_every_entry_not_one_page_and_only_the_tokens_r
             "/v1/audit", params={"entity": "resident", "format": "csv", "limit": 1}, headers=AUDITOR
         )
     )
-    assert set(ps + [xh]) <= {r[6] for r in everything[1:]}
+    assert {*ps, xh} <= {r[6] for r in everything[1:]}
     limited = bearer("auditor", region="210502", subject="auditor-ps")
     mine = _csv_rows(
         await client.get("/v1/audit", params={"entity": "resident", "format": "csv"}, headers=limited)
