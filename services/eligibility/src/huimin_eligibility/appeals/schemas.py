@@ -27,7 +27,9 @@ class AppealCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     application_id: uuid.UUID | None = Field(default=None, description="The rejected application appealed.")
-    lineage: int | None = Field(default=None, description="The exited certification appealed (its lineage).")
+    lineage: int | None = Field(
+        default=None, ge=1, le=2**63 - 1, description="The exited certification appealed (its lineage)."
+    )
     reason: str = Field(min_length=1, max_length=1000, description="复核理由: why the decision is wrong.")
     evidence_ref: str = Field(min_length=1, max_length=200, description="证明材料编号: the evidence filed.")
 

@@ -42,7 +42,9 @@ async def search_residents(
     category: Category | None = Query(default=None, description="Certified in this category on `on`."),
     region: AreaCode | None = Query(default=None, description="Residence in this area or under it."),
     on: PolicyDate | None = OnDate,
-    after: int | None = Query(default=None, ge=0, description="`next_after` of the previous page."),
+    after: int | None = Query(
+        default=None, ge=0, le=2**63 - 1, description="`next_after` of the previous page."
+    ),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> ResidentSearchPage:
     return await service.search(
