@@ -1,7 +1,7 @@
 """The read log (DRS-8): who read whose quote or assessment lines; lines by ID number for a person's own view.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003_packs
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003_packs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
