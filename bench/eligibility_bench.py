@@ -84,7 +84,10 @@ async def load(url: str, count: int) -> None:
     async with sessions() as session, session.begin():
         with path.open("rb") as binary:
             await imports.stage_file(
-                session, imports.new_job(job_id, path.name, "csv", "-", "partial", "bench", now()), binary
+                session,
+                imports.new_job(job_id, path.name, "csv", "-", "partial", "bench", now()),
+                binary,
+                Door(("210500",), divisions.today_in_china()),
             )
     await imports.run_import(sessions, job_id, chunk_rows=10_000)
     async with sessions() as session:

@@ -3,6 +3,15 @@
 HS256 with the configured secret by default; RS256 against an identity provider's JWKS
 (Keycloak-style: roles in ``realm_access.roles``, the user in ``preferred_username``).
 An optional ``region`` claim limits a token to one area code and the codes under it.
+
+On behalf of (DRS-8): a service calling a peer for an end user sends, besides its own service token, the
+user's own token in ``X-On-Behalf-Of``. The peer verifies that token exactly as it verifies any bearer
+(signature, expiry, issuer, audience) and admits it only next to a ``service`` token, so nobody can name a
+user they do not hold a valid token of. The user's region limit then applies to the call and the peer's read
+log names the user (``Principal.reader``).
+
+A ``resident`` token (from the identity provider, subject = the person's ID number) reads only that
+person's own records: ``Principal.own_id_number`` is what the services' readable-row filters use.
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +40,10 @@ class Role(StrEnum):
     finance = "finance"  # 财政部门
     auditor = "auditor"  # 审计
     service = "service"  # another huimin service
+    resident = "resident"  # the person themselves (subject = their ID number): their own records only
+
+
+ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
 
 
 # Roles that only ever act within a region: a token carrying one without a region claim is refused (fail
@@ -45,9 +58,33 @@ class Principal:
     region: str | None = None
     name: str | None = None
     claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The bearer token itself, to pass on to a peer as X-On-Behalf-Of (never logged).
+    token: str | None = field(default=None, compare=False, repr=False)
+    # The end user a service acts for, verified from their own token (X-On-Behalf-Of).
+    on_behalf_of: Principal | None = None
 
     def has_any(self, roles: Iterable[Role]) -> bool:
         return bool(self.roles.intersection(roles))
+
+    @property
+    def own_id_number(self) -> str | None:
+        """For a resident token (or a service acting for one): the one ID number it may read; else None."""
+        person = self.on_behalf_of or self
+        return person.subject.strip().upper() if Role.resident in person.roles else None
+
+    @property
+    def reader(self) -> str:
+        """Who a read log names: the end user a service acts for, else the token's subject."""
+        return self.on_behalf_of.subject if self.on_behalf_of is not None else self.subject
+
+    @property
+    def reader_roles(self) -> str:
+        """The roles a read log names, with the service in between when it acts for a user."""
+        own = ",".join(sorted(role.value for role in self.roles))
+        if self.on_behalf_of is None:
+            return own
+        user = ",".join(sorted(role.value for role in self.on_behalf_of.roles))
+        return f"{user} via {self.subject}"
 
     def covers(self, area_code: str) -> bool:
         """Whether the token's region (if any) includes ``area_code``."""
@@ -185,9 +222,39 @@ async def authenticate(request: Request) -> Principal:
             "send a Bearer token in the Authorization header",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = await verifier_from(request).verify(credentials.credentials)
+    verifier = verifier_from(request)
+    principal = replace(await verifier.verify(credentials.credentials), token=credentials.credentials)
+    on_behalf_of = request.headers.get(ON_BEHALF_OF_HEADER)
+    if on_behalf_of:
+        principal = await _acting_for(verifier, principal, on_behalf_of)
     request.state.principal = principal
     return principal
+
+
+async def _acting_for(verifier: TokenVerifier, service: Principal, user_token: str) -> Principal:
+    """A service token carrying a user's own (verified) token: the user's region limit applies."""
+    if Role.service not in service.roles:
+        raise Forbidden(f"only a service may act on behalf of a user ({ON_BEHALF_OF_HEADER})")
+    try:
+        user = replace(await verifier.verify(user_token), token=user_token)
+    except (Unauthenticated, TokenExpired) as exc:
+        raise Unauthenticated(f"the {ON_BEHALF_OF_HEADER} token does not verify: {exc.detail}") from exc
+    if Role.service in user.roles:
+        raise Unauthenticated(f"the {ON_BEHALF_OF_HEADER} token is a service's, not an end user's")
+    return replace(
+        service, region=user.region if service.region is None else service.region, on_behalf_of=user
+    )
+
+
+def on_behalf_of_headers(principal: Principal | None) -> dict[str, str]:
+    """The header a service sends a peer when it reads for ``principal`` (an end user, or a service that
+    itself acts for one); nothing for a service acting on its own account."""
+    if principal is None:
+        return {}
+    user = principal.on_behalf_of or principal
+    if Role.service in user.roles or user.token is None:
+        return {}
+    return {ON_BEHALF_OF_HEADER: user.token}
 
 
 def require_roles(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:

@@ -40,7 +40,8 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def settings(database_url: str) -> EligibilitySettings:
-    return EligibilitySettings(database_url=database_url, environment="test")
+    # Benxi and Chengdu: the tests exercise the national floor (E4) on Chengdu residents.
+    return EligibilitySettings(database_url=database_url, environment="test", cities=["210500", "510100"])
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ import httpx
 from eligibility_helpers import CIVIL, SERVICE, certify, id_number, register
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_eligibility import rules
+from huimin_eligibility import divisions, rules
 from huimin_eligibility.common import now
 from huimin_eligibility.imports.parsing import synthetic_csv_lines
 from huimin_eligibility.imports.service import apply_staged, new_job, stage_file
+from huimin_eligibility.imports.validation import Door
 from huimin_eligibility.reports import service
 from huimin_eligibility.reports.repository import recorded_between
 from huimin_eligibility.roster.repository import candidates, monthly_candidates
@@ -33,7 +34,9 @@ async def _import(session: AsyncSession, residents: list[Any]) -> None:
     content = "".join(synthetic_csv_lines(residents)).encode()
     job_id = uuid.uuid4()
     job = new_job(job_id, "fast.csv", "csv", "-", "partial", "test", now())
-    await stage_file(session, job, io.BytesIO(content))
+    await stage_file(
+        session, job, io.BytesIO(content), Door(("210500", "510100"), divisions.today_in_china())
+    )
     finished = await apply_staged(session, job_id, chunk_rows=2000, commit_chunks=False)
     assert finished is not None
     assert finished.rejected == 0

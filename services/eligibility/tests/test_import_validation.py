@@ -15,12 +15,16 @@ from huimin_eligibility.imports import validation
 from huimin_eligibility.imports.validation import (
     CATEGORY_ALIASES,
     FIELDS,
+    Door,
     rejection,
     rows_to_batch,
     validate_batch,
     validate_row,
 )
 from huimin_shared.idnumber import check_character
+
+# E1 at the door, fixed so generated birth dates fall on both sides of "today"
+DOOR = Door(cities=("210500", "510100"), today=date(2026, 12, 2))
 
 
 @st.composite
@@ -78,7 +82,7 @@ rows = st.fixed_dictionaries(
 
 
 def _expected(number: int, raw: dict[str, str], region_limit: str | None) -> dict[str, object]:
-    checked = validate_row(number, raw, region_limit)
+    checked = validate_row(number, raw, region_limit, DOOR)
     if isinstance(checked, str):
         return rejection(number, raw, checked)
     return {
@@ -98,6 +102,7 @@ def _expected(number: int, raw: dict[str, str], region_limit: str | None) -> dic
         "evidence_ref": checked.evidence_ref,
         "id_number_masked": None,
         "reason": None,
+        "warning": checked.warning,
     }
 
 
@@ -109,7 +114,7 @@ def test_bulk_validation_gives_each_row_what_the_row_rule_gives_it(
     batch: list[dict[str, str]], region_limit: str | None
 ) -> None:
     numbered = [(number, raw) for number, raw in enumerate(batch, start=2)]
-    staged = validate_batch(rows_to_batch(numbered, FIELDS), region_limit).to_pylist()
+    staged = validate_batch(rows_to_batch(numbered, FIELDS), region_limit, DOOR).to_pylist()
     assert staged == [_expected(number, raw, region_limit) for number, raw in numbered]
 
 
@@ -136,7 +141,7 @@ def test_plain_rows_are_typed_in_bulk_without_the_row_rule(monkeypatch: pytest.M
         raise AssertionError("a plain row went through the row rule")
 
     monkeypatch.setattr(validation, "validate_row", not_called)
-    staged = validate_batch(rows_to_batch([(2, raw)], FIELDS), None).to_pylist()
+    staged = validate_batch(rows_to_batch([(2, raw)], FIELDS), None, DOOR).to_pylist()
     assert staged == [expected]
     assert staged[0]["category"] == "dibao"
     assert staged[0]["authority"] is None

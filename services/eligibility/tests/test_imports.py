@@ -12,13 +12,14 @@ from eligibility_helpers import CIVIL, SERVICE
 from openpyxl import Workbook
 from sqlalchemy import text
 
-from huimin_eligibility import rules
+from huimin_eligibility import divisions, rules
 from huimin_eligibility.app import MIGRATIONS, create_app
 from huimin_eligibility.common import now
 from huimin_eligibility.imports import service
 from huimin_eligibility.imports.models import ImportJob
 from huimin_eligibility.imports.parsing import CSV_COLUMNS, synthetic_csv_lines
 from huimin_eligibility.imports.repository import ImportRepository
+from huimin_eligibility.imports.validation import Door
 from huimin_eligibility.settings import EligibilitySettings
 from huimin_shared import jobs
 from huimin_shared.db import create_engine, session_factory
@@ -28,6 +29,8 @@ from huimin_shared.synthetic import synthetic_residents
 from huimin_shared.testing import api_client, service_database
 
 HEADER = ",".join(h for h, _ in CSV_COLUMNS)
+
+BENXI_TODAY = Door(("210500",), divisions.today_in_china())  # E1 at the door for the files here
 
 
 def _csv(*lines: str) -> str:
@@ -228,7 +231,7 @@ async def test_an_import_whose_process_died_is_resumed_by_another_replica_and_ap
     import_id = uuid.uuid4()
     async with sessions() as session, session.begin():  # what POST /v1/imports commits for a large file
         job = service.new_job(import_id, "roster.csv", "csv", "x" * 64, "partial", "officer", now(), None)
-        await service.stage_file(session, job, io.BytesIO(content))
+        await service.stage_file(session, job, io.BytesIO(content), BENXI_TODAY)
         job_id = await jobs.enqueue(
             session, kind=service.IMPORT, key=str(import_id), payload={"import_id": str(import_id)}
         )
@@ -303,7 +306,7 @@ async def test_an_import_survives_its_process_and_resumes_after_the_last_committ
         sessions = session_factory(first)
         async with sessions() as session, session.begin():
             job = service.new_job(job_id, "r.csv", "csv", "-", "partial", "clerk", now())
-            assert await service.stage_file(session, job, io.BytesIO(content)) == rows
+            assert await service.stage_file(session, job, io.BytesIO(content), BENXI_TODAY) == rows
         async with sessions() as session, session.begin():  # one chunk applied, then the process dies
             repository = ImportRepository(session)
             chunk = await repository.apply_chunk(

@@ -6,10 +6,12 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_eligibility import divisions
 from huimin_eligibility.app import create_app
 from huimin_eligibility.common import now
 from huimin_eligibility.imports.parsing import synthetic_csv_lines
 from huimin_eligibility.imports.service import apply_staged, new_job, stage_file
+from huimin_eligibility.imports.validation import Door
 from huimin_eligibility.settings import EligibilitySettings
 from huimin_shared.auth import Role
 from huimin_shared.synthetic import synthetic_residents
@@ -21,7 +23,7 @@ async def _load(session: AsyncSession, count: int) -> list[str]:
     content = "".join(synthetic_csv_lines(residents)).encode()
     job_id = uuid.uuid4()
     job = new_job(job_id, "bench.csv", "csv", "-", "partial", "test", now())
-    await stage_file(session, job, io.BytesIO(content))
+    await stage_file(session, job, io.BytesIO(content), Door(("210500",), divisions.today_in_china()))
     finished = await apply_staged(session, job_id, chunk_rows=2000, commit_chunks=False)
     assert finished is not None
     assert finished.rejected == 0

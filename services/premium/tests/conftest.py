@@ -56,7 +56,8 @@ async def client(settings: PremiumSettings, session: AsyncSession) -> AsyncItera
 async def live_client(settings: PremiumSettings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The app over ASGI with real commits: assessment runs commit in chunks from background tasks.
 
-    Assessment rows are removed afterwards (this worker's database only); packs stay loaded.
+    Assessment rows and pack versions published through the API are removed afterwards (this worker's
+    database only), so a later test on the worker prices with the shipped packs; shipped packs stay loaded.
     """
     try:
         async with api_client(create_app(settings)) as client:

@@ -12,8 +12,9 @@ async def test_every_route_is_documented_and_role_checked(client: httpx.AsyncCli
         if path.startswith("/v1/")
         for method, operation in methods.items()
     ]
-    assert len(operations) == 24  # 18 + the grouped read of a version (`/groups`) + publishing a pack (3)
-    # + the two job reads
+    # 18 + the grouped read of a version (`/groups`) + publishing a pack (3) + the two job reads + a
+    # person's own lines and read log (DRS-8, 2)
+    assert len(operations) == 26
     for path, method, operation in operations:
         assert operation.get("summary"), (path, method)
         assert "**Roles:**" in operation["description"], (path, method)

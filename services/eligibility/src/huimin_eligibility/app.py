@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from huimin_eligibility import __version__
+from huimin_eligibility.appeals.router import router as appeals_router
 from huimin_eligibility.applications.router import router as applications_router
 from huimin_eligibility.audit.router import router as audit_router
 from huimin_eligibility.certifications.router import router as certifications_router
@@ -14,6 +15,7 @@ from huimin_eligibility.imports.service import IMPORT, import_kind
 from huimin_eligibility.reports.router import router as reports_router
 from huimin_eligibility.residents.router import router as residents_router
 from huimin_eligibility.roster.router import router as roster_router
+from huimin_eligibility.search.router import router as search_router
 from huimin_eligibility.settings import EligibilitySettings
 from huimin_eligibility.status.router import router as status_router
 from huimin_eligibility.status.router import well_known_router
@@ -111,12 +113,14 @@ def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
         version=__version__,
         migrations=MIGRATIONS,
         routers=[
+            search_router,
             residents_router,
             certifications_router,
             status_router,
             roster_router,
             imports_router,
             applications_router,
+            appeals_router,
             reports_router,
             audit_router,
             well_known_router,

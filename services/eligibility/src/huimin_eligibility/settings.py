@@ -22,6 +22,11 @@ class EligibilitySettings(SharedSettings):
     certificate_issuer: str = Field(
         default="huimin-eligibility", description="The `iss` of status certificates."
     )
+    cities: list[str] = Field(
+        default=["210500"],
+        description="The cities (six-digit city codes) this deployment serves: a place of residence must be a "
+        "district or county of one of them in data/divisions.csv (E1). Default 本溪市.",
+    )
     import_chunk_rows: int = Field(default=10_000, ge=1, description="Rows per committed chunk of an import.")
     import_inline_max_bytes: int = Field(
         default=2_000_000,

@@ -13,6 +13,7 @@ from huimin_premium.deps import READERS, eligibility_client
 from huimin_premium.packs.router import router as packs_router
 from huimin_premium.packs.service import load_shipped
 from huimin_premium.quotes.router import router as quotes_router
+from huimin_premium.reads.router import router as reads_router
 from huimin_premium.reports.router import router as reports_router
 from huimin_premium.settings import PremiumSettings
 from huimin_premium.simulations.router import router as simulations_router
@@ -94,6 +95,7 @@ def create_app(settings: PremiumSettings | None = None) -> FastAPI:
             simulations_router,
             reports_router,
             jobs_router([ASSESSMENT_RUN], *READERS),
+            reads_router,
         ],
         lifespan_hook=_lifespan,
         openapi_tags=[

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from huimin_shared.auth import Principal, on_behalf_of_headers
 from huimin_shared.errors import DependencyUnavailable
 from huimin_shared.http import PeerClient
 from huimin_shared.idnumber import mask_in_text
@@ -66,11 +67,22 @@ class FiscalSubsidy(BaseModel):
 class EligibilityClient(PeerClient):
     service = "eligibility"
 
-    async def status(self, id_number: str, on: date, as_of: datetime | None = None) -> ResidentStatus:
+    async def status(
+        self,
+        id_number: str,
+        on: date,
+        as_of: datetime | None = None,
+        *,
+        on_behalf_of: Principal | None = None,
+    ) -> ResidentStatus:
+        """``on_behalf_of``: the end user this read is for; eligibility verifies their token, applies their
+        region limit and names them in the person's read log."""
         params: dict[str, str] = {"on": on.isoformat()}
         if as_of is not None:
             params["as_of"] = as_of.isoformat()
-        body = await self.get_json(f"/v1/residents/{id_number}/status", params=params)
+        body = await self.get_json(
+            f"/v1/residents/{id_number}/status", params=params, headers=on_behalf_of_headers(on_behalf_of)
+        )
         return _parsed(ResidentStatus, body, self.service)
 
     async def roster(

@@ -12,6 +12,7 @@ from huimin_settlement.deps import READER_ROLES
 from huimin_settlement.funding.router import router as funding_router
 from huimin_settlement.ledger.expiry import PENDING_EXPIRY, pending_expiry_kind
 from huimin_settlement.ledger.router import router as ledger_router
+from huimin_settlement.reads.router import router as reads_router
 from huimin_settlement.reconciliation.router import router as reconciliation_router
 from huimin_settlement.schedule.router import router as schedule_router
 from huimin_settlement.settings import SettlementSettings
@@ -109,6 +110,7 @@ def create_app(settings: SettlementSettings | None = None) -> FastAPI:
             reconciliation_router,
             bank_router,
             jobs_router([PENDING_EXPIRY], *READER_ROLES),
+            reads_router,
         ],
         openapi_tags=TAGS,
     )

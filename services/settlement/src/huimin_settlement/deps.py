@@ -60,3 +60,16 @@ def eligibility_client(runtime: RuntimeDep) -> EligibilityClient:
 
 PremiumDep = Annotated[PremiumClient, Depends(premium_client)]
 EligibilityDep = Annotated[EligibilityClient, Depends(eligibility_client)]
+
+# A person's money trace: the batch readers, and the resident themselves (reads.service.ensure_own).
+TraceReaderDep = Annotated[
+    Principal,
+    Depends(
+        require_roles(
+            Role.finance, Role.auditor, Role.social_insurance, Role.civil_affairs, Role.service, Role.resident
+        )
+    ),
+]
+ReadLogReaderDep = Annotated[
+    Principal, Depends(require_roles(Role.auditor, Role.civil_affairs, Role.finance, Role.resident))
+]

@@ -18,7 +18,7 @@ from huimin_eligibility.applications.schemas import (
     ApplicationStatus,
 )
 from huimin_eligibility.common import AreaCode
-from huimin_eligibility.deps import CivilAffairs, CommunityOfficer, Registrar
+from huimin_eligibility.deps import Cities, CivilAffairs, CommunityOfficer, Registrar
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
 
@@ -36,11 +36,15 @@ def _out(application: Application) -> ApplicationOut:
     response_model=ApplicationOut,
     summary="Submit a new applicant",
     description="资助申请: a community officer submits a new applicant with the fields of the subsidy recipient "
-    "detail sheet (资助对象明细表, E6, B§四(三)); civil affairs then approves or rejects it.",
+    "detail sheet (资助对象明细表, E6, B§四(三)); civil affairs then approves or rejects it. Refused with 422 "
+    "naming the field as a registration is (a future birth date or no province's area code in `id_number`, "
+    "a `region_code` outside the deployment's cities).",
     responses=problem_responses(401, 403, 422),
 )
-async def submit(body: ApplicationCreate, session: SessionDep, principal: CommunityOfficer) -> ApplicationOut:
-    return _out(await service.submit(session, body, principal))
+async def submit(
+    body: ApplicationCreate, session: SessionDep, principal: CommunityOfficer, cities: Cities
+) -> ApplicationOut:
+    return _out(await service.submit(session, body, principal, cities))
 
 
 @router.get(
@@ -86,9 +90,13 @@ async def get_application(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def approve(
-    application_id: uuid.UUID, body: ApplicationApprove, session: SessionDep, principal: CivilAffairs
+    application_id: uuid.UUID,
+    body: ApplicationApprove,
+    session: SessionDep,
+    principal: CivilAffairs,
+    cities: Cities,
 ) -> ApplicationOut:
-    return _out(await service.approve(session, application_id, body, principal))
+    return _out(await service.approve(session, application_id, body, principal, cities))
 
 
 @router.post(

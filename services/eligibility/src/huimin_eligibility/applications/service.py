@@ -26,9 +26,13 @@ from huimin_shared.auth import Principal
 from huimin_shared.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
 
 
-async def submit(session: AsyncSession, body: ApplicationCreate, principal: Principal) -> Application:
+async def submit(
+    session: AsyncSession, body: ApplicationCreate, principal: Principal, cities: tuple[str, ...]
+) -> Application:
+    parsed = idnumber.parse(body.id_number)
+    residents.refuse_unreal(parsed, body.region_code, cities)
     principal.ensure_covers(body.region_code)
-    born = idnumber.parse(body.id_number).birth_date
+    born = parsed.birth_date
     if body.requested_from < born:
         reason = "requested_from is before the applicant was born"
         raise ValidationFailed(
@@ -81,7 +85,11 @@ async def _decidable(session: AsyncSession, application_id: uuid.UUID, principal
 
 
 async def approve(
-    session: AsyncSession, application_id: uuid.UUID, body: ApplicationApprove, principal: Principal
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    body: ApplicationApprove,
+    principal: Principal,
+    cities: tuple[str, ...],
 ) -> Application:
     """Approval registers (or updates) the resident from the sheet and creates the certification."""
     application = await _decidable(session, application_id, principal)
@@ -94,7 +102,7 @@ async def approve(
     }
     if await ResidentRepository(session).get(application.id_number) is None:
         await residents.register(
-            session, ResidentCreate(id_number=application.id_number, **fields), principal
+            session, ResidentCreate(id_number=application.id_number, **fields), principal, cities
         )
     else:
         await residents.update(
@@ -102,6 +110,7 @@ async def approve(
             application.id_number,
             ResidentUpdate(**fields, reason=f"application {application.id}"),
             principal,
+            cities,
         )
     record = await certifications.certify(
         session,

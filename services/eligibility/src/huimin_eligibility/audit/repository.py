@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +71,21 @@ class AuditRepository:
         if after_id is not None:
             statement = statement.where(AuditEntry.id > after_id)
         return (await self.session.scalars(statement)).all()
+
+    async def all_entries(
+        self, *, entity: str | None, entity_id: str | None, principal: Principal, page: int = 5000
+    ) -> AsyncIterator[AuditEntry]:
+        """Every readable entry in id order, read in keyset pages (an export never holds the whole log)."""
+        after: int | None = None
+        while True:
+            entries = await self.list_entries(
+                entity=entity, entity_id=entity_id, after_id=after, limit=page, principal=principal
+            )
+            for entry in entries:
+                yield entry
+            if len(entries) < page:
+                return
+            after = entries[-1].id
 
     async def reads_of(self, id_number: str, *, limit: int) -> Sequence[ReadEntry]:
         statement = (

@@ -1,20 +1,27 @@
-"""HTTP route for the audit log (审计日志)."""
+"""HTTP route for the audit log (审计日志), as JSON pages or a streamed CSV / XLSX download."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from huimin_eligibility import sheets
 from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.common import NO_CONTROL_CHARACTERS
 from huimin_eligibility.deps import Auditor
-from huimin_shared.app import SessionDep
+from huimin_eligibility.sheets import ExportFormat, download
+from huimin_eligibility.streaming import ReadSessionDep
 from huimin_shared.errors import problem_responses
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+AUDIT_HEADERS = ("编号", "时间", "操作人", "角色", "操作", "对象类型", "对象编号", "详情")
 
 
 class AuditEntryOut(BaseModel):
@@ -38,17 +45,25 @@ class AuditPage(BaseModel):
     response_model=AuditPage,
     summary="Who did what to which record",
     description="审计日志: every change (registration, update, certification, exit, correction, application "
-    "decision, import, roster read) with who made it and when (E2). Keyset pages by entry id.",
-    responses=problem_responses(401, 403, 422),
+    "decision, appeal, import, roster read) with who made it and when (E2). Keyset pages by entry id. "
+    "`format=csv` or `xlsx` downloads every matching entry (not one page), streamed, with Chinese headers "
+    "(编号, 时间, 操作人, 角色, 操作, 对象类型, 对象编号, 详情) and formula-safe cells.",
+    responses={
+        200: {
+            "content": {sheets.CSV_MEDIA_TYPE: {}, sheets.XLSX_MEDIA_TYPE: {}},
+            "description": "JSON page, CSV or XLSX.",
+        },
+        **problem_responses(401, 403, 422),
+    },
 )
 async def audit_log(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Auditor,
     entity: str | None = Query(
         default=None,
         max_length=32,
         pattern=NO_CONTROL_CHARACTERS,
-        description="resident, certification, application, import, roster",
+        description="resident, certification, application, appeal, import, roster",
     ),
     entity_id: str | None = Query(
         default=None,
@@ -58,8 +73,20 @@ async def audit_log(
     ),
     after: int | None = Query(default=None, ge=0, le=2**63 - 1),  # a bigint key
     limit: int = Query(default=100, ge=1, le=1000),
-) -> AuditPage:
-    entries = await AuditRepository(session).list_entries(
+    format: ExportFormat = Query(
+        default=ExportFormat.json, description="json (a page), csv or xlsx (everything)."
+    ),
+) -> AuditPage | StreamingResponse:
+    repository = AuditRepository(session)
+    if format is not ExportFormat.json:
+
+        async def rows() -> AsyncIterator[Sequence[sheets.Cell]]:
+            async for e in repository.all_entries(entity=entity, entity_id=entity_id, principal=principal):
+                details = json.dumps(e.details, ensure_ascii=False, sort_keys=True)
+                yield (e.id, e.at, e.actor, e.roles, e.action, e.entity, e.entity_id, details)
+
+        return download(format, "audit-log", "审计日志", AUDIT_HEADERS, rows())
+    entries = await repository.list_entries(
         entity=entity, entity_id=entity_id, after_id=after, limit=limit, principal=principal
     )
     items = [AuditEntryOut.model_validate(e, from_attributes=True) for e in entries]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility import rules
 from huimin_eligibility.audit.repository import AuditRepository
+from huimin_eligibility.audit.service import log_reads
 from huimin_eligibility.certifications.models import Certification
 from huimin_eligibility.certifications.repository import CertificationRepository
 from huimin_eligibility.certifications.schemas import (
@@ -206,6 +207,7 @@ async def list_for(
     if await ResidentRepository(session).version_at(id_number, now(), principal) is None:
         raise await not_readable(session, id_number, principal, as_of)
     repository = CertificationRepository(session)
+    await log_reads(session, [id_number], principal, "certification_history" if history else "certifications")
     if history:
         return list(await repository.all_records(id_number))
     return list(await repository.known_at(id_number, as_of))

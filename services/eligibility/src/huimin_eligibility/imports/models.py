@@ -47,6 +47,8 @@ class ImportRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     id_number_masked: Mapped[str | None] = mapped_column(String(18))
     reason: Mapped[str | None] = mapped_column(String(1000))
+    # An accepted row that can never be assessed: reported with this warning (divisions.never_assessed_warning).
+    warning: Mapped[str | None] = mapped_column(String(1000))
 
 
 class StagedRow(Base):

@@ -61,7 +61,7 @@ CREATE TEMP TABLE import_chunk (
     community varchar(100), household varchar(100), category varchar(32), valid_from date, valid_to date,
     employee_insurance_since date, authority varchar(200), evidence_ref varchar(200),
     id_number_masked varchar(18),
-    outcome varchar(16), reason varchar(1000),
+    outcome varchar(16), reason varchar(1000), warning varchar(1000),
     home varchar(6), version_id bigint, occurrence integer,
     match_key bigint, authority_new varchar(200), evidence_new varchar(200),
     cert_changed boolean, only_exit boolean, version_changed boolean
@@ -232,8 +232,8 @@ INSERT INTO import_rows (job_id, row_number, outcome, id_number_masked, reason)
 SELECT $1::uuid, row_number, outcome,
        CASE WHEN id_number IS NULL THEN id_number_masked
             ELSE left(id_number, 6) || repeat('*', length(id_number) - 10) || right(id_number, 4) END,
-       reason
-FROM import_chunk WHERE $2::boolean OR outcome = 'rejected'
+       coalesce(reason, warning)
+FROM import_chunk WHERE $2::boolean OR outcome = 'rejected' OR warning IS NOT NULL
 ORDER BY row_number"""
 COUNTS = """
 SELECT count(*), count(*) FILTER (WHERE outcome = 'accepted'), count(*) FILTER (WHERE outcome = 'rejected'),

@@ -8,12 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
+from huimin_eligibility import divisions
 from huimin_eligibility.common import now
 from huimin_eligibility.deps import CivilAffairs
 from huimin_eligibility.imports import service
 from huimin_eligibility.imports.parsing import UnreadableFile, file_format
 from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.imports.schemas import ImportJobOut, ImportMode, ImportRowOut, ImportRowsPage
+from huimin_eligibility.imports.validation import Door
 from huimin_eligibility.residents.repository import job_readable
 from huimin_eligibility.settings import EligibilitySettings
 from huimin_shared import jobs
@@ -28,6 +30,10 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
 def _unreadable(reason: str) -> ValidationFailed:
     return ValidationFailed(f"file: {reason}", errors=[FieldProblem(field="body.file", reason=reason)])
+
+
+def _door(settings: EligibilitySettings) -> Door:
+    return Door(cities=tuple(settings.cities), today=divisions.today_in_china())
 
 
 def _runner(request: Request) -> JobRunner:
@@ -45,7 +51,10 @@ def _runner(request: Request) -> JobRunner:
     "证明文号) or English. Each row is accepted, rejected with a reason, or unchanged; importing the same "
     "file twice changes nothing. `mode=partial` (default) applies good rows; `all_or_nothing` applies none "
     "if any row is bad. Small files finish within the request (201); larger ones answer 202 and run as a "
-    "job committing in chunks — follow `GET /v1/imports/{id}`. This is also the bulk-load path (COPY).",
+    "job committing in chunks — follow `GET /v1/imports/{id}`. This is also the bulk-load path (COPY). "
+    "Rows are refused as a registration is (future birth date, no province's area code, a residence outside "
+    "the deployment's cities); a row recorded that can never be assessed (it ends before the place's pack "
+    "begins, or begins after employee insurance) is reported with a `warning: …` reason.",
     responses={
         202: {"model": ImportJobOut, "description": "A large file: the job runs in the background."},
         **problem_responses(401, 403, 422),
@@ -81,7 +90,7 @@ async def create_import(
         # the answer; any replica runs the job, and one that takes it over resumes after the last chunk.
         try:
             async with runtime.sessions() as job_session, job_session.begin():
-                await service.stage_file(job_session, job, binary)
+                await service.stage_file(job_session, job, binary, _door(settings))
                 staged = ImportJobOut.model_validate(job, from_attributes=True)
                 await jobs.enqueue(
                     job_session,
@@ -95,7 +104,7 @@ async def create_import(
         await _runner(request).wake()
         return JSONResponse(staged.model_dump(mode="json"), status_code=202)
     try:
-        await service.stage_file(session, job, binary)
+        await service.stage_file(session, job, binary, _door(settings))
     except UnreadableFile as exc:
         raise _unreadable(str(exc)) from exc
     finished = await service.apply_staged(

@@ -40,7 +40,10 @@ class ImportRowOut(BaseModel):
     row_number: int = Field(description="Line in the file (the header is line 1).")
     outcome: str = Field(description="accepted, rejected or unchanged.")
     id_number_masked: str | None
-    reason: str | None
+    reason: str | None = Field(
+        description="Why a row was rejected; for an accepted or unchanged row, a `warning: …` that it can "
+        "never be assessed (ends before the place's pack begins, or begins after employee insurance)."
+    )
 
 
 class ImportRowsPage(BaseModel):

@@ -37,7 +37,7 @@ from huimin_eligibility.common import now
 from huimin_eligibility.imports.models import ImportJob
 from huimin_eligibility.imports.parsing import IrregularFile, read_batches
 from huimin_eligibility.imports.repository import ChunkCounts, ImportRepository
-from huimin_eligibility.imports.validation import RawBatch, validate_batch
+from huimin_eligibility.imports.validation import Door, RawBatch, validate_batch
 from huimin_shared import idnumber
 from huimin_shared.jobs import Job, JobContext, JobKind
 
@@ -83,38 +83,38 @@ def new_job(
 # --- 1. stage ---------------------------------------------------------------------------------------------
 
 
-def _next_validated(batches: Iterator[RawBatch], region_limit: str | None) -> pa.Table | None:
+def _next_validated(batches: Iterator[RawBatch], region_limit: str | None, door: Door) -> pa.Table | None:
     batch = next(batches, None)
-    return None if batch is None else validate_batch(batch, region_limit)
+    return None if batch is None else validate_batch(batch, region_limit, door)
 
 
 async def _stage_batches(
-    repository: ImportRepository, job: ImportJob, binary: IO[bytes], *, careful: bool
+    repository: ImportRepository, job: ImportJob, binary: IO[bytes], door: Door, *, careful: bool
 ) -> int:
     binary.seek(0)
     batches = read_batches(binary, job.file_format, careful=careful)
     staged = 0
     # Reading and validating are CPU work (Arrow kernels, the row rule for unusual rows): off the loop.
-    while (rows := await asyncio.to_thread(_next_validated, batches, job.region)) is not None:
+    while (rows := await asyncio.to_thread(_next_validated, batches, job.region, door)) is not None:
         await repository.stage(job.id, rows)
         staged += rows.num_rows
     return staged
 
 
-async def stage_file(session: AsyncSession, job: ImportJob, binary: IO[bytes]) -> int:
+async def stage_file(session: AsyncSession, job: ImportJob, binary: IO[bytes], door: Door) -> int:
     """Add the job and stage every row of its file (validated, or rejected with the reason); returns the
     rows staged. An unreadable file raises UnreadableFile, having written nothing the caller keeps."""
     repository = ImportRepository(session)
     await repository.add_job(job)
     savepoint = await session.begin_nested()
     try:
-        staged = await _stage_batches(repository, job, binary, careful=False)
+        staged = await _stage_batches(repository, job, binary, door, careful=False)
     except IrregularFile as irregular:
         # Something the fast reader might read otherwise than the csv module: read it row by row.
         log.info("import_read_carefully", job_id=str(job.id), why=idnumber.mask_in_text(str(irregular)))
         await savepoint.rollback()
         savepoint = await session.begin_nested()
-        staged = await _stage_batches(repository, job, binary, careful=True)
+        staged = await _stage_batches(repository, job, binary, door, careful=True)
     await savepoint.commit()
     job.total_rows = staged
     await session.flush()

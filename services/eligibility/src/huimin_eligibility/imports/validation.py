@@ -20,7 +20,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from huimin_eligibility import rules
+from huimin_eligibility import divisions, rules
 from huimin_shared import areas, idnumber, sheets
 
 CATEGORY_ALIASES: dict[str, rules.Category] = {
@@ -34,6 +34,16 @@ CATEGORY_ALIASES: dict[str, rules.Category] = {
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_TEXT = 100  # name, community, household
 MAX_REFERENCE = 200  # authority, evidence_ref (cut, not refused)
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    """E1 at the door, as on every other path (``divisions``): the cities this deployment serves (a place
+    of residence must be one of their districts or counties) and today's date in China (no one is born
+    after it)."""
+
+    cities: tuple[str, ...]
+    today: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +62,7 @@ class ImportRowData:
     employee_insurance_since: date | None
     authority: str | None  # None: the cell was blank (keep the existing value)
     evidence_ref: str | None
+    warning: str | None = None  # recorded, but can never be assessed (divisions.never_assessed_warning)
 
 
 def _date(raw: Mapping[str, str], field_name: str, required: bool) -> date | None:
@@ -79,8 +90,12 @@ def formula_problem(raw: Mapping[str, str]) -> str | None:
     return None
 
 
-def validate_row(row_number: int, raw: Mapping[str, str], region_limit: str | None) -> ImportRowData | str:
-    """The row as typed values, or the reason it is rejected (pure; no database)."""
+def validate_row(
+    row_number: int, raw: Mapping[str, str], region_limit: str | None, door: Door
+) -> ImportRowData | str:
+    """The row as typed values, or the reason it is rejected (pure; no database). The E1 checks at the door
+    are the API's (``divisions``): a future birth date, no province's area code, a residence outside the
+    deployment's cities."""
     for name, value in raw.items():
         if CONTROL_CHARACTER.search(value):
             return f"{name} contains a control character (e.g. NUL)"
@@ -91,6 +106,9 @@ def validate_row(row_number: int, raw: Mapping[str, str], region_limit: str | No
         parsed = idnumber.parse(raw.get("id_number", ""))
     except idnumber.InvalidIdNumber as exc:
         return f"id_number: {exc}"
+    unreal = divisions.id_number_problem(parsed.area_code, parsed.birth_date, door.today)
+    if unreal:
+        return f"id_number: {unreal}"
     for name in ("name", "community", "household"):
         if not raw.get(name, "").strip():
             return f"{name} is empty"
@@ -102,6 +120,9 @@ def validate_row(row_number: int, raw: Mapping[str, str], region_limit: str | No
         areas.AreaLevel.county,
     ):
         return f"region_code {region!r} is not a district or county code"
+    outside = divisions.residence_problem(region, door.cities)
+    if outside:
+        return f"region_code: {outside}"
     if region_limit is not None and not areas.contains(region_limit, region):
         return f"region_code {region} is outside this token's region {region_limit}"
     category = CATEGORY_ALIASES.get(raw.get("category", "").strip())
@@ -113,7 +134,8 @@ def validate_row(row_number: int, raw: Mapping[str, str], region_limit: str | No
         employee = _date(raw, "employee_insurance_since", False)
     except ValueError as exc:
         return str(exc)
-    assert valid_from is not None
+    if valid_from is None:  # _date(required=True) never answers None; kept for the type checker
+        return "valid_from is empty"
     if valid_to is not None and valid_to < valid_from:
         return "valid_to is before valid_from"
     if valid_from < parsed.birth_date:
@@ -133,6 +155,7 @@ def validate_row(row_number: int, raw: Mapping[str, str], region_limit: str | No
         employee_insurance_since=employee,
         authority=raw.get("authority", "").strip()[:MAX_REFERENCE] or None,
         evidence_ref=raw.get("evidence_ref", "").strip()[:MAX_REFERENCE] or None,
+        warning=divisions.never_assessed_warning(region, valid_from, valid_to, employee),
     )
 
 
@@ -156,6 +179,7 @@ STAGED_COLUMNS = (
     "evidence_ref",
     "id_number_masked",
     "reason",
+    "warning",
 )
 FIELDS = (
     "id_number",
@@ -237,8 +261,21 @@ def _real_iso_date(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     return real, pc.if_else(real, parsed, _NO_DATE)
 
 
-def _plain(batch: RawBatch, region_limit: str | None) -> tuple[pa.Array, dict[str, pa.Array]]:
-    """Which rows ``validate_row`` accepts as written (the plain form), and their typed columns."""
+def _served(cities: tuple[str, ...]) -> pa.Array:
+    """The district and county codes of the deployment's cities in the division list (E1)."""
+    return pa.array(
+        sorted(
+            code
+            for code, division in divisions.divisions().items()
+            if division.level in ("district", "county") and any(code[:4] == city[:4] for city in cities)
+        ),
+        pa.string(),
+    )
+
+
+def _plain(batch: RawBatch, region_limit: str | None, door: Door) -> tuple[pa.Array, dict[str, pa.Array]]:
+    """Which rows ``validate_row`` accepts as written, with no warning (the plain form), and their typed
+    columns."""
     n = len(batch)
     empty = pa.array([""] * n, pa.string()) if n else pa.array([], pa.string())
     col = {name: batch.columns.get(name, empty) for name in FIELDS}
@@ -266,12 +303,17 @@ def _plain(batch: RawBatch, region_limit: str | None) -> tuple[pa.Array, dict[st
     )
     birth_real, birth_date = _real_iso_date(birth_text)
     ok = pc.and_(ok, pc.and_(id_shaped, pc.and_(check_ok, birth_real)))
+    # E1 at the door: born by today, an area code beginning with a province's code
+    ok = pc.and_(ok, pc.fill_null(pc.less_equal(birth_date, pa.scalar(door.today, pa.date32())), False))
+    provinces = pa.array(sorted(divisions.province_prefixes()), pa.string())
+    ok = pc.and_(ok, pc.is_in(pc.utf8_slice_codeunits(safe_ids, 0, 2), value_set=provinces))
 
     for name in ("name", "community", "household"):
         length = pc.utf8_length(col[name])
         ok = pc.and_(ok, pc.and_(pc.greater(length, _ZERO), pc.less_equal(length, _MAX_TEXT)))
     region = col["region_code"]
     ok = pc.and_(ok, pc.match_substring_regex(region, _DISTRICT_OR_COUNTY))
+    ok = pc.and_(ok, pc.is_in(region, value_set=_served(door.cities)))
     if region_limit is not None:
         prefix = areas.prefix_of(region_limit)
         ok = pc.and_(ok, pc.starts_with(region, prefix))
@@ -291,6 +333,15 @@ def _plain(batch: RawBatch, region_limit: str | None) -> tuple[pa.Array, dict[st
         optional[name] = parsed
     ok = pc.and_(ok, pc.fill_null(pc.greater_equal(optional["valid_to"], valid_from), True))
     ok = pc.and_(ok, pc.fill_null(pc.greater_equal(valid_from, birth_date), False))
+    # A row that would carry a "never assessed" warning is judged by the row rule, which words it: certified
+    # from or after employee insurance began, or ending before the latest first day of any pack (a narrower
+    # test than the rule's own, which asks only about the place's pack).
+    employee = optional["employee_insurance_since"]
+    ok = pc.and_(ok, pc.invert(pc.fill_null(pc.greater_equal(valid_from, employee), False)))
+    latest_start = max((pack.effective_from for pack in divisions.calendar().packs), default=None)
+    if latest_start is not None:
+        ends_early = pc.less(optional["valid_to"], pa.scalar(latest_start, pa.date32()))
+        ok = pc.and_(ok, pc.invert(pc.fill_null(ends_early, False)))
     ok = pc.fill_null(ok, False)
 
     odd = pc.equal(
@@ -337,6 +388,7 @@ STAGED_SCHEMA = pa.schema(
         ("evidence_ref", pa.string()),
         ("id_number_masked", pa.string()),
         ("reason", pa.string()),
+        ("warning", pa.string()),
     ]
 )
 
@@ -359,6 +411,7 @@ def _row_of(data: ImportRowData) -> dict[str, object]:
         "evidence_ref": data.evidence_ref,
         "id_number_masked": None,
         "reason": None,
+        "warning": data.warning,
     }
 
 
@@ -373,17 +426,19 @@ def rejection(row_number: int, raw: Mapping[str, str], reason: str) -> dict[str,
     }
 
 
-def validate_batch(batch: RawBatch, region_limit: str | None) -> pa.Table:
-    """Every row of ``batch`` as a staged row (STAGED_SCHEMA): typed values, or the reason it is rejected."""
-    ok, typed = _plain(batch, region_limit)
+def validate_batch(batch: RawBatch, region_limit: str | None, door: Door) -> pa.Table:
+    """Every row of ``batch`` as a staged row (STAGED_SCHEMA): typed values (with a warning when it can
+    never be assessed), or the reason it is rejected."""
+    ok, typed = _plain(batch, region_limit, door)
     plain = pa.table({"row_number": pc.cast(batch.row_numbers, pa.int32()), **typed}).filter(ok)
     plain = plain.append_column("id_number_masked", pa.nulls(len(plain), pa.string()))
     plain = plain.append_column("reason", pa.nulls(len(plain), pa.string()))
+    plain = plain.append_column("warning", pa.nulls(len(plain), pa.string()))
     others: list[dict[str, object]] = []
     for index in pc.indices_nonzero(pc.invert(ok)).to_pylist():
         raw = batch.row(index)
         number = batch.row_numbers[index].as_py()
-        checked = validate_row(number, raw, region_limit)
+        checked = validate_row(number, raw, region_limit, door)
         others.append(rejection(number, raw, checked) if isinstance(checked, str) else _row_of(checked))
     if not others:
         return plain.cast(STAGED_SCHEMA)

@@ -6,11 +6,13 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
 
 from huimin_eligibility.common import AreaCode, DistrictCode, Instant, as_of_or_now
-from huimin_eligibility.deps import Registrar, ReportReader
+from huimin_eligibility.deps import DisclosureReader, ReportReader
 from huimin_eligibility.reports import service
 from huimin_eligibility.reports.schemas import Disclosure, MonthlyChanges
+from huimin_eligibility.sheets import ExportFormat, download
 from huimin_eligibility.streaming import ReadSessionDep
 from huimin_shared.errors import problem_responses
 
@@ -77,17 +79,29 @@ async def monthly_changes(
     response_model=Disclosure,
     summary="The community disclosure list",
     description="社区公示名单 (R2, N§四): who in a community is subsidised in a year — name with the given name "
-    "masked, ID number masked (first 6 and last 4 visible), category; nothing more.",
-    responses=problem_responses(401, 403, 422),
+    "masked, ID number masked (first 6 and last 4 visible), category; nothing more. `format=csv` or `xlsx` "
+    "downloads it streamed, with Chinese headers (姓名, 公民身份号码, 类别) and formula-safe cells.",
+    responses={
+        200: {"content": {CSV: {}, XLSX: {}}, "description": "JSON, or the list as CSV or XLSX."},
+        **problem_responses(401, 403, 422),
+    },
 )
 async def disclosure(
     session: ReadSessionDep,
-    principal: Registrar,
+    principal: DisclosureReader,
     region: Annotated[DistrictCode, Query(description="The community's district or county.")],
     community: str = Query(min_length=1, max_length=100),
     year: int = Query(ge=2007, le=2100),
-) -> Disclosure:
+    format: ExportFormat = Query(default=ExportFormat.json, description="json, csv or xlsx."),
+) -> Disclosure | StreamingResponse:
     principal.ensure_covers(region)
+    if format is not ExportFormat.json:
+        rows = service.disclosure_sheet_rows(
+            session, region=region, community=community, year=year, as_of=as_of_or_now(None)
+        )
+        return download(
+            format, f"disclosure-{region}-{year}", f"公示名单{year}", service.DISCLOSURE_HEADERS, rows
+        )
     return await service.disclosure(
         session, region=region, community=community, year=year, as_of=as_of_or_now(None)
     )

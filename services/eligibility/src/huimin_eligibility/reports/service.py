@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -109,12 +110,11 @@ def as_xlsx(report: MonthlyChanges) -> bytes:
     return sheets.xlsx_bytes(f"资助对象明细表{report.month}", SHEET_HEADERS, _sheet_rows(report))
 
 
-async def disclosure(
+async def disclosure_rows(
     session: AsyncSession, *, region: str, community: str, year: int, as_of: datetime
-) -> Disclosure:
+) -> AsyncIterator[DisclosureRow]:
     """R2 (N§四): who in the community is subsidised in the year — masked name, masked ID, category; nothing
     more. Same roster rule as premium's (E3, E5); one row per person, under the primary category."""
-    items: list[DisclosureRow] = []
     async for candidate in candidates(
         session, region=region, first=rules.year_start(year), last=rules.year_end(year), as_of=as_of
     ):
@@ -125,14 +125,31 @@ async def disclosure(
         )
         category = rules.primary_category(p.category for p in verdict.categories)
         if verdict.eligible and category is not None:
-            items.append(
-                DisclosureRow(
-                    name=rules.mask_name(candidate.name),
-                    id_number=idnumber.mask(candidate.id_number),
-                    category=category,
-                )
+            yield DisclosureRow(
+                name=rules.mask_name(candidate.name),
+                id_number=idnumber.mask(candidate.id_number),
+                category=category,
             )
+
+
+async def disclosure(
+    session: AsyncSession, *, region: str, community: str, year: int, as_of: datetime
+) -> Disclosure:
+    items = [
+        row
+        async for row in disclosure_rows(session, region=region, community=community, year=year, as_of=as_of)
+    ]
     return Disclosure(region=region, community=community, year=year, items=items)
+
+
+DISCLOSURE_HEADERS = ("姓名", "公民身份号码", "类别")
+
+
+async def disclosure_sheet_rows(
+    session: AsyncSession, *, region: str, community: str, year: int, as_of: datetime
+) -> AsyncIterator[tuple[str, str, str]]:
+    async for row in disclosure_rows(session, region=region, community=community, year=year, as_of=as_of):
+        yield (row.name, row.id_number, rules.CATEGORY_NAMES_ZH[row.category])
 
 
 def month_of(text: str) -> tuple[int, int]:

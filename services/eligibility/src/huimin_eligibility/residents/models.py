@@ -38,6 +38,18 @@ class ResidentVersion(Base):
         Index("ix_resident_versions_region_code_community", "region_code", "community"),
         # The monthly report's candidates (rules_sql.MONTH_MOVERS, E6): employee insurance beginning in a
         # month; a few per cent of residents have a date at all.
+        # Case workers' search (search/): name exact and prefix (LIKE 'x%' needs text_pattern_ops), household.
+        Index(
+            "ix_resident_versions_current_name",
+            "name",
+            postgresql_where=text("superseded_at IS NULL"),
+            postgresql_ops={"name": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_resident_versions_current_household",
+            "household",
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
         Index(
             "ix_resident_versions_employee_insurance_since",
             "employee_insurance_since",

@@ -10,6 +10,7 @@ from sqlalchemy import Select, String, and_, cast, false, func, insert, or_, sel
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_eligibility.appeals.models import Appeal
 from huimin_eligibility.applications.models import Application
 from huimin_eligibility.audit.models import AuditEntry
 from huimin_eligibility.certifications.models import Certification
@@ -41,7 +42,11 @@ def readable_prefix(principal: Principal) -> str | None:
 
 def readable(statement: S, principal: Principal) -> S:
     """The rows this token may read (polar's get_readable_statement): a token with a region claim sees
-    residents living in that region only. ``statement`` must select from ResidentVersion."""
+    residents living in that region only; a resident token (or a service acting for one) sees the person's
+    own record only. ``statement`` must select from ResidentVersion."""
+    own = principal.own_id_number
+    if own is not None:
+        statement = statement.where(ResidentVersion.id_number == own)
     if principal.region is None:
         return statement
     return statement.where(in_region(principal.region))
@@ -64,8 +69,8 @@ def job_readable(job_region: str | None, principal: Principal) -> bool:
 
 def readable_audit(statement: S, principal: Principal) -> S:
     """The audit entries this token may read: a region-limited token sees the entries about residents it
-    may read (residents, their certifications and applications), the import jobs of its region and the
-    rosters of its region; nothing else. ``statement`` must select from AuditEntry."""
+    may read (residents, their certifications and applications), the import jobs, appeals and rosters of its
+    region; nothing else. ``statement`` must select from AuditEntry."""
     if principal.region is None:
         return statement
     residents = readable_residents(principal)
@@ -76,6 +81,7 @@ def readable_audit(statement: S, principal: Principal) -> S:
     jobs = select(cast(ImportJob.id, String)).where(
         ImportJob.region.is_not(None), ImportJob.region.like(prefix + "%")
     )
+    appeals = select(cast(Appeal.id, String)).where(Appeal.region_code.like(prefix + "%"))
     roster_region = func.split_part(AuditEntry.entity_id, ":", 1)
     return statement.where(
         or_(
@@ -83,6 +89,7 @@ def readable_audit(statement: S, principal: Principal) -> S:
             and_(AuditEntry.entity == "certification", AuditEntry.entity_id.in_(certifications)),
             and_(AuditEntry.entity == "application", AuditEntry.entity_id.in_(applications)),
             and_(AuditEntry.entity == "import", AuditEntry.entity_id.in_(jobs)),
+            and_(AuditEntry.entity == "appeal", AuditEntry.entity_id.in_(appeals)),
             and_(AuditEntry.entity == "roster", roster_region.like(prefix + "%")),
             false(),
         )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.common import Instant, as_of_or_now
-from huimin_eligibility.deps import ReadLogReader, Registrar
+from huimin_eligibility.deps import Cities, ReadLogReader, Registrar
 from huimin_eligibility.residents import service
 from huimin_eligibility.residents.schemas import (
     ReadEntryOut,
@@ -32,11 +32,16 @@ IdNumberPath = Path(description="Resident ID number (公民身份号码), 18 cha
     summary="Register a resident",
     description="居民登记: record a resident by ID number (validated; birth date and sex derived, E1), "
     "with name, district/county of residence, community, household and employee insurance (E3). "
-    "A community officer may register residents of its own region only.",
+    "A community officer may register residents of its own region only. Refused with 422 naming the field: "
+    "a birth date after today or an area code that begins with no province code (`id_number`), and a "
+    "residence that is not a district or county of the deployment's cities in the dated division list "
+    "(`region_code`, GB/T 2260, `data/divisions.csv`).",
     responses=problem_responses(401, 403, 409, 422),
 )
-async def register_resident(body: ResidentCreate, session: SessionDep, principal: Registrar) -> ResidentOut:
-    return await service.register(session, body, principal)
+async def register_resident(
+    body: ResidentCreate, session: SessionDep, principal: Registrar, cities: Cities
+) -> ResidentOut:
+    return await service.register(session, body, principal, cities)
 
 
 @router.get(
@@ -65,13 +70,17 @@ async def get_resident(
     "Setting `employee_insurance_since` makes every day from then on ineligible (E3, B§一(一)): a "
     "certification that begins after it never counts; a person who already had an eligible day in the year "
     "keeps the subsidised cover until that year ends (E5, B§四(三)), but is no longer in head counts "
-    "(B§三) from that day.",
+    "(B§三) from that day. The residence must be a district or county of the deployment's cities (422).",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def update_resident(
-    id_number: ResidentIdNumber, body: ResidentUpdate, session: SessionDep, principal: Registrar
+    id_number: ResidentIdNumber,
+    body: ResidentUpdate,
+    session: SessionDep,
+    principal: Registrar,
+    cities: Cities,
 ) -> ResidentOut:
-    return await service.update(session, id_number, body, principal)
+    return await service.update(session, id_number, body, principal, cities)
 
 
 @router.get(
@@ -92,8 +101,10 @@ async def resident_versions(
     "/{id_number}/reads",
     response_model=ReadLogOut,
     summary="Who looked this resident up",
-    description="查询记录: the read log for one resident — who read the record or status, when, and in which "
-    "role — as the community portal shows it to the person. Newest first.",
+    description="查询记录: the read log for one resident — who read the record, status, certifications, "
+    "versions, search or household results, when, and in which role (a service acting for a user is logged as "
+    "the user, `… via service:premium`) — as the community portal shows it to the person. A `resident` token "
+    "reads its own log only (403 for anyone else's). Newest first.",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def read_log(
@@ -102,7 +113,7 @@ async def read_log(
     principal: ReadLogReader,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> ReadLogOut:
-    await service.history(session, id_number, principal)  # 404 / 403 as for the record itself
+    await service.ensure_readable(session, id_number, principal)  # 404 / 403 as for the record itself
     entries = await AuditRepository(session).reads_of(id_number, limit=limit)
     return ReadLogOut(
         id_number=id_number,

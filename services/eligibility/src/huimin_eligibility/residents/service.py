@@ -6,14 +6,16 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_eligibility import divisions
 from huimin_eligibility.audit.repository import AuditRepository
+from huimin_eligibility.audit.service import log_reads
 from huimin_eligibility.common import actor, now, roles_of, transaction_time
 from huimin_eligibility.residents.models import Resident, ResidentVersion
 from huimin_eligibility.residents.repository import ResidentRepository
 from huimin_eligibility.residents.schemas import ResidentCreate, ResidentFields, ResidentOut, ResidentUpdate
 from huimin_shared import idnumber
 from huimin_shared.auth import Principal
-from huimin_shared.errors import Conflict, NotFound, OutOfRegion
+from huimin_shared.errors import Conflict, Forbidden, NotFound, OutOfRegion
 
 MUTABLE_FIELDS = ("name", "region_code", "community", "household", "employee_insurance_since")
 
@@ -37,7 +39,11 @@ def to_out(resident: Resident, version: ResidentVersion, as_of: datetime) -> Res
 async def not_readable(
     session: AsyncSession, id_number: str, principal: Principal, as_of: datetime
 ) -> Exception:
-    """Why a look-up found nothing: outside the token's region (403) or unknown as of then (404)."""
+    """Why a look-up found nothing: another person's record for a resident token or outside the token's
+    region (403), or unknown as of then (404)."""
+    own = principal.own_id_number
+    if own is not None and own != id_number:
+        return Forbidden("a resident token reads only the resident's own record")
     region = await ResidentRepository(session).current_region(id_number)
     return why_not_readable(region, id_number, principal, as_of)
 
@@ -59,15 +65,29 @@ async def get_resident(
     found = await ResidentRepository(session).version_at(id_number, as_of, principal)
     if found is None:
         raise await not_readable(session, id_number, principal, as_of)
-    await AuditRepository(session).record_reads(
-        [id_number], at=now(), reader=actor(principal), role=roles_of(principal), purpose="resident"
-    )
+    await log_reads(session, [id_number], principal, "resident")
     return to_out(*found, as_of)
 
 
-async def register(session: AsyncSession, body: ResidentCreate, principal: Principal) -> ResidentOut:
-    principal.ensure_covers(body.region_code)
+def refuse_unreal(parsed: idnumber.IdNumber, region_code: str, cities: tuple[str, ...]) -> None:
+    """E1 at the door: a birth date after today, an area code of no province, a residence outside the
+    deployment's cities (data/divisions.csv) — a 422 naming each field."""
+    divisions.refuse(
+        {
+            "body.id_number": divisions.id_number_problem(
+                parsed.area_code, parsed.birth_date, divisions.today_in_china()
+            ),
+            "body.region_code": divisions.residence_problem(region_code, cities),
+        }
+    )
+
+
+async def register(
+    session: AsyncSession, body: ResidentCreate, principal: Principal, cities: tuple[str, ...]
+) -> ResidentOut:
     parsed = idnumber.parse(body.id_number)
+    refuse_unreal(parsed, body.region_code, cities)
+    principal.ensure_covers(body.region_code)
     repository = ResidentRepository(session)
     at = await transaction_time(session)
     resident = await repository.add_resident(
@@ -95,9 +115,10 @@ async def register(session: AsyncSession, body: ResidentCreate, principal: Princ
 
 
 async def update(
-    session: AsyncSession, id_number: str, body: ResidentUpdate, principal: Principal
+    session: AsyncSession, id_number: str, body: ResidentUpdate, principal: Principal, cities: tuple[str, ...]
 ) -> ResidentOut:
     """A change is a new version; the old one is superseded, never overwritten."""
+    divisions.refuse({"body.region_code": divisions.residence_problem(body.region_code, cities)})
     repository = ResidentRepository(session)
     resident = await repository.lock(id_number)
     at = await transaction_time(session)
@@ -151,8 +172,14 @@ def _version_values(
     }
 
 
-async def history(session: AsyncSession, id_number: str, principal: Principal) -> list[ResidentVersion]:
+async def ensure_readable(session: AsyncSession, id_number: str, principal: Principal) -> None:
+    """403 / 404 unless this token may read the resident's record now."""
     at = now()
     if await ResidentRepository(session).version_at(id_number, at, principal) is None:
         raise await not_readable(session, id_number, principal, at)
+
+
+async def history(session: AsyncSession, id_number: str, principal: Principal) -> list[ResidentVersion]:
+    await ensure_readable(session, id_number, principal)
+    await log_reads(session, [id_number], principal, "versions")
     return list(await ResidentRepository(session).history(id_number))

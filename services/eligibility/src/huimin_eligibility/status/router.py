@@ -28,7 +28,9 @@ SignerDep = Annotated[CertificateSigner, Depends(signer_of)]
     "group on 1 January of the year, region, employee insurance and why excluded (E3), the national "
     "platform codes (insutype 391, psn_type 14/15/16) and a signed certificate (JWS, EdDSA) that others "
     "verify with /.well-known/jwks.json. E5: after an exit the person stays eligible until the year ends. "
-    "404 when the resident is unknown — or was not yet registered at `as_of`. The read is logged.",
+    "404 when the resident is unknown — or was not yet registered at `as_of`. The read is logged (a service "
+    "acting for a user with `X-On-Behalf-Of` is logged as that user, whose region limit then applies). "
+    "A `resident` token reads its own status and certificate only (403 for anyone else's).",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def resident_status(

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from huimin_eligibility import rules
-from huimin_eligibility.common import actor, as_of_or_now, now, roles_of
+from huimin_eligibility.common import as_of_or_now, now
 from huimin_eligibility.residents.service import why_not_readable
 from huimin_eligibility.status.repository import Found, StatusRepository
 from huimin_eligibility.status.schemas import StatusOut
 from huimin_eligibility.status.signing import CertificateSigner
 from huimin_shared.auth import Principal
+from huimin_shared.errors import Forbidden
 from huimin_shared.idnumber import Sex
 
 
@@ -69,12 +70,15 @@ async def statuses(
     """One statement whatever the count: the pinned as_of (``as_of`` or now, clamped to what can no longer
     change), the residents and certifications known then, one read-log row per resident found."""
     wanted = list(dict.fromkeys(id_numbers))
+    own = principal.own_id_number
+    if own is not None:  # a resident token reads only the resident's own record (DRS-8)
+        wanted = [number for number in wanted if number == own]
     pinned, found = await StatusRepository(connection).look_up(
         wanted,
         None if as_of is None else as_of_or_now(as_of),
         principal,
-        reader=actor(principal),
-        role=roles_of(principal),
+        reader=principal.reader,  # the end user when a peer asks on someone's behalf
+        role=principal.reader_roles,
         purpose=purpose,
     )
     items = [build_status(found[number], on, pinned, signer) for number in wanted if number in found]
@@ -91,6 +95,8 @@ async def status(
 ) -> StatusOut:
     pinned, items, _ = await statuses(connection, [id_number], on, as_of, principal, signer, "status")
     if not items:
+        if principal.own_id_number is not None and principal.own_id_number != id_number:
+            raise Forbidden("a resident token reads only the resident's own record")
         # unknown, registered after as_of (a date before registration), or outside the token's region
         region = await StatusRepository(connection).current_region(id_number)
         raise why_not_readable(region, id_number, principal, pinned)

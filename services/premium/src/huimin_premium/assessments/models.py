@@ -154,6 +154,7 @@ class AssessmentLine(Base):
         ),
         Index("ix_assessment_lines_version_id_id_number", "version_id", "id_number"),
         Index("ix_assessment_lines_version_id_id", "version_id", "id"),
+        Index("ix_assessment_lines_id_number", "id_number"),  # a person's own view (reads/)
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

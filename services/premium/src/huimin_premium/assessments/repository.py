@@ -423,6 +423,21 @@ class AssessmentRepository:
             statement = statement.where(func.coalesce(AssessmentLine.category, NO_CATEGORY).in_(categories))
         return statement.order_by(AssessmentLine.id)
 
+    async def person_lines(
+        self, id_number: str, region: str | None
+    ) -> Sequence[tuple[AssessmentLine, AssessmentVersion, Assessment]]:
+        """A person's lines in every version (index on id_number), with their version and assessment."""
+        statement = (
+            select(AssessmentLine, AssessmentVersion, Assessment)
+            .join(AssessmentVersion, AssessmentVersion.id == AssessmentLine.version_id)
+            .join(Assessment, Assessment.id == AssessmentVersion.assessment_id)
+            .where(AssessmentLine.id_number == id_number)
+            .order_by(Assessment.year, Assessment.kind, AssessmentVersion.version, AssessmentLine.id)
+        )
+        if region is not None:
+            statement = statement.where(AssessmentLine.region_code.like(areas.prefix_of(region) + "%"))
+        return [(row[0], row[1], row[2]) for row in await self.session.execute(statement)]
+
     async def lines_page(
         self,
         version_id: int,

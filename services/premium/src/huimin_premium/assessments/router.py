@@ -197,7 +197,8 @@ async def get_version(
     "`Accept: application/x-ndjson` every line is streamed; otherwise pages of `limit` lines after the line id "
     "`after`. Each line's `by_payer` adds up to its `assistance_subsidy` to the fen. `category` (repeatable) "
     "keeps only the lines of those categories (人员类别); `none` names lines without a subsidised category. "
-    "`line_kind` keeps only regular or adjustment lines.",
+    "`line_kind` keeps only regular or adjustment lines. Every person shown is written to the read log "
+    "(set-based for a stream).",
     response_model=LinePage,
     responses={200: {"content": {NDJSON: {}}, "description": "Lines as JSON pages or an NDJSON stream."}}
     | problem_responses(401, 403, 404, 422),
@@ -221,6 +222,7 @@ async def get_lines(
     if NDJSON in request.headers.get("accept", ""):
         _assessment, row = await service.version_row(principal, assessment_id, version)
         version_id = row.id
+        await service.log_streamed_lines(principal, version_id, line_kind, category)
 
         async def stream() -> AsyncIterator[str]:
             # The request session closes before the body is sent; the stream reads with its own.

@@ -188,6 +188,21 @@ class Line(BaseModel):
     citation: str
 
 
+class PersonLine(BaseModel):
+    """One of a person's lines, with the assessment and version it belongs to (their own view)."""
+
+    assessment_id: uuid.UUID
+    year: int
+    kind: Kind
+    version: int
+    line: Line
+
+
+class PersonLines(BaseModel):
+    id_number: str
+    items: list[PersonLine]
+
+
 class LinePage(BaseModel):
     items: list[Line]
     next_after: str | None

@@ -34,6 +34,7 @@ from huimin_premium.assessments.schemas import (
     LineKind,
     PayerAmounts,
     PayerTotals,
+    PersonLine,
     Run,
     RunRequest,
     RunStatus,
@@ -43,6 +44,7 @@ from huimin_premium.assessments.schemas import (
 )
 from huimin_premium.packs.schemas import PackRef
 from huimin_premium.packs.service import NATIONAL, PackService
+from huimin_premium.reads.service import ensure_own, log_bulk_reads, log_reads
 from huimin_shared import areas, jobs
 from huimin_shared.auth import Principal
 from huimin_shared.errors import Conflict, NotFound, Unprocessable
@@ -390,7 +392,38 @@ class AssessmentService:
             categories=[c.value for c in categories] if categories else None,
         )
         next_after = str(lines[-1].id) if len(lines) == limit else None
+        await log_reads(self.session, [line.id_number for line in lines], principal, "assessment_lines")
         return [line_out(line) for line in lines], next_after
+
+    async def log_streamed_lines(
+        self,
+        principal: Principal,
+        version_id: int,
+        line_kind: LineKind | None,
+        categories: Sequence[LineCategory] | None = None,
+    ) -> None:
+        """Every person a streamed read of a version's lines shows, logged set-based before it streams."""
+        statement = self.repository.lines_statement(
+            version_id,
+            line_kind.value if line_kind else None,
+            [c.value for c in categories] if categories else None,
+        )
+        await log_bulk_reads(
+            self.session, statement.with_only_columns(AssessmentLine.id_number), principal, "assessment_lines"
+        )
+
+    async def person_lines(self, principal: Principal, id_number: str) -> list[PersonLine]:
+        """A person's lines in every version of every assessment (their own view, DRS-8), oldest first; a
+        region-limited token sees only lines of its region."""
+        ensure_own(principal, id_number)
+        rows = await self.repository.person_lines(id_number, principal.region)
+        await log_reads(self.session, [id_number] if rows else [], principal, "resident_assessments")
+        return [
+            PersonLine(
+                assessment_id=a.id, year=a.year, kind=Kind(a.kind), version=v.version, line=line_out(line)
+            )
+            for line, v, a in rows
+        ]
 
     async def stream_lines(
         self, version_id: int, line_kind: LineKind | None, categories: Sequence[LineCategory] | None = None

@@ -38,7 +38,9 @@ Quoter = Annotated[
     "each with the rule, parameters and citation that produced it. Quote by ID number (the status is "
     "read from eligibility on the reference date, 1 January by default) or by explicit facts. Stores nothing. "
     "A token limited to a region gets 403 for facts outside it; for an ID number whose resident eligibility "
-    "does not know or knows outside that region it gets the same 404, so the answer reveals neither.",
+    "does not know or knows outside that region it gets the same 404, so the answer reveals neither. "
+    "By ID number, premium reads eligibility on behalf of the caller (their token in `X-On-Behalf-Of`: "
+    "eligibility applies their region and logs them as the reader) and logs the quote in its own read log.",
     response_model=Quote,
     responses=problem_responses(401, 403, 404, 422, 503),
 )

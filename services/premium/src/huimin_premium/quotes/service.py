@@ -18,6 +18,7 @@ from huimin_premium.quotes.schemas import (
     QuoteRequest,
     Working,
 )
+from huimin_premium.reads.service import log_reads
 from huimin_shared.auth import Principal
 from huimin_shared.errors import NotFound, Unprocessable
 from huimin_shared.http import PeerResponseError
@@ -53,9 +54,10 @@ async def quote(
         if request.id_number is None:
             raise RuntimeError("request.id_number is missing")
         try:
-            status = await eligibility.status(request.id_number, on)
+            status = await eligibility.status(request.id_number, on, on_behalf_of=principal)
         except PeerResponseError as exc:
-            if exc.status == 404 and principal.region is not None:
+            # 403: eligibility applied the user's region limit (on behalf of) — the same answer as unknown.
+            if exc.status in (403, 404) and principal.region is not None:
                 raise not_in_region(principal) from None
             raise
         if not principal.covers(status.region_code):
@@ -84,6 +86,8 @@ async def quote(
     if outcome.supplementary_premium is not None:
         figures["supplementary_premium"] = outcome.supplementary_premium
     working = {name: _working(cited) for name, cited in figures.items()}
+    if request.id_number is not None:  # a quote by ID number shows a person's figures (DRS-8)
+        await log_reads(session, [request.id_number], principal, "quote")
     return Quote(
         year=request.year,
         reference_date=rules.reference_date(request.year),

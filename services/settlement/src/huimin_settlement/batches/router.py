@@ -30,8 +30,9 @@ from huimin_settlement.batches.schemas import (
     VarianceOut,
 )
 from huimin_settlement.batches.service import BatchRequest, BatchService, PlannedTransfer
-from huimin_settlement.deps import BatchReaderDep, FinanceDep, MakerDep, PremiumDep
+from huimin_settlement.deps import BatchReaderDep, FinanceDep, MakerDep, PremiumDep, TraceReaderDep
 from huimin_settlement.ledger.service import today_in_shanghai
+from huimin_settlement.reads.service import ensure_own, log_reads
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
@@ -165,7 +166,8 @@ async def get_batch(batch_id: uuid.UUID, session: SessionDep, principal: BatchRe
 @router.get(
     "/batches/{batch_id}/lines",
     summary="A batch's lines: resident, amount, paying level, citation (资助对象明细)",
-    description="Keyset pages by line number; pass `next_after` back as `after`.",
+    description="Keyset pages by line number; pass `next_after` back as `after`. Each person shown is written "
+    "to the read log (DRS-8).",
     response_model=BatchLinePage,
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -186,6 +188,7 @@ async def batch_lines(
     service = BatchService(session)
     await service.get(batch_id, principal)
     lines = await service.repository.lines(batch_id, after, limit)
+    await log_reads(session, [line.id_number for line in lines], principal, "batch_lines")
     items = [BatchLineOut.model_validate(line) for line in lines]
     return BatchLinePage(items=items, next_after=items[-1].line_no if len(items) == limit else None)
 
@@ -306,16 +309,18 @@ async def cancel_batch(
     operation_id="getResidentTrace",
     summary="Trace a resident's money: lines, clause, transfers (资金追溯)",
     description="S4: every batch line of the person, with the clause it cites and the ledger transfers that "
-    "cover it (by batch, region, category and line range), so a movement is traced from person to entry.",
+    "cover it (by batch, region, category and line range), so a movement is traced from person to entry. "
+    "A `resident` token reads its own trace only — their payments (403 for anyone else's). The read is logged.",
     response_model=TraceOut,
     responses=problem_responses(401, 403, 422),
 )
 async def trace(
     id_number: ResidentIdNumber,
     session: SessionDep,
-    principal: BatchReaderDep,
+    principal: TraceReaderDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> TraceOut:
+    ensure_own(principal, id_number)
     service = BatchService(session)
     number = str(id_number)
     found = []
@@ -339,4 +344,6 @@ async def trace(
                 transfers=covering,
             )
         )
+    if found:
+        await log_reads(session, [number], principal, "trace")
     return TraceOut(id_number=number, lines=found)

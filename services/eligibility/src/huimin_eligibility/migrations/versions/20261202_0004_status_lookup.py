@@ -4,7 +4,7 @@ pg_stat_activity off its hot path. ``eligibility_pinned_as_of`` (the exact bound
 ``eligibility_transaction_time`` (a writer's recorded_at) move into the database beside it.
 
 Revision ID: 0004_status
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0004_status"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Staged import rows: an upload's rows, validated and typed, kept until applied (durable, resumable imports)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0005_staged
+Revises: 0005
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0005_staged"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("evidence_ref", sa.String(length=200), nullable=True),
         sa.Column("id_number_masked", sa.String(length=18), nullable=True),
         sa.Column("reason", sa.String(length=1000), nullable=True),
+        sa.Column("warning", sa.String(length=1000), nullable=True),
         sa.ForeignKeyConstraint(
             ["job_id"], ["import_jobs.id"], name=op.f("fk_import_staged_rows_job_id_import_jobs")
         ),
