@@ -21,11 +21,13 @@ import httpx
 from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 
+from huimin_eligibility import divisions
 from huimin_eligibility.app import MIGRATIONS, create_app
 from huimin_eligibility.common import now
 from huimin_eligibility.imports import service as imports
 from huimin_eligibility.imports.models import ImportJob
 from huimin_eligibility.imports.parsing import synthetic_csv_lines
+from huimin_eligibility.imports.validation import Door
 from huimin_eligibility.settings import EligibilitySettings
 from huimin_shared import db, migrations, postgres
 from huimin_shared.synthetic import synthetic_residents
