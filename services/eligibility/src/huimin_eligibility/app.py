@@ -79,6 +79,16 @@ TAGS = [
     },
     {"name": "audit", "description": "Who changed what, when (审计日志)."},
     {
+        "name": "search",
+        "description": "Finding people (查询): by name, community, household and category; households; "
+        "people registered twice.",
+    },
+    {
+        "name": "appeals",
+        "description": "Reviews (复核) of a refusal or an exit: filed by a community officer, answered by another "
+        "civil-affairs officer within the deadline.",
+    },
+    {
         "name": "jobs",
         "description": "Large imports as durable background jobs any replica runs, with progress.",
     },

@@ -111,5 +111,9 @@ def create_app(settings: PremiumSettings | None = None) -> FastAPI:
             },
             {"name": "reports", "description": "R1 to the ministries (困难居民参保情况报表)."},
             {"name": "jobs", "description": "Assessment runs as durable background jobs, with progress."},
+            {
+                "name": "residents",
+                "description": "A person's own view (DRS-8): their assessment lines and who read them (查询记录).",
+            },
         ],
     )

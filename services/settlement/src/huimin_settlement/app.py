@@ -74,6 +74,10 @@ TAGS = [
         "name": "jobs",
         "description": "Periodic work (the pending-transfer expiry sweep) as durable jobs, one replica a round.",
     },
+    {
+        "name": "residents",
+        "description": "A person's own view (DRS-8): the payments made for them and who read them (查询记录).",
+    },
 ]
 
 
