@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from fastapi import FastAPI, Request
@@ -12,7 +13,6 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from urllib.parse import quote
 
 from huimin_portal import auth_pages, finance_pages, officer_pages, review_pages
 from huimin_portal.apis import ApiProblem
@@ -105,7 +105,10 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         assert isinstance(exc, RoleNotAllowed)
         roles = ", ".join(role.value for role in exc.roles)
         return render(
-            request, "message.html", {"heading": "forbidden.title", "text": "forbidden.text", "params": {"roles": roles}}, 403
+            request,
+            "message.html",
+            {"heading": "forbidden.title", "text": "forbidden.text", "params": {"roles": roles}},
+            403,
         )
 
     @app.exception_handler(CsrfRefused)

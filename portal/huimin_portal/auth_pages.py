@@ -48,11 +48,7 @@ def local_path(target: str | None) -> str:
 
 @router.get("/signin")
 async def signin_page(request: Request, next: str = "/", message: str | None = None) -> Response:
-    regions = [("", "—")] + [
-        (code, f"{area.name} ({code})")
-        for code, area in areas.AREAS.items()
-        if code.startswith("2105")
-    ]
+    regions = [("", "—")] + [(code, f"{area.name} ({code})") for code, area in areas.AREAS.items()]
     return render(
         request,
         "signin.html",
@@ -115,7 +111,11 @@ async def oidc_callback(request: Request) -> Response:
         return render(
             request,
             "message.html",
-            {"heading": "signin.oidc.failed", "text": "signin.oidc.failed.text", "params": {"error": exc.error}},
+            {
+                "heading": "signin.oidc.failed",
+                "text": "signin.oidc.failed.text",
+                "params": {"error": exc.error},
+            },
             400,
         )
     after = local_path(request.session.get("after_signin"))
@@ -143,7 +143,11 @@ async def home(request: Request, user: User) -> Response:
     if user.has(Role.community_officer, Role.civil_affairs):
         pages += [("/residents", "nav.residents"), ("/applications", "nav.applications")]
     if user.has(Role.community_officer):
-        pages += [("/residents/new", "nav.register"), ("/applications/new", "nav.apply"), ("/reports", "nav.reports")]
+        pages += [
+            ("/residents/new", "nav.register"),
+            ("/applications/new", "nav.apply"),
+            ("/reports", "nav.reports"),
+        ]
     if user.has(Role.civil_affairs):
         pages += [("/imports", "nav.imports")]
     if user.has(Role.civil_affairs, Role.finance, Role.social_insurance, Role.auditor):

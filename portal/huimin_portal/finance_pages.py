@@ -55,6 +55,7 @@ async def _batch_page(
     context: dict[str, Any] = {
         "batch": batch,
         "variance": variance,
+        "variance_totals": variance_totals(variance.value) if variance.ok and variance.value else {},
         "done": request.query_params.get("done"),
         "problem": None,
         "down": None,
@@ -62,6 +63,14 @@ async def _batch_page(
     }
     context.update(extra)
     return render(request, "batch.html", context, status_code)
+
+
+def variance_totals(variance: dict[str, Any]) -> dict[str, Decimal]:
+    """Each of current, previous and difference: its paying levels added up (the API gives the parts)."""
+    return {
+        name: sum((Decimal(amount) for amount in by_payer.values()), Decimal("0.00"))
+        for name, by_payer in variance["totals"].items()
+    }
 
 
 @router.get("/batches/{batch_id}")
@@ -81,12 +90,16 @@ async def _act(
 
 
 @router.post("/batches/{batch_id}/approve")
-async def approve(request: Request, batch_id: uuid.UUID, user: Finance, apis: ApisDep, form: Form) -> Response:
+async def approve(
+    request: Request, batch_id: uuid.UUID, user: Finance, apis: ApisDep, form: Form
+) -> Response:
     return await _act(request, apis, batch_id, "approve", {})
 
 
 @router.post("/batches/{batch_id}/execute")
-async def execute(request: Request, batch_id: uuid.UUID, user: Finance, apis: ApisDep, form: Form) -> Response:
+async def execute(
+    request: Request, batch_id: uuid.UUID, user: Finance, apis: ApisDep, form: Form
+) -> Response:
     body: dict[str, Any] = {"settle": "bank" if form.get("settle") == "bank" else "ledger"}
     if value_date := optional(form, "value_date"):
         body["value_date"] = value_date
@@ -126,7 +139,10 @@ async def r1_workbook(
     year = year or today().year
     try:
         answer = await apis.request(
-            Service.premium, "GET", "/v1/reports/r1", params={"region": region, "year": year, "format": "xlsx"}
+            Service.premium,
+            "GET",
+            "/v1/reports/r1",
+            params={"region": region, "year": year, "format": "xlsx"},
         )
     except (ApiProblem, ServiceDown) as error:
         failed: Outcome[Any] = Outcome(
@@ -150,10 +166,7 @@ def subsidy_chart(rows: list[dict[str, Any]], lang: str) -> charts.BarChart:
         if row["flow"] == "resident_insurance_fund" and row["payer_level"] in PAYERS:
             due[row["region_code"]][row["payer_level"]] += Decimal(row["due"])
     return charts.bar_chart(
-        [
-            charts.Row(_area(code), tuple(due[code][p] for p in PAYERS))
-            for code in sorted(due)
-        ],
+        [charts.Row(_area(code), tuple(due[code][p] for p in PAYERS)) for code in sorted(due)],
         [i18n.translate(lang, f"payer.{p}") for p in PAYERS],
         stacked=True,
     )

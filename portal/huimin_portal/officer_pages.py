@@ -40,9 +40,10 @@ PAYMENT_READERS = (Role.civil_affairs, Role.finance, Role.auditor, Role.social_i
 def regions_for(user: SignedIn, lang: str) -> list[tuple[str, str]]:
     """The districts/counties a person may choose: those under their token's region."""
     return [
-        (code, area_name(code, lang))
-        for code in areas.BENXI_DISTRICTS_AND_COUNTIES
-        if user.region is None or areas.contains(user.region, code)
+        (area.code, area_name(area.code, lang))
+        for area in areas.AREAS.values()
+        if area.level in (areas.AreaLevel.district, areas.AreaLevel.county)
+        and (user.region is None or areas.contains(user.region, area.code))
     ]
 
 
@@ -128,7 +129,9 @@ async def apply(request: Request, user: Officer, apis: ApisDep, form: Form) -> R
     values = _form_values(form, APPLICATION_FIELDS)
     body: dict[str, Any] = {**values, "id_number": values["id_number"].upper()}
     body["employee_insurance_since"] = optional(form, "employee_insurance_since")
-    body["household_size"] = int(values["household_size"]) if values["household_size"].isdigit() else values["household_size"]
+    body["household_size"] = (
+        int(values["household_size"]) if values["household_size"].isdigit() else values["household_size"]
+    )
     try:
         submitted = await apis.post(Service.eligibility, "/v1/applications", body)
     except (ApiProblem, ServiceDown) as error:
@@ -188,7 +191,6 @@ async def resident_page(
         },
         code,
     )
-
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -7,7 +7,8 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.datastructures import UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from huimin_portal.apis import ApiProblem, Service, ServiceDown, attempt
@@ -69,7 +70,12 @@ async def reject(
 
 
 async def _decide(
-    request: Request, apis: ApisDep, user: SignedIn, application_id: uuid.UUID, verb: str, body: dict[str, str]
+    request: Request,
+    apis: ApisDep,
+    user: SignedIn,
+    application_id: uuid.UUID,
+    verb: str,
+    body: dict[str, str],
 ) -> Response:
     try:
         await apis.post(Service.eligibility, f"/v1/applications/{application_id}/{verb}", body)
@@ -91,7 +97,9 @@ async def upload(request: Request, user: CivilAffairs, apis: ApisDep, form: Form
     roster = form.get("file")
     mode = text(form, "mode") or "partial"
     if not isinstance(roster, UploadFile) or not roster.filename:
-        return render(request, "imports.html", {"job_id": "", "missing_file": True, "problem": None, "down": None}, 422)
+        return render(
+            request, "imports.html", {"job_id": "", "missing_file": True, "problem": None, "down": None}, 422
+        )
     content = await roster.read()
     try:
         answer = await apis.request(
@@ -103,7 +111,12 @@ async def upload(request: Request, user: CivilAffairs, apis: ApisDep, form: Form
         )
     except (ApiProblem, ServiceDown) as error:
         failure = {"problem": error} if isinstance(error, ApiProblem) else {"down": error}
-        return render(request, "imports.html", {"job_id": "", **{"problem": None, "down": None}, **failure}, failure_status(error))
+        return render(
+            request,
+            "imports.html",
+            {"job_id": "", **{"problem": None, "down": None}, **failure},
+            failure_status(error),
+        )
     return RedirectResponse(f"/imports/{answer.json()['id']}", status_code=303)
 
 
@@ -120,11 +133,17 @@ async def import_job(
         attempt(apis.get(Service.eligibility, f"/v1/imports/{job_id}")),
         attempt(
             apis.get(
-                Service.eligibility, f"/v1/imports/{job_id}/rows", outcome=outcome or None, after=after, limit=200
+                Service.eligibility,
+                f"/v1/imports/{job_id}/rows",
+                outcome=outcome or None,
+                after=after,
+                limit=200,
             )
         ),
     )
-    return render(request, "import_job.html", {"job": job, "rows": rows, "outcome": outcome, "job_id": job_id})
+    return render(
+        request, "import_job.html", {"job": job, "rows": rows, "outcome": outcome, "job_id": job_id}
+    )
 
 
 @router.get("/schedule")
@@ -138,5 +157,7 @@ async def schedule(
 ) -> Response:
     on = on or today()
     year = year or on.year
-    answer = await attempt(apis.get(Service.settlement, "/v1/schedule", city=city, year=year, on=on.isoformat()))
+    answer = await attempt(
+        apis.get(Service.settlement, "/v1/schedule", city=city, year=year, on=on.isoformat())
+    )
     return render(request, "schedule.html", {"schedule": answer, "city": city, "year": year, "on": on})

@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from huimin_portal import i18n
-from huimin_portal.apis import Apis, ApiProblem, ServiceDown
+from huimin_portal.apis import ApiProblem, Apis, ServiceDown
 from huimin_portal.session import LANGUAGE_KEY, SignedIn, csrf_token, csrf_valid, signed_in
 from huimin_portal.settings import PortalSettings
 from huimin_shared import areas
@@ -60,6 +60,19 @@ def area_name(code: str | None, lang: str) -> str:
     return f"{area.name} ({code})" if area else code
 
 
+def local_time(instant: str | None) -> str:
+    """An ISO instant from an API as Beijing time, to the minute (the people using the portal are there)."""
+    if not instant:
+        return "—"
+    try:
+        return datetime.fromisoformat(instant).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return instant
+
+
+TEMPLATES.env.filters["local_time"] = local_time
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -68,12 +81,11 @@ def render(
     values: dict[str, Any] = {
         "request": request,
         "lang": lang,
-        "t": lambda key, **kw: i18n.translate(lang, key, **kw),
+        "t": lambda message, /, **kw: i18n.translate(lang, message, **kw),
         "csrf_token": csrf_token(request),
         "user": user,
         "Role": Role,
         "area_name": lambda code: area_name(code, lang),
-        "districts": [areas.AREAS[c] for c in areas.BENXI_DISTRICTS_AND_COUNTIES],
         "settings": settings_of(request),
     }
     values.update(context or {})
