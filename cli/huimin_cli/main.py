@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from huimin_cli import demo as demo_module
 from huimin_cli import suite
 from huimin_cli.demo import DEMO_RESIDENTS, DEMO_SEED, Demo
-from huimin_cli.services import SERVICES, SERVICES_BY_NAME
+from huimin_cli.services import PORTAL, SERVICES, SERVICES_BY_NAME
 from huimin_cli.year import Endpoints, Staff, Step, Year, YearError, YearResult
 from huimin_shared import areas
 from huimin_shared.auth import Role, mint_token
@@ -35,7 +35,8 @@ def run(
         bool, typer.Option(help="Load the Benxi 2010 demo residents once the services are up.")
     ] = True,
 ) -> None:
-    """Start eligibility (:8001), premium (:8002) and settlement (:8003); Ctrl-C stops all three."""
+    """Start eligibility (:8001), premium (:8002), settlement (:8003) and the community portal (:8000);
+    Ctrl-C stops all four."""
     urls, where = suite.resolve_database_urls()
     typer.echo(f"databases: {where}")
     suite.migrate(urls)
@@ -56,6 +57,7 @@ def run(
             raise typer.Exit(1)
         for spec in SERVICES:
             typer.echo(f"{spec.name:<12} http://{host}:{spec.port}/docs")
+        typer.echo(f"{PORTAL.name:<12} http://{host}:{PORTAL.port}/   (development sign-in: pick a role)")
         if demo:
             _load_demo(Endpoints(*(f"http://{host}:{spec.port}" for spec in SERVICES)))
         typer.echo(
@@ -63,7 +65,7 @@ def run(
             + ", ".join(role.value for role in Role)
             + ")"
         )
-        typer.echo("Ctrl-C stops all three.")
+        typer.echo("Ctrl-C stops all four.")
         while not stopping:
             for spec, process in processes:
                 if process.poll() is not None:

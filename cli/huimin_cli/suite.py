@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from huimin_cli.services import SERVICES, ServiceSpec
+from huimin_cli.services import PORTAL, SERVICES, PortalSpec, ServiceSpec
 from huimin_shared import migrations, postgres
 
 
@@ -48,8 +48,9 @@ def migrate(urls: dict[str, str], specs: tuple[ServiceSpec, ...] = SERVICES) -> 
 
 def start_processes(
     urls: dict[str, str], host: str = "127.0.0.1"
-) -> list[tuple[ServiceSpec, subprocess.Popen[bytes]]]:
-    processes = []
+) -> list[tuple[ServiceSpec | PortalSpec, subprocess.Popen[bytes]]]:
+    """The three services, each on its database, and the portal (:8000) in front of them."""
+    processes: list[tuple[ServiceSpec | PortalSpec, subprocess.Popen[bytes]]] = []
     for spec in SERVICES:
         env = dict(os.environ)
         env[spec.env_prefix + "DATABASE_URL"] = urls[spec.name]
@@ -60,7 +61,27 @@ def start_processes(
             "--host", host, "--port", str(spec.port), "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
         processes.append((spec, subprocess.Popen(command, env=env)))
+    processes.append((PORTAL, start_portal(host)))
     return processes
+
+
+def portal_environment(host: str) -> dict[str, str]:
+    """The portal's settings: where the three services are and, if set, the suite's JWT secret (for
+    its development sign-in); a PORTAL_* variable already set wins."""
+    env = dict(os.environ)
+    for spec in SERVICES:
+        env.setdefault(f"{PORTAL.env_prefix}{spec.name.upper()}_URL", f"http://{host}:{spec.port}")
+    if "HUIMIN_JWT_SECRET" in os.environ:
+        env.setdefault(PORTAL.env_prefix + "JWT_SECRET", os.environ["HUIMIN_JWT_SECRET"])
+    return env
+
+
+def start_portal(host: str) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "uvicorn", PORTAL.app_factory, "--factory",
+        "--host", host, "--port", str(PORTAL.port), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=portal_environment(host))
 
 
 def wait_ready(host: str, timeout: float = 60.0) -> list[str]:
@@ -79,7 +100,9 @@ def wait_ready(host: str, timeout: float = 60.0) -> list[str]:
     return sorted(pending)
 
 
-def stop_processes(processes: list[tuple[ServiceSpec, subprocess.Popen[bytes]]], grace: float = 10.0) -> None:
+def stop_processes(
+    processes: list[tuple[ServiceSpec | PortalSpec, subprocess.Popen[bytes]]], grace: float = 10.0
+) -> None:
     for _, process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

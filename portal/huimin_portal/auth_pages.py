@@ -7,9 +7,9 @@ mode a development sign-in mints a token the way `huimin token` does, and says s
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -18,6 +18,14 @@ from huimin_portal.settings import PortalSettings
 from huimin_portal.web import Form, User, render, settings_of, text
 from huimin_shared import areas
 from huimin_shared.auth import Role, mint_token
+
+with warnings.catch_warnings():
+    # Authlib uses httpx (the project's HTTP client) and warns that it would rather have httpx2;
+    # its module sets an "always" filter on import, so the quiet one goes after it.
+    import authlib.deprecate
+
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 
 router = APIRouter(include_in_schema=False)
 

@@ -90,7 +90,8 @@ def bar_chart(
         default=Decimal(0),
     )
     step = nice_step(extent)
-    top = step * max(1, -(-extent // step))  # extent rounded up to a whole step
+    whole_steps: Decimal = max(Decimal(1), -(-extent // step))  # extent rounded up to a whole step
+    top = step * whole_steps
     scale = plot_width / float(top)
     rects: list[Rect] = []
     labels: list[RowLabel] = []

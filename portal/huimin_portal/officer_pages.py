@@ -74,7 +74,7 @@ async def register_form(request: Request, user: Officer) -> Response:
 @router.post("/residents/new")
 async def register(request: Request, user: Officer, apis: ApisDep, form: Form) -> Response:
     values = _form_values(form, RESIDENT_FIELDS)
-    body = {**values, "id_number": values["id_number"].upper()}
+    body: dict[str, Any] = {**values, "id_number": values["id_number"].upper()}
     body["employee_insurance_since"] = optional(form, "employee_insurance_since")
     try:
         created = await apis.post(Service.eligibility, "/v1/residents", body)

@@ -8,8 +8,8 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from huimin_portal.apis import ApiProblem, Service, ServiceDown, attempt
 from huimin_portal.session import SignedIn
