@@ -25,7 +25,9 @@ with warnings.catch_warnings():
     import authlib.deprecate
 
     warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
-    from authlib.integrations.starlette_client import OAuth, OAuthError
+    from authlib.common.errors import AuthlibBaseError
+    from authlib.integrations.starlette_client import OAuth
+    from joserfc.errors import JoseError
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,14 +117,14 @@ async def oidc_callback(request: Request) -> Response:
         return render(request, "message.html", {"heading": "signin.oidc.off"}, 404)
     try:
         token: dict[str, Any] = await oauth.idp.authorize_access_token(request)
-    except OAuthError as exc:
+    except (AuthlibBaseError, JoseError) as exc:  # refused, another state, an ID token that does not verify
         return render(
             request,
             "message.html",
             {
                 "heading": "signin.oidc.failed",
                 "text": "signin.oidc.failed.text",
-                "params": {"error": exc.error},
+                "params": {"error": str(exc)},
             },
             400,
         )
