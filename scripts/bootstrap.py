@@ -74,9 +74,7 @@ def ensure_browser() -> int:
     print(f"bootstrap: installing {', '.join(BROWSER_PACKAGES)} with apt-get", file=sys.stderr)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run([apt_get, "update", "-qq"], check=True, env=env)
-    subprocess.run(
-        [apt_get, "install", "-y", "-qq", *BROWSER_PACKAGES], check=True, env=env
-    )
+    subprocess.run([apt_get, "install", "-y", "-qq", *BROWSER_PACKAGES], check=True, env=env)
     return 0
 
 

@@ -80,8 +80,10 @@ def bar_chart(
     label_width: int = 170,
     bar_height: int = 18,
     row_gap: int = 12,
+    whole_numbers: bool = False,
 ) -> BarChart:
-    """Lay out ``rows`` (each with one value per series) as horizontal bars scaled to the largest."""
+    """Lay out ``rows`` (each with one value per series) as horizontal bars scaled to the largest;
+    ``whole_numbers`` (counts of people) keeps the axis steps at 1 or more."""
     plot_top, legend_height, axis_height = 8, 28, 24
     plot_width = width - label_width - 16
     per_row = bar_height if stacked else bar_height * len(series)
@@ -89,7 +91,7 @@ def bar_chart(
         (sum(row.values, Decimal(0)) if stacked else max(row.values, default=Decimal(0)) for row in rows),
         default=Decimal(0),
     )
-    step = nice_step(extent)
+    step = max(nice_step(extent), Decimal(1)) if whole_numbers else nice_step(extent)
     whole_steps: Decimal = max(Decimal(1), -(-extent // step))  # extent rounded up to a whole step
     top = step * whole_steps
     scale = plot_width / float(top)

@@ -192,7 +192,10 @@ def monthly_chart(months: list[tuple[str, dict[str, Any]]], lang: str) -> charts
         changes = [item["change"] for item in report["items"]]
         rows.append(charts.Row(month, (Decimal(changes.count("new")), Decimal(changes.count("exited")))))
     return charts.bar_chart(
-        rows, [i18n.translate(lang, "change.new"), i18n.translate(lang, "change.exited")], stacked=False
+        rows,
+        [i18n.translate(lang, "change.new"), i18n.translate(lang, "change.exited")],
+        stacked=False,
+        whole_numbers=True,
     )
 
 

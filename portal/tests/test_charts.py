@@ -56,3 +56,10 @@ def test_an_empty_chart_still_draws_its_axis() -> None:
     chart = bar_chart([], ["应拨"], stacked=False)
     assert chart.rects == ()
     assert chart.ticks[0].label == "0"
+
+
+def test_counts_of_people_are_never_cut_into_fractions_on_the_axis() -> None:
+    chart = bar_chart(
+        [Row("2014-10", (Decimal(1), Decimal(0)))], ["新增", "退出"], stacked=False, whole_numbers=True
+    )
+    assert [tick.label for tick in chart.ticks] == ["0", "1"]

@@ -1,10 +1,10 @@
 """The community portal in a real browser (Chromium driven by Playwright) on the three real services.
 
 Issue 17's flow, each step done by the person whose job it is, through the pages only:
-a community officer of 平山区 registers 居民P and applies for dibao from 1 October 2019; a
+a community officer of 平山区 registers 居民P and applies for dibao from 1 October 2014; a
 civil-affairs reviewer (another person) approves it; P's status on 2 October shows dibao with a
-certificate the page verified against eligibility's keys. The 2020 dibao collective batch, prepared
-by one finance officer (fin-chen), is shown to another (fin-wu) with its variance against 2019's batch
+certificate the page verified against eligibility's keys. The 2015 dibao collective batch, prepared
+by one finance officer (fin-chen), is shown to another (fin-wu) with its variance against 2014's batch
 (P is new) and approved and executed by that second person; the maker sees "you prepared this" and
 no approve button. Reconciliation, R1, the dashboard and the schedule read the same ledger. A page
 whose service is stopped names that service and keeps the rest. Every page is checked for labelled
@@ -37,6 +37,7 @@ from huimin_shared.auth import Role
 from huimin_shared.testing import bearer
 
 from .suite import SERVICES, Suite, databases, free_port
+from .test_year import publish_benxi_through_2015
 
 CHROMIUM = Path(os.environ.get("HUIMIN_CHROMIUM", "/usr/bin/chromium"))
 WAIT_MS = float(os.environ.get("HUIMIN_BROWSER_TIMEOUT_SECONDS", "60")) * 1000
@@ -51,7 +52,7 @@ def make_id(area: str, born: str, sequence: int) -> str:
 
 
 P = make_id("210502", "19800101", 501)  # registered and applied for in the browser
-ALREADY = [make_id("210502", "19700202", 502), make_id("210503", "20050505", 503)]  # dibao since 2018
+ALREADY = [make_id("210502", "19700202", 502), make_id("210503", "20050505", 503)]  # dibao since 2013
 
 
 @pytest.fixture(scope="module")
@@ -189,15 +190,15 @@ async def sign_in(
     return person
 
 
-def certified_since_2018(services: Suite) -> None:
-    """Two people in dibao since 2018 (applied by an officer, approved by civil affairs), over HTTP."""
+def certified_since_2013(services: Suite) -> None:
+    """Two people in dibao since 2013 (applied by an officer, approved by civil affairs), over HTTP."""
     with httpx.Client(base_url=services.url("eligibility"), timeout=60) as http:
         for number in ALREADY:
             area = number[:6]
             sheet = {
                 "id_number": number, "name": f"居民{number[-4:]}", "region_code": area,
                 "community": f"{area}-社区一", "household": f"H-{number[-4:]}", "household_size": 2,
-                "category": "dibao", "requested_from": "2018-01-01", "reason": "家庭人均收入低于低保标准",
+                "category": "dibao", "requested_from": "2013-01-01", "reason": "家庭人均收入低于低保标准",
             }  # fmt: skip
             applied = http.post(
                 "/v1/applications", json=sheet, headers=bearer(Role.community_officer, region=area)
@@ -205,7 +206,7 @@ def certified_since_2018(services: Suite) -> None:
             assert applied.status_code == 201, applied.text
             approved = http.post(
                 f"/v1/applications/{applied.json()['id']}/approve",
-                json={"authority": "民政局", "evidence_ref": f"民低〔2018〕{number[-4:]}号"},
+                json={"authority": "民政局", "evidence_ref": f"民低〔2013〕{number[-4:]}号"},
                 headers=bearer(Role.civil_affairs, subject="ca-wang"),
             )
             assert approved.status_code == 200, approved.text
@@ -216,12 +217,13 @@ def endpoints(services: Suite) -> Endpoints:
 
 
 @pytest.fixture(scope="module")
-async def year_2019(services: Suite) -> dict[str, Any]:
-    """Two people in dibao since 2018 and Benxi's 2019 dibao collective batch, paid: the batch that
-    2020's is compared with."""
-    certified_since_2018(services)
+async def year_2014(services: Suite) -> dict[str, Any]:
+    """Two people in dibao since 2013 and Benxi's 2019 dibao collective batch, paid: the batch that
+    2015's is compared with."""
+    publish_benxi_through_2015(services)  # the city's pack restated for the years played
+    certified_since_2013(services)
     async with httpx.AsyncClient(timeout=120) as http:
-        year = Year(http, 2019, endpoints=endpoints(services))
+        year = Year(http, 2014, endpoints=endpoints(services))
         await year.open_chart()
         await year.pre_allocation()
         await year.dibao_collective()
@@ -230,10 +232,10 @@ async def year_2019(services: Suite) -> dict[str, Any]:
 
 
 async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
-    services: Suite, portal: str, browser: Browser, screenshots: Path, year_2019: dict[str, Any]
+    services: Suite, portal: str, browser: Browser, screenshots: Path, year_2014: dict[str, Any]
 ) -> None:
     """E2 (maker ≠ checker), E5/E6 status and certificate, S2 batch variance and second-person approval."""
-    previous_total = year_2019["control"]["total"]
+    previous_total = year_2014["control"]["total"]
 
     # --- a community officer of 平山区 registers P and applies -------------------------------------
     officer = await sign_in(browser, portal, screenshots, "community_officer", "210502", "officer-li")
@@ -264,7 +266,7 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await page.get_by_label("户号").fill("H-P")
     await page.get_by_label("家庭人口").fill("3")
     await page.get_by_label("类别").select_option("dibao")
-    await page.get_by_label("申请资助起始日期").fill("2019-10-01")
+    await page.get_by_label("申请资助起始日期").fill("2014-10-01")
     await page.get_by_label("困难情况说明").fill("家庭人均收入低于当地最低生活保障标准")
     await officer.shot("04-officer-apply")
     await page.get_by_role("button", name="提交申请").click()
@@ -284,7 +286,7 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await reviewer.open("/applications")
     queue = reviewer.page.locator("article.application", has_text=P)
     await expect(queue.locator(".checker")).to_contain_text("提交人 officer-li，审批人 ca-zhou")
-    await queue.get_by_label("证明文号").fill("平民低〔2019〕88号")
+    await queue.get_by_label("证明文号").fill("平民低〔2014〕88号")
     await reviewer.shot("05-review-queue")
     await queue.get_by_label("证明文号").press("Enter")  # the keyboard sends the approval form
     await expect(reviewer.page.get_by_role("status")).to_contain_text("已批准")
@@ -293,27 +295,27 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await reviewer.shot("06-decisions")
 
     # --- the officer looks P up: dibao on the next day, the certificate verified -----------------
-    await officer.open(f"/residents/{P}?on=2019-10-02&year=2020")
-    await expect(page.locator("#status-verdict")).to_contain_text("2019-10-02 享受资助")
+    await officer.open(f"/residents/{P}?on=2014-10-02&year=2015")
+    await expect(page.locator("#status-verdict")).to_contain_text("2014-10-02 享受资助")
     await expect(page.locator("#status-verdict")).to_contain_text("城市低保")
     await expect(page.locator("#certificate")).to_contain_text("资格证书有效")
-    await expect(page.get_by_role("row", name=re.compile("平民低〔2019〕88号"))).to_be_visible()
+    await expect(page.get_by_role("row", name=re.compile("平民低〔2014〕88号"))).to_be_visible()
     await officer.shot("07-resident-status")
-    await officer.open(f"/residents/{P}?on=2019-09-30")
-    await expect(page.locator("#status-verdict")).to_contain_text("2019-09-30 不享受资助")
+    await officer.open(f"/residents/{P}?on=2014-09-30")
+    await expect(page.locator("#status-verdict")).to_contain_text("2014-09-30 不享受资助")
 
-    # --- social insurance assesses 2020; finance officer fin-chen prepares the batch (over HTTP) --
+    # --- social insurance assesses 2015; finance officer fin-chen prepares the batch (over HTTP) --
     async with httpx.AsyncClient(timeout=120) as http:
-        year_2020 = Year(http, 2020, endpoints=endpoints(services))
-        await year_2020.pre_allocation()
-        annual = await year_2020.assessment("annual")
-        prepared = await year_2020.json(
+        year_2015 = Year(http, 2015, endpoints=endpoints(services))
+        await year_2015.pre_allocation()
+        annual = await year_2015.assessment("annual")
+        prepared = await year_2015.json(
             "settlement",
             "POST",
             "/v1/batches",
-            year_2020.staff.finance_maker,
+            year_2015.staff.finance_maker,
             json={
-                "city": CITY, "year": 2020, "kind": "dibao_collective", "instalment": 0,
+                "city": CITY, "year": 2015, "kind": "dibao_collective", "instalment": 0,
                 "assessment_id": annual["id"], "assessment_version": annual["version"],
             },
         )  # fmt: skip
@@ -327,7 +329,7 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
 
     # --- a second finance officer reads the variance, approves and executes ------------------------
     finance = await sign_in(browser, portal, screenshots, "finance", "", "fin-wu")
-    await finance.open("/batches?year=2020")
+    await finance.open("/batches?year=2015")
     waiting = finance.page.locator("table").first
     await expect(waiting).to_contain_text("低保集体缴费")
     await expect(waiting).to_contain_text("fin-chen")
@@ -349,31 +351,31 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await expect(finance.page.locator("#batch-state")).to_have_text("已拨付")
     await finance.shot("10-batch-executed")
 
-    await finance.open("/reconciliation?year=2020")
+    await finance.open("/reconciliation?year=2015")
     await expect(finance.page.locator("#recon-verdict")).to_contain_text("账平")
     await finance.shot("11-reconciliation")
-    await finance.open("/dashboard?year=2020")
+    await finance.open("/dashboard?year=2015")
     await expect(finance.page.get_by_role("img", name="各区县应拨资助（按负担级次）")).to_be_visible()
     await expect(finance.page.get_by_role("img", name="各区县应拨与实拨")).to_be_visible()
     await finance.shot("12-dashboard")
-    await finance.open("/r1?year=2020")
-    enrolled = finance.page.locator("tfoot td")  # P and the adult since 2018; the minor since 2018
+    await finance.open("/r1?year=2015")
+    enrolled = finance.page.locator("tfoot td")  # P and the adult since 2013; the minor since 2013
     await expect(enrolled.nth(0)).to_have_text("1")
     await expect(enrolled.nth(1)).to_have_text("2")
     await finance.shot("13-r1")
 
     # --- civil affairs reads who looked P up, P's payment, and the schedule ----------------------
-    await reviewer.open(f"/residents/{P}?on=2020-01-15&year=2020")
+    await reviewer.open(f"/residents/{P}?on=2015-01-15&year=2015")
     reads = reviewer.page.locator("#read-log")
     await expect(reads.get_by_role("row", name=re.compile("officer-li"))).not_to_have_count(0)
-    payments = reviewer.page.get_by_role("region", name="2020年度拨付")
+    payments = reviewer.page.get_by_role("region", name="2015年度拨付")
     await expect(payments).to_contain_text("低保集体缴费")
     await expect(payments).to_contain_text("已入账")
     await reviewer.shot("14-resident-reads-and-payments")
-    await reviewer.open("/schedule?year=2020&on=2020-02-01")
+    await reviewer.open("/schedule?year=2015&on=2015-02-01")
     await expect(reviewer.page.get_by_role("status")).to_contain_text("逾期事项")
     await reviewer.shot("15-schedule")
-    await reviewer.open("/dashboard?year=2019")
+    await reviewer.open("/dashboard?year=2014")
     await expect(reviewer.page.get_by_role("img", name="每月新增与退出人数")).to_be_visible()
     await reviewer.shot("16-monthly-changes-chart")
 
@@ -383,7 +385,7 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await expect(officer.page.locator("#certificate")).to_contain_text("Certificate valid")
     await officer.shot("17-resident-english")
     await officer.page.set_viewport_size(PHONE)
-    await officer.open(f"/residents/{P}?on=2019-10-02")
+    await officer.open(f"/residents/{P}?on=2014-10-02")
     overflow = await officer.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a phone"
     await officer.page.screenshot(path=str(screenshots / "18-resident-phone.png"))
@@ -394,14 +396,14 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
 
 
 async def test_a_stopped_service_is_named_and_the_rest_of_the_page_works(
-    services: Suite, portal: str, browser: Browser, screenshots: Path, year_2019: dict[str, Any]
+    services: Suite, portal: str, browser: Browser, screenshots: Path, year_2014: dict[str, Any]
 ) -> None:
     """S4 as a person sees it: premium stopped, the resident page says so and still shows the status."""
     certified = ALREADY[0]
     reviewer = await sign_in(browser, portal, screenshots, "civil_affairs", "", "ca-zhou")
     services.stop("premium")
     try:
-        await reviewer.open(f"/residents/{certified}?on=2019-06-01&year=2019")
+        await reviewer.open(f"/residents/{certified}?on=2014-06-01&year=2014")
         down = reviewer.page.locator(".problem.down")
         await expect(down).to_have_count(1)
         await expect(down).to_contain_text("保费测算服务（premium）暂时无法访问")
@@ -420,8 +422,8 @@ async def test_a_roster_import_shows_its_row_report(
     roster = tmp_path / "roster.csv"
     roster.write_text(
         "公民身份号码,姓名,区县代码,社区,户号,类别,认定日期,退出日期,职工医保参保日期,认定机关,证明文号\n"
-        f"{good},居民Q,210504,明山社区,H-Q,dibao,2019-03-01,,,明山区民政局,明民低〔2019〕1号\n"
-        "210504199003036020,居民R,210504,明山社区,H-R,dibao,2019-03-01,,,明山区民政局,明民低〔2019〕2号\n",
+        f"{good},居民Q,210504,明山社区,H-Q,dibao,2014-03-01,,,明山区民政局,明民低〔2014〕1号\n"
+        "210504199003036020,居民R,210504,明山社区,H-R,dibao,2014-03-01,,,明山区民政局,明民低〔2014〕2号\n",
         encoding="utf-8",
     )
     reviewer = await sign_in(browser, portal, screenshots, "civil_affairs", "", "ca-zhou")
@@ -451,7 +453,8 @@ async def test_a_form_without_the_sessions_csrf_token_is_refused(
     await person.page.get_by_role("button", name="以所选角色登录").click()
     await expect(person.page.get_by_role("heading", name="表单已失效")).to_be_visible()
     await person.open("/batches")
-    await expect(person.page.get_by_role("heading", name="登录", exact=True)).to_be_visible()  # still signed out
+    signed_out = person.page.get_by_role("heading", name="登录", exact=True)
+    await expect(signed_out).to_be_visible()
 
     answer = httpx.get(portal + "/signin")
     policy = answer.headers["content-security-policy"]
