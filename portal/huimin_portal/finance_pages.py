@@ -15,7 +15,17 @@ from fastapi.responses import RedirectResponse, Response
 from huimin_portal import charts, i18n
 from huimin_portal.apis import ApiProblem, Outcome, Service, ServiceDown, attempt
 from huimin_portal.session import SignedIn
-from huimin_portal.web import ApisDep, Form, failure_status, language, optional, render, require, today
+from huimin_portal.web import (
+    ApisDep,
+    Form,
+    failure,
+    failure_status,
+    language,
+    optional,
+    render,
+    require,
+    today,
+)
 from huimin_shared import areas
 from huimin_shared.auth import Role
 
@@ -33,12 +43,12 @@ Reporter = Annotated[
 ]
 PAYERS = ("central", "province", "city", "district_or_county")
 City = Annotated[str, Query(pattern=r"^[1-9]\d{3}00$")]
-Year = Annotated[int | None, Query(ge=2000, le=2100)]
+CoverYear = Annotated[int | None, Query(ge=2000, le=2100)]
 
 
 @router.get("/batches")
 async def batches(
-    request: Request, user: BatchReader, apis: ApisDep, city: City = areas.BENXI_CITY, year: Year = None
+    request: Request, user: BatchReader, apis: ApisDep, city: City = areas.BENXI_CITY, year: CoverYear = None
 ) -> Response:
     year = year or today().year
     listed = await attempt(apis.get(Service.settlement, "/v1/batches", city=city, year=year))
@@ -84,8 +94,7 @@ async def _act(
     try:
         await apis.post(Service.settlement, f"/v1/batches/{batch_id}/{verb}", body)
     except (ApiProblem, ServiceDown) as error:
-        failure = {"problem": error} if isinstance(error, ApiProblem) else {"down": error}
-        return await _batch_page(request, apis, batch_id, failure_status(error), **failure)
+        return await _batch_page(request, apis, batch_id, failure_status(error), **failure(error))
     return RedirectResponse(f"/batches/{batch_id}?done={verb}", status_code=303)
 
 
@@ -108,7 +117,7 @@ async def execute(
 
 @router.get("/reconciliation")
 async def reconciliation(
-    request: Request, user: LedgerReader, apis: ApisDep, city: City = areas.BENXI_CITY, year: Year = None
+    request: Request, user: LedgerReader, apis: ApisDep, city: City = areas.BENXI_CITY, year: CoverYear = None
 ) -> Response:
     year = year or today().year
     answer = await attempt(apis.get(Service.settlement, "/v1/reconciliation", city=city, year=year))
@@ -121,7 +130,7 @@ async def r1(
     user: Reporter,
     apis: ApisDep,
     region: Annotated[str, Query(pattern=r"^[1-9]\d{5}$")] = areas.BENXI_CITY,
-    year: Year = None,
+    year: CoverYear = None,
 ) -> Response:
     year = year or today().year
     answer = await attempt(apis.get(Service.premium, "/v1/reports/r1", region=region, year=year))
@@ -134,7 +143,7 @@ async def r1_workbook(
     user: Reporter,
     apis: ApisDep,
     region: Annotated[str, Query(pattern=r"^[1-9]\d{5}$")] = areas.BENXI_CITY,
-    year: Year = None,
+    year: CoverYear = None,
 ) -> Response:
     year = year or today().year
     try:
@@ -145,9 +154,8 @@ async def r1_workbook(
             params={"region": region, "year": year, "format": "xlsx"},
         )
     except (ApiProblem, ServiceDown) as error:
-        failed: Outcome[Any] = Outcome(
-            problem=error if isinstance(error, ApiProblem) else None,
-            down=error if isinstance(error, ServiceDown) else None,
+        failed: Outcome[Any] = (
+            Outcome(problem=error) if isinstance(error, ApiProblem) else Outcome(down=error)
         )
         return render(
             request, "r1.html", {"report": failed, "region": region, "year": year}, failure_status(error)
@@ -209,7 +217,7 @@ MonthlyReaders = (Role.civil_affairs, Role.social_insurance)
 
 @router.get("/dashboard")
 async def dashboard(
-    request: Request, user: Reporter, apis: ApisDep, city: City = areas.BENXI_CITY, year: Year = None
+    request: Request, user: Reporter, apis: ApisDep, city: City = areas.BENXI_CITY, year: CoverYear = None
 ) -> Response:
     year = year or today().year
     lang = language(request)

@@ -17,6 +17,7 @@ from huimin_portal.web import (
     ApisDep,
     Form,
     area_name,
+    failure,
     failure_status,
     language,
     optional,
@@ -82,12 +83,7 @@ async def register(request: Request, user: Officer, apis: ApisDep, form: Form) -
         return render(
             request,
             "register.html",
-            {
-                "values": values,
-                "regions": regions_for(user, language(request)),
-                "problem": error if isinstance(error, ApiProblem) else None,
-                "down": error if isinstance(error, ServiceDown) else None,
-            },
+            {"values": values, "regions": regions_for(user, language(request)), **failure(error)},
             failure_status(error),
         )
     return RedirectResponse(f"/residents/{created['id_number']}?registered=1", status_code=303)
@@ -136,7 +132,7 @@ async def apply(request: Request, user: Officer, apis: ApisDep, form: Form) -> R
         submitted = await apis.post(Service.eligibility, "/v1/applications", body)
     except (ApiProblem, ServiceDown) as error:
         context = _application_context(request, user, values)
-        context["problem" if isinstance(error, ApiProblem) else "down"] = error
+        context.update(failure(error))
         return render(request, "apply.html", context, failure_status(error))
     return RedirectResponse(f"/applications?submitted={submitted['id']}", status_code=303)
 
@@ -231,7 +227,7 @@ async def monthly_changes_sheet(
         )
     except (ApiProblem, ServiceDown) as error:
         context = _reports_context(request, user, region=region, month=month)
-        context["problem" if isinstance(error, ApiProblem) else "down"] = error
+        context.update(failure(error))
         return render(request, "reports.html", context, failure_status(error))
     filename = f"monthly-changes-{region}-{month}.xlsx"
     return Response(

@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from huimin_portal.apis import ApiProblem, Service, ServiceDown, attempt
 from huimin_portal.session import SignedIn
-from huimin_portal.web import ApisDep, Form, failure_status, optional, render, require, text, today
+from huimin_portal.web import ApisDep, Form, failure, failure_status, optional, render, require, text, today
 from huimin_shared import areas
 from huimin_shared.auth import Role
 
@@ -80,9 +80,8 @@ async def _decide(
     try:
         await apis.post(Service.eligibility, f"/v1/applications/{application_id}/{verb}", body)
     except (ApiProblem, ServiceDown) as error:
-        failure = {"problem": error} if isinstance(error, ApiProblem) else {"down": error}
         return await _applications_page(
-            request, apis, user, failure_status(error), failed_id=str(application_id), **failure
+            request, apis, user, failure_status(error), failed_id=str(application_id), **failure(error)
         )
     return RedirectResponse(f"/applications?decision={verb}d", status_code=303)
 
@@ -110,13 +109,7 @@ async def upload(request: Request, user: CivilAffairs, apis: ApisDep, form: Form
             data={"mode": mode},
         )
     except (ApiProblem, ServiceDown) as error:
-        failure = {"problem": error} if isinstance(error, ApiProblem) else {"down": error}
-        return render(
-            request,
-            "imports.html",
-            {"job_id": "", **{"problem": None, "down": None}, **failure},
-            failure_status(error),
-        )
+        return render(request, "imports.html", {"job_id": "", **failure(error)}, failure_status(error))
     return RedirectResponse(f"/imports/{answer.json()['id']}", status_code=303)
 
 

@@ -142,6 +142,13 @@ def optional(form: FormData, name: str) -> str | None:
     return text(form, name) or None
 
 
+def failure(error: ApiProblem | ServiceDown) -> dict[str, ApiProblem | ServiceDown | None]:
+    """The template values that show ``error``: a problem to act on, or a service that is down."""
+    if isinstance(error, ApiProblem):
+        return {"problem": error, "down": None}
+    return {"problem": None, "down": error}
+
+
 def failure_status(error: ApiProblem | ServiceDown) -> int:
     """The portal's own status for a page whose main call failed."""
     if isinstance(error, ServiceDown):
