@@ -9,8 +9,10 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -110,6 +112,24 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             {"heading": "forbidden.title", "text": "forbidden.text", "params": {"roles": roles}},
             403,
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_address(request: Request, exc: Exception) -> Response:
+        # A hand-edited address (?year=abc): a page saying which part, not a JSON body.
+        assert isinstance(exc, RequestValidationError)
+        names = ", ".join(str(error["loc"][-1]) for error in exc.errors())
+        return render(
+            request,
+            "message.html",
+            {"heading": "address.invalid", "text": "address.invalid.text", "params": {"names": names}},
+            422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        heading = "address.unknown" if exc.status_code == 404 else "address.not_allowed"
+        return render(request, "message.html", {"heading": heading}, exc.status_code)
 
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: Exception) -> Response:

@@ -142,6 +142,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "problem.request_id": ("请求编号", "Request id"),
     "forbidden.title": ("无权访问此页面", "This page is not for your role"),
     "forbidden.text": ("此页面供以下角色使用：{roles}。", "This page is for: {roles}."),
+    "address.invalid": ("地址中的参数有误", "The address has a wrong value"),
+    "address.invalid.text": (
+        "请检查：{names}。可返回上一页重新选择。",
+        "Check: {names}. Go back and choose again.",
+    ),
+    "address.unknown": ("没有这个页面", "No such page"),
+    "address.not_allowed": ("此页面不接受这种请求", "This page does not take that request"),
     "csrf.title": ("表单已失效", "The form has expired"),
     "csrf.text": (
         "为防止跨站请求伪造，表单须来自本门户的当前会话。请返回、刷新页面后重新提交。",

@@ -171,3 +171,14 @@ async def test_a_service_that_does_not_answer_is_named_and_the_rest_of_the_page_
     assert "页面其他部分照常使用" in page.text
     assert "居民P" in page.text  # eligibility's parts are there
     assert "尚无认定记录" in page.text
+
+
+async def test_a_wrong_address_is_a_page_in_the_persons_language_not_json(portal: httpx.AsyncClient) -> None:
+    await sign_in(portal, "finance")
+    wrong_year = await portal.get("/batches?year=abc")
+    assert wrong_year.status_code == 422
+    assert "地址中的参数有误" in wrong_year.text
+    assert "year" in wrong_year.text
+    missing = await portal.get("/no-such-page")
+    assert missing.status_code == 404
+    assert "没有这个页面" in missing.text
