@@ -301,7 +301,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "applications.reject_reason": ("不予认定理由", "Reason for rejecting"),
     "applications.status": ("状态", "Status"),
     "applications.reason_col": ("理由", "Reason"),
-    "applications.authority_default": ("民政局", "civil affairs bureau"),
+    "applications.authority_default": ("民政局", " civil affairs bureau"),
     "applications.none_waiting": ("没有待审批的申请", "Nothing is waiting"),
     "applications.none_decided": ("尚无决定", "No decisions yet"),
     "decision.approved": ("已批准，认定记录已建立。", "Approved; the certification is recorded."),

@@ -86,6 +86,7 @@ def render(
         "user": user,
         "Role": Role,
         "area_name": lambda code: area_name(code, lang),
+        "area_short": lambda code: areas.AREAS[code].name if code in areas.AREAS else code,
         "settings": settings_of(request),
     }
     values.update(context or {})
