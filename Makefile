@@ -5,16 +5,17 @@ BOOTSTRAP := $(PYTHON) scripts/bootstrap.py
 
 .PHONY: run test lint format bench
 
-## run: start the three services (embedded PostgreSQL unless *_DATABASE_URL are set)
+## run: start the three services and the portal (embedded PostgreSQL unless *_DATABASE_URL are set)
 run:
 	@$(BOOTSTRAP)
 	@$(VENV)/huimin run
 
-## test: lint, type-check and run every test on real PostgreSQL
+## test: lint, type-check and run every test on real PostgreSQL (and the portal's in Chromium)
 test: lint
+	@$(BOOTSTRAP) --browser
 	@$(VENV)/pytest -n auto --dist loadgroup
 
-## lint: ruff (lint + format check) and mypy strict on shared/
+## lint: ruff (lint + format check) and mypy strict on shared/ and portal/
 lint:
 	@$(BOOTSTRAP)
 	@$(VENV)/ruff check .

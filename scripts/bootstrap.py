@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -52,7 +53,34 @@ def ensure_uv() -> Path:
     return uv
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's browser for the portal's tests (Playwright's own download is not used), and CJK fonts so
+# its screenshots show the Chinese labels.
+BROWSER_PACKAGES = ("chromium", "fonts-noto-cjk")
+
+
+def ensure_browser() -> int:
+    """Install Debian's chromium when it is missing (as root, with apt-get); say what to do otherwise."""
+    if CHROMIUM.exists():
+        return 0
+    apt_get = shutil.which("apt-get")
+    if apt_get is None or os.geteuid() != 0:
+        print(
+            f"bootstrap: {CHROMIUM} is missing; install Debian's chromium package "
+            f"(sudo apt-get install {' '.join(BROWSER_PACKAGES)}) for the portal's browser tests",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"bootstrap: installing {', '.join(BROWSER_PACKAGES)} with apt-get", file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run([apt_get, "update", "-qq"], check=True, env=env)
+    subprocess.run([apt_get, "install", "-y", "-qq", *BROWSER_PACKAGES], check=True, env=env)
+    return 0
+
+
 def main() -> int:
+    if "--browser" in sys.argv[1:]:
+        return ensure_browser()
     if sys.version_info < (3, 11):  # noqa: UP036 - runs under whatever python3 the newcomer has
         print("huimin needs Python 3.11 or newer", file=sys.stderr)
         return 1

@@ -56,3 +56,14 @@ def test_production_code_holds_no_assert() -> None:
         if isinstance(node, ast.Assert)
     ]
     assert offending == []
+
+
+def test_the_portal_reaches_the_services_only_over_their_apis() -> None:
+    """The portal holds no data: it imports no service (no models, no repositories), only calls them."""
+    services = {f"huimin_{name}" for name in SERVICES} | {"huimin_cli", "sqlalchemy", "asyncpg"}
+    offending = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path, module in imported_modules(ROOT / "portal" / "huimin_portal")
+        if module.split(".")[0] in services
+    ]
+    assert offending == []

@@ -19,7 +19,7 @@ from huimin_cli import demo as demo_module
 from huimin_cli import openapi as openapi_module
 from huimin_cli import suite
 from huimin_cli.demo import DEMO_RESIDENTS, DEMO_SEED, Demo
-from huimin_cli.services import SERVICES, SERVICES_BY_NAME
+from huimin_cli.services import PORTAL, SERVICES, SERVICES_BY_NAME
 from huimin_cli.year import Endpoints, Staff, Step, Year, YearError, YearResult
 from huimin_shared import areas
 from huimin_shared.auth import Role, mint_token
@@ -42,13 +42,16 @@ def run(
         typer.Option(min=1, max=32, help="Processes per service, behind its one port (uvicorn workers)."),
     ] = 1,
 ) -> None:
-    """Start eligibility (:8001), premium (:8002) and settlement (:8003); Ctrl-C stops all three."""
+    """Start eligibility (:8001), premium (:8002), settlement (:8003) and the community portal (:8000);
+    Ctrl-C stops all four."""
     urls, where = suite.resolve_database_urls()
     typer.echo(f"databases: {where}")
     suite.migrate(urls)
     typer.echo("migrations: at head")
     logs = suite.log_dir()
-    typer.echo(f"logs:        {logs}/{{eligibility,premium,settlement}}.log (JSON, one file per service)")
+    typer.echo(
+        f"logs:        {logs}/{{eligibility,premium,settlement,portal}}.log (JSON, one file per process)"
+    )
     processes = suite.start_processes(urls, host, logs, replicas)
     stopping = False
 
@@ -66,6 +69,7 @@ def run(
             raise typer.Exit(1) from exc
         for spec in SERVICES:
             typer.echo(f"{spec.name:<12} http://{host}:{spec.port}/docs")
+        typer.echo(f"{PORTAL.name:<12} http://{host}:{PORTAL.port}/   (development sign-in: pick a role)")
         if demo:
             _load_demo(Endpoints(*(f"http://{host}:{spec.port}" for spec in SERVICES)))
         typer.echo(
@@ -73,7 +77,7 @@ def run(
             + ", ".join(role.value for role in Role)
             + ")"
         )
-        typer.echo("Ctrl-C stops all three.")
+        typer.echo("Ctrl-C stops all four.")
         while not stopping:
             for spec, process in processes:
                 if process.poll() is not None:

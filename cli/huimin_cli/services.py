@@ -42,3 +42,16 @@ SERVICES = (
     ServiceSpec("settlement", 8003, SettlementSettings, SETTLEMENT_MIGRATIONS),
 )
 SERVICES_BY_NAME = {spec.name: spec for spec in SERVICES}
+
+
+@dataclass(frozen=True)
+class PortalSpec:
+    """The community portal: a fourth process with no database, calling the three services."""
+
+    name: str = "portal"
+    port: int = 8000
+    app_factory: str = "huimin_portal.app:create_app"
+    env_prefix: str = "PORTAL_"
+
+
+PORTAL = PortalSpec()

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from huimin_cli.services import SERVICES, ServiceSpec
+from huimin_cli.services import PORTAL, SERVICES, PortalSpec, ServiceSpec
 from huimin_shared import migrations, postgres, readiness
 
 
@@ -64,12 +64,13 @@ def uvicorn_command(spec: ServiceSpec, host: str, port: int, replicas: int = 1) 
 
 def start_processes(
     urls: dict[str, str], host: str = "127.0.0.1", logs: Path | None = None, replicas: int = 1
-) -> list[tuple[ServiceSpec, subprocess.Popen[bytes]]]:
-    """Start the three services; each one's output (JSON log lines) is appended to
-    ``<logs>/<service>.log``, so the terminal keeps only the command's own human lines."""
+) -> list[tuple[ServiceSpec | PortalSpec, subprocess.Popen[bytes]]]:
+    """Start the three services, each on its database, and the portal (:8000) in front of them; each
+    one's output (JSON log lines) is appended to ``<logs>/<name>.log``, so the terminal keeps only the
+    command's own human lines."""
     logs = logs or log_dir()
     logs.mkdir(parents=True, exist_ok=True)
-    processes = []
+    processes: list[tuple[ServiceSpec | PortalSpec, subprocess.Popen[bytes]]] = []
     for spec in SERVICES:
         env = dict(os.environ)
         env[spec.env_prefix + "DATABASE_URL"] = urls[spec.name]
@@ -78,19 +79,46 @@ def start_processes(
         command = uvicorn_command(spec, host, spec.port, replicas)
         with (logs / f"{spec.name}.log").open("ab") as log:  # the child keeps its own descriptor
             processes.append((spec, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)))
+    processes.append((PORTAL, start_portal(host, logs)))
     return processes
 
 
+def portal_environment(host: str) -> dict[str, str]:
+    """The portal's settings: where the three services are and, if set, the suite's JWT secret (for
+    its development sign-in); a PORTAL_* variable already set wins."""
+    env = dict(os.environ)
+    for spec in SERVICES:
+        env.setdefault(
+            f"{PORTAL.env_prefix}{spec.name.upper()}_URL", f"http://{_connectable(host)}:{spec.port}"
+        )
+    if "HUIMIN_JWT_SECRET" in os.environ:
+        env.setdefault(PORTAL.env_prefix + "JWT_SECRET", os.environ["HUIMIN_JWT_SECRET"])
+    return env
+
+
+def start_portal(host: str, logs: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "uvicorn", PORTAL.app_factory, "--factory",
+        "--host", host, "--port", str(PORTAL.port), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    with (logs / f"{PORTAL.name}.log").open("ab") as log:
+        return subprocess.Popen(command, env=portal_environment(host), stdout=log, stderr=subprocess.STDOUT)
+
+
 def wait_ready(
-    processes: list[tuple[ServiceSpec, subprocess.Popen[bytes]]], host: str, logs: Path | None = None
+    processes: list[tuple[ServiceSpec | PortalSpec, subprocess.Popen[bytes]]],
+    host: str,
+    logs: Path | None = None,
 ) -> None:
-    """Wait (HUIMIN_READY_TIMEOUT_SECONDS) until every service's /ready answers 200; raises
-    ``NotReady`` with the last lines of the log of each service that did not make it."""
+    """Wait (HUIMIN_READY_TIMEOUT_SECONDS) until every service's /ready (the portal's /health) answers 200;
+    raises ``NotReady`` with the last lines of the log of each one that did not make it."""
     logs = logs or log_dir()
     readiness.wait_until_ready(
         {
             spec.name: readiness.Started(
-                f"http://{_connectable(host)}:{spec.port}/ready", process, logs / f"{spec.name}.log"
+                f"http://{_connectable(host)}:{spec.port}/{'health' if spec is PORTAL else 'ready'}",
+                process,
+                logs / f"{spec.name}.log",
             )
             for spec, process in processes
         }
@@ -102,7 +130,9 @@ def _connectable(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
-def stop_processes(processes: list[tuple[ServiceSpec, subprocess.Popen[bytes]]], grace: float = 10.0) -> None:
+def stop_processes(
+    processes: list[tuple[ServiceSpec | PortalSpec, subprocess.Popen[bytes]]], grace: float = 10.0
+) -> None:
     for _, process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

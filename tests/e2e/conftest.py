@@ -10,11 +10,13 @@ from .suite import SERVICES, Suite, databases, free_port
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # One group per suite of processes, so each starts on one worker only (the fuzzer's on the other).
+    # One group per suite of processes, so each starts on one worker only (the fuzzer's and the
+    # portal's suites run on databases of their own, beside the shared one).
+    own_suites = {"test_fuzz.py": "fuzz", "test_portal.py": "portal"}
     for item in items:
         if "tests/e2e" in str(item.path):
             item.add_marker(pytest.mark.e2e)
-            group = "fuzz" if item.path.name == "test_fuzz.py" else "e2e"
+            group = own_suites.get(item.path.name, "e2e")
             item.add_marker(pytest.mark.xdist_group(group))
 
 
