@@ -104,7 +104,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
 
     @app.exception_handler(RoleNotAllowed)
     async def role_not_allowed(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RoleNotAllowed)
+        if not isinstance(exc, RoleNotAllowed):  # registered for that class only
+            raise exc
         roles = ", ".join(role.value for role in exc.roles)
         return render(
             request,
@@ -116,7 +117,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid_address(request: Request, exc: Exception) -> Response:
         # A hand-edited address (?year=abc): a page saying which part, not a JSON body.
-        assert isinstance(exc, RequestValidationError)
+        if not isinstance(exc, RequestValidationError):  # registered for that class only
+            raise exc
         names = ", ".join(str(error["loc"][-1]) for error in exc.errors())
         return render(
             request,
@@ -127,7 +129,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+        if not isinstance(exc, StarletteHTTPException):  # registered for that class only
+            raise exc
         heading = "address.unknown" if exc.status_code == 404 else "address.not_allowed"
         return render(request, "message.html", {"heading": heading}, exc.status_code)
 
@@ -138,7 +141,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, exc: Exception) -> Response:
         # Reached only when a page lets a problem through: 401 means the token is no longer accepted.
-        assert isinstance(exc, ApiProblem)
+        if not isinstance(exc, ApiProblem):  # registered for that class only
+            raise exc
         if exc.status == 401:
             request.session.clear()
             return RedirectResponse("/signin?message=expired", status_code=303)

@@ -159,7 +159,8 @@ def _operations_of(
     app_limit = getattr(app, "max_body_size", None)
     for route in _documented(app.routes):
         original = route.original_route
-        assert isinstance(original, APIRoute)
+        if not isinstance(original, APIRoute):  # _documented yields API routes only
+            raise TypeError(f"{route.path} is not an API route")
         has_body = original.body_field is not None
         facts = OperationFacts(
             guarded=guarded(original),

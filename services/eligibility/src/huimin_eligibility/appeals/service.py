@@ -89,7 +89,8 @@ async def _category_of(session: AsyncSession, appeal: Appeal) -> str | None:
     if appeal.application_id is not None:
         application = await ApplicationRepository(session).get(appeal.application_id)
         return application.category if application else None
-    assert appeal.lineage is not None
+    if appeal.lineage is None:  # the CHECK: an appeal names an application or a lineage
+        raise RuntimeError(f"appeal {appeal.id} names neither an application nor a certification")
     record = await CertificationRepository(session).current_of_lineage(appeal.lineage)
     return record.category if record else None
 
@@ -108,7 +109,8 @@ async def _subject(
                 f"application {application.id} is {application.status}: only a refusal is appealed"
             )
         return application.id_number, application.region_code, application.decided_by, application, None
-    assert body.lineage is not None
+    if body.lineage is None:  # the request model requires one of the two
+        raise RuntimeError("an appeal names an application or a certification lineage")
     record = await CertificationRepository(session).current_of_lineage(body.lineage)
     if record is None:
         raise NotFound(f"no certification {body.lineage}")
@@ -206,7 +208,8 @@ async def uphold(
     reason = f"appeal {appeal.id}: {body.answer}"[:500]
     if appeal.application_id is not None:
         application = await ApplicationRepository(session).get(appeal.application_id, for_update=True)
-        assert application is not None
+        if application is None:  # the foreign key keeps it
+            raise RuntimeError(f"appeal {appeal.id}: application {appeal.application_id} is gone")
         if await ResidentRepository(session).get(application.id_number) is None:
             await residents.register(
                 session,
@@ -235,9 +238,11 @@ async def uphold(
         )
         category = application.category
     else:
-        assert appeal.lineage is not None
+        if appeal.lineage is None:  # the CHECK: an appeal names an application or a lineage
+            raise RuntimeError(f"appeal {appeal.id} names neither an application nor a certification")
         current = await CertificationRepository(session).current_of_lineage(appeal.lineage)
-        assert current is not None
+        if current is None:  # a lineage always has its current record
+            raise RuntimeError(f"appeal {appeal.id}: lineage {appeal.lineage} has no current record")
         if body.valid_to is not None and body.valid_to < current.valid_from:
             why = "valid_to is before the certification began"
             raise ValidationFailed(

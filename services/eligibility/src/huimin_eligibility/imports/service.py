@@ -175,7 +175,8 @@ async def apply_staged(
                 if job is None or job.status != "running":
                     return None
         status = "complete"
-        assert job is not None
+        if job is None:  # locked above, never deleted
+            raise RuntimeError(f"import {job_id} disappeared while it ran")
         await session.refresh(job)
         totals = ChunkCounts(job.processed_rows, job.accepted, job.rejected, job.unchanged)
         values = {}
