@@ -230,3 +230,33 @@ def test_each_service_has_its_own_replicated_continuously_backed_up_database(ser
         f"{service.upper()}_DATABASE_URL"
     ]
     assert database_url["secretKeyRef"] == {"name": f"{service}-db-app", "key": "uri"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_portal_is_probed_scaled_and_set_from_settings_it_has(overlay: str) -> None:
+    """The portal (issue 17) runs beside the services: probed on /health (it has no database), scaled by
+    an HPA, protected by a PDB, its session secret from a Secret, and every variable a PortalSettings field."""
+    from huimin_portal.settings import PortalSettings
+
+    deployment = named(overlay, "Deployment", PORTAL)
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert named(overlay, "HorizontalPodAutoscaler", PORTAL)["spec"]["scaleTargetRef"]["name"] == PORTAL
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    assert named(overlay, "PodDisruptionBudget", PORTAL)["spec"]["selector"]["matchLabels"] == selector
+    configmap = named(overlay, "ConfigMap", "huimin-portal")["data"]
+    known = {"PORTAL_" + field.upper() for field in PortalSettings.model_fields}
+    variables = {"PORTAL_" + key for key in configmap} | {v["name"] for v in container["env"]}
+    assert sorted(variables - known) == []
+    session = next(v for v in container["env"] if v["name"] == "PORTAL_SESSION_SECRET")
+    assert "secretKeyRef" in session["valueFrom"]
+    assert configmap["ENVIRONMENT"] == ("production" if overlay == "production" else "local")
+
+
+def test_people_reach_the_portal_only_through_the_ingress_controller() -> None:
+    policy = named("production", "NetworkPolicy", PORTAL)
+    sources = [source for rule in policy["spec"]["ingress"] for source in rule["from"]]
+    assert sources == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    ]
