@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -51,7 +51,14 @@ class StallingEligibility(EligibilityClient):
         self.rows = rows
 
     async def roster(
-        self, *, year: int, region: str, as_of: datetime, after: str = ""
+        self,
+        *,
+        year: int,
+        region: str,
+        as_of: datetime,
+        after: str = "",
+        first_eligible_after: date | None = None,
+        id_numbers: list[str] | None = None,
     ) -> AsyncIterator[RosterRow]:
         sent = 0
         async for row in super().roster(year=year, region=region, as_of=as_of, after=after):

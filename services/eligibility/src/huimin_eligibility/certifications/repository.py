@@ -31,6 +31,18 @@ class CertificationRepository:
         )
         return (await self.session.scalars(statement)).all()
 
+    async def known_at_many(
+        self, id_numbers: Sequence[str], as_of: datetime
+    ) -> dict[str, list[Certification]]:
+        """The certifications of many residents as known at ``as_of`` (search and household views)."""
+        statement = select(Certification).where(
+            Certification.id_number.in_(list(id_numbers)), known_at(Certification, as_of)
+        )
+        found: dict[str, list[Certification]] = {}
+        for row in await self.session.scalars(statement):
+            found.setdefault(row.id_number, []).append(row)
+        return found
+
     async def all_records(self, id_number: str) -> Sequence[Certification]:
         statement = (
             select(Certification)

@@ -47,8 +47,6 @@ class ImportRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     id_number_masked: Mapped[str | None] = mapped_column(String(18))
     reason: Mapped[str | None] = mapped_column(String(1000))
-    # An accepted row that can never be assessed: reported with this warning (divisions.never_assessed_warning).
-    warning: Mapped[str | None] = mapped_column(String(1000))
 
 
 class StagedRow(Base):
@@ -76,3 +74,5 @@ class StagedRow(Base):
     # A rejected row: no values, its masked ID number (when valid) and the reason.
     id_number_masked: Mapped[str | None] = mapped_column(String(18))
     reason: Mapped[str | None] = mapped_column(String(1000))
+    # An accepted row that can never be assessed: reported with this warning (divisions.never_assessed_warning).
+    warning: Mapped[str | None] = mapped_column(String(1000))
