@@ -45,7 +45,9 @@ async def test_each_route_admits_exactly_its_roles(
     await register(client, PERSON)
     await certify(client, PERSON, "dibao", "2009-06-01")
     for role in ROLES:
-        headers = bearer(role, subject=PERSON if role == "resident" else f"{role}-1")
+        # a community officer always works in a district (a token without a region is refused, fail closed)
+        region = "210502" if role == "community_officer" else None
+        headers = bearer(role, subject=PERSON if role == "resident" else f"{role}-1", region=region)
         response = await client.request(method, path, headers=headers)
         if role in admitted:
             assert response.status_code == 200, f"{role}: {response.status_code} {response.text}"

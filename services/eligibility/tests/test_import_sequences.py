@@ -16,6 +16,7 @@ from eligibility_helpers import CIVIL, id_number
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from huimin_eligibility.divisions import never_assessed_warning
 from huimin_eligibility.imports.parsing import CSV_COLUMNS
 from huimin_eligibility.imports.repository import DEFAULT_AUTHORITY, DEFAULT_EVIDENCE
 
@@ -78,6 +79,8 @@ def apply_model(people: list[Person], rows: list[Row]) -> list[tuple[int, str, s
     pending_version: set[int] = set()
     for number, row in enumerate(rows, start=2):
         person = people[row.person]
+        # an accepted or unchanged row that can never be assessed carries the warning (E1, the import report)
+        warning = never_assessed_warning("210502", row.valid_from, row.valid_to, None)
         same = [c for c in person.certs if c.category == row.category]
         match = next((c for c in same if c.valid_from == row.valid_from), None)
         authority = row.authority or (match.authority if match else DEFAULT_AUTHORITY)
@@ -105,7 +108,7 @@ def apply_model(people: list[Person], rows: list[Row]) -> list[tuple[int, str, s
         fields = (row.name, row.household)
         version_changed = person.version != fields
         if not cert_changed and not version_changed:
-            report.append((number, "unchanged", None))
+            report.append((number, "unchanged", warning))
             continue
         if version_changed:
             person.version = fields
@@ -134,7 +137,7 @@ def apply_model(people: list[Person], rows: list[Row]) -> list[tuple[int, str, s
                     match.change = "exited" if only_exit else "corrected"
                 match.dirty = True
                 match.valid_to, match.authority, match.evidence = row.valid_to, authority, evidence
-        report.append((number, "accepted", None))
+        report.append((number, "accepted", warning))
     for index, person in enumerate(people):
         person.versions += index in pending_version
         person.records += sum(c.dirty for c in person.certs)
