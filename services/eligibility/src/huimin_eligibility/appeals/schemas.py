@@ -24,7 +24,18 @@ class AppealStatus(StrEnum):
 
 
 class AppealCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "application_id": "3f2b6c1e-8a47-4d2b-9c1e-5b7a0d9e4f21",
+                    "reason": "申请人家庭人均收入低于本溪市最低生活保障标准，认定时漏算一名家庭成员",
+                    "evidence_ref": "平复〔2010〕3号",
+                }
+            ]
+        },
+    )
 
     application_id: uuid.UUID | None = Field(default=None, description="The rejected application appealed.")
     lineage: int | None = Field(
@@ -44,7 +55,19 @@ class AppealUphold(BaseModel):
     """Upholding corrects the certification, back-dated: a refusal certifies from `valid_from` (default the
     date applied for); an exit is corrected to end on `valid_to` (null: the person never left)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "answer": "复核认定：家庭人均收入低于标准，原不予认定决定撤销",
+                    "authority": "平山区民政局",
+                    "evidence_ref": "平民复〔2010〕3号",
+                    "valid_from": "2010-03-01",
+                }
+            ]
+        },
+    )
 
     answer: str = Field(min_length=1, max_length=1000, description="复核决定: why the appeal is upheld.")
     authority: str = Field(min_length=1, max_length=200, description="认定机关")
@@ -56,7 +79,10 @@ class AppealUphold(BaseModel):
 
 
 class AppealDismiss(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"answer": "复核认定：家庭人均收入高于标准，维持原决定"}]},
+    )
 
     answer: str = Field(min_length=1, max_length=1000, description="复核决定: why the decision stands.")
 

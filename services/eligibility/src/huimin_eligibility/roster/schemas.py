@@ -57,7 +57,18 @@ class HeadCounts(BaseModel):
 class RosterSelection(BaseModel):
     """The roster rows of the residents named (premium's refund assessment: its paid list, B§四(四))."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "year": 2010,
+                    "region": "210500",
+                    "id_numbers": ["210502198001011234", "210521194001010013"],
+                }
+            ]
+        },
+    )
 
     year: int = Field(ge=2007, le=2100, description="Cover year.")
     region: AreaCode
