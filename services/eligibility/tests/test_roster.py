@@ -165,7 +165,11 @@ async def test_roster_selection_is_the_roster_rows_of_the_residents_named(client
     both = await client.post(
         "/v1/roster/selection", json={**body, "first_eligible_after": "2010-01-01"}, headers=SERVICE
     )
-    assert [json.loads(line)["id_number"] for line in both.text.splitlines()] == [people["joins_in_june"]]
+    # without Accept: application/x-ndjson, the same rows as one JSON array
+    assert both.headers["content-type"].startswith("application/json")
+    assert [row["id_number"] for row in both.json()] == [people["joins_in_june"]]
+    as_array = await client.post("/v1/roster/selection", json=body, headers=SERVICE)
+    assert as_array.json() == expected
     outside = await client.post(
         "/v1/roster/selection", json={**body, "region": "210502"}, headers=bearer("service", region="210503")
     )
