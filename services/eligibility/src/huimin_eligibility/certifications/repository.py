@@ -31,6 +31,17 @@ class CertificationRepository:
         )
         return (await self.session.scalars(statement)).all()
 
+    async def known_at_many(
+        self, id_numbers: Sequence[str], as_of: datetime
+    ) -> dict[str, list[Certification]]:
+        statement = select(Certification).where(
+            Certification.id_number.in_(list(id_numbers)), known_at(Certification, as_of)
+        )
+        found: dict[str, list[Certification]] = {}
+        for row in await self.session.scalars(statement):
+            found.setdefault(row.id_number, []).append(row)
+        return found
+
     async def all_records(self, id_number: str) -> Sequence[Certification]:
         statement = (
             select(Certification)
@@ -57,7 +68,9 @@ class CertificationRepository:
         if "id" not in values:
             (new_id,) = await self.next_ids(1)
             values = {**values, "id": new_id, "lineage": values.get("lineage") or new_id}
-        record = await self.session.scalar(insert(Certification).values(**values).returning(Certification))
+        record: Certification | None = await self.session.scalar(
+            insert(Certification).values(**values).returning(Certification)
+        )
         if record is None:
             raise RuntimeError("record is missing")
         return record
