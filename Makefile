@@ -15,7 +15,7 @@ test: lint
 	@$(BOOTSTRAP) --browser
 	@$(VENV)/pytest -n auto --dist loadgroup
 
-## lint: ruff (lint + format check) and mypy strict on shared/ and portal/
+## lint: ruff (lint + format check) and mypy strict on shared/, portal/, the three services and the CLI
 lint:
 	@$(BOOTSTRAP)
 	@$(VENV)/ruff check .

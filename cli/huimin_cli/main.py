@@ -67,8 +67,8 @@ def run(
         except NotReady as exc:
             typer.echo(f"not started: {exc}", err=True)
             raise typer.Exit(1) from exc
-        for spec in SERVICES:
-            typer.echo(f"{spec.name:<12} http://{host}:{spec.port}/docs")
+        for service in SERVICES:
+            typer.echo(f"{service.name:<12} http://{host}:{service.port}/docs")
         typer.echo(f"{PORTAL.name:<12} http://{host}:{PORTAL.port}/   (development sign-in: pick a role)")
         if demo:
             _load_demo(Endpoints(*(f"http://{host}:{spec.port}" for spec in SERVICES)))

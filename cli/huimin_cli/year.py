@@ -221,7 +221,7 @@ class Year:
             assessment = accepted["assessment"]
             await self._wait(assessment["id"], accepted["run"]["id"])
         assessment = await self.json("premium", "GET", f"/v1/assessments/{assessment['id']}", headers)
-        version = await self.json(
+        version: dict[str, Any] = await self.json(
             "premium",
             "GET",
             f"/v1/assessments/{assessment['id']}/versions/{assessment['latest_version']}",

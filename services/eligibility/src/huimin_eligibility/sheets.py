@@ -19,6 +19,7 @@ from enum import StrEnum
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell as SheetCell
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,7 +58,7 @@ async def xlsx_stream(
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
 
-    def cells(values: Sequence[Cell]) -> list[WriteOnlyCell]:
+    def cells(values: Sequence[Cell]) -> list[SheetCell]:
         written = []
         for value in values:
             cell = WriteOnlyCell(sheet, value=neutralised(value))

@@ -69,7 +69,9 @@ class CertificationRepository:
         if "id" not in values:
             (new_id,) = await self.next_ids(1)
             values = {**values, "id": new_id, "lineage": values.get("lineage") or new_id}
-        record = await self.session.scalar(insert(Certification).values(**values).returning(Certification))
+        record: Certification | None = await self.session.scalar(
+            insert(Certification).values(**values).returning(Certification)
+        )
         if record is None:
             raise RuntimeError("record is missing")
         return record

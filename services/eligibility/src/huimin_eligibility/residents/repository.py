@@ -19,7 +19,7 @@ from huimin_eligibility.residents.models import Resident, ResidentVersion
 from huimin_shared import areas
 from huimin_shared.auth import Principal
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")  # any SELECT, whatever its columns
 
 
 def known_at(model: Any, as_of: datetime) -> Any:
@@ -155,7 +155,7 @@ class ResidentRepository:
         )
 
     async def add_version(self, values: dict[str, Any]) -> ResidentVersion:
-        version = await self.session.scalar(
+        version: ResidentVersion | None = await self.session.scalar(
             insert(ResidentVersion).values(**values).returning(ResidentVersion)
         )
         if version is None:

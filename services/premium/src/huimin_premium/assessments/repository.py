@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, select, text, update
+from sqlalchemy import Select, Table, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_premium.assessments.models import (
@@ -82,7 +82,7 @@ ORDER BY region_code, category NULLS FIRST, age_group, line_kind
 ADVISORY_NAMESPACE = 0x70726D  # "prm": the premium service's advisory locks (key 2 is the cover year)
 
 
-def readable_assessments(principal: Principal) -> Select[tuple[Assessment]]:
+def readable_assessments(principal: Principal) -> Select[Assessment]:
     """The one place that decides which assessments a token may read: those inside its region."""
     statement = select(Assessment)
     if principal.region is not None:
@@ -126,7 +126,8 @@ class AssessmentRepository:
         chunk = 5000
         for start in range(0, len(id_numbers), chunk):
             rows = [{"run_id": run_id, "id_number": n} for n in id_numbers[start : start + chunk]]
-            await self.session.execute(PaidResident.__table__.insert(), rows)
+            # A declarative model's __table__ is its Table by construction (typed as FromClause).
+            await self.session.execute(cast(Table, PaidResident.__table__).insert(), rows)
 
     async def paid(self, run_id: int) -> set[str]:
         return set(
@@ -415,7 +416,7 @@ class AssessmentRepository:
 
     def lines_statement(
         self, version_id: int, line_kind: str | None, categories: Sequence[str] | None = None
-    ) -> Select[tuple[AssessmentLine]]:
+    ) -> Select[AssessmentLine]:
         statement = select(AssessmentLine).where(AssessmentLine.version_id == version_id)
         if line_kind is not None:
             statement = statement.where(AssessmentLine.line_kind == line_kind)

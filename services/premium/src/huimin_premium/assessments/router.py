@@ -116,8 +116,10 @@ async def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principa
     "carries the earlier lines unchanged plus adjustment lines (调整) for new, exited and changed "
     "residents. The same `as_of` and `paid` list as the latest version answer 200 with that run at once.",
     response_model=Run,
-    responses={200: {"model": Run, "description": "Same inputs as the latest version: nothing to run."}}
-    | problem_responses(401, 403, 404, 409, 422),
+    responses={
+        200: {"model": Run, "description": "Same inputs as the latest version: nothing to run."},
+        **problem_responses(401, 403, 404, 409, 422),
+    },
 )
 @body_limit(PAID_LIST_BODY_BYTES)
 async def rerun_assessment(
@@ -200,8 +202,10 @@ async def get_version(
     "`line_kind` keeps only regular or adjustment lines. Every person shown is written to the read log "
     "(set-based for a stream).",
     response_model=LinePage,
-    responses={200: {"content": {NDJSON: {}}, "description": "Lines as JSON pages or an NDJSON stream."}}
-    | problem_responses(401, 403, 404, 422),
+    responses={
+        200: {"content": {NDJSON: {}}, "description": "Lines as JSON pages or an NDJSON stream."},
+        **problem_responses(401, 403, 404, 422),
+    },
 )
 async def get_lines(
     assessment_id: uuid.UUID,

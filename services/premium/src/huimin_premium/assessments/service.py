@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # `list` inside AssessmentService names its method, so annotations say builtins.list
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -330,7 +331,7 @@ class AssessmentService:
             raise NotFound(f"no run {run_id} of assessment {assessment_id}")
         return run_out(run)
 
-    async def runs(self, principal: Principal, assessment_id: uuid.UUID) -> list[Run]:
+    async def runs(self, principal: Principal, assessment_id: uuid.UUID) -> builtins.list[Run]:
         await self._readable(principal, assessment_id)
         return [run_out(run) for run in await self.repository.runs(assessment_id)]
 
@@ -347,7 +348,7 @@ class AssessmentService:
         assessment, row = await self.version_row(principal, assessment_id, version)
         return await self._version_out(assessment, row)
 
-    async def versions(self, principal: Principal, assessment_id: uuid.UUID) -> list[VersionOut]:
+    async def versions(self, principal: Principal, assessment_id: uuid.UUID) -> builtins.list[VersionOut]:
         assessment = await self._readable(principal, assessment_id)
         return [
             await self._version_out(assessment, row) for row in await self.repository.versions(assessment.id)
@@ -382,7 +383,7 @@ class AssessmentService:
         limit: int,
         line_kind: LineKind | None,
         categories: Sequence[LineCategory] | None = None,
-    ) -> tuple[list[Line], str | None]:
+    ) -> tuple[builtins.list[Line], str | None]:
         _assessment, row = await self.version_row(principal, assessment_id, version)
         lines = await self.repository.lines_page(
             row.id,
@@ -412,7 +413,7 @@ class AssessmentService:
             self.session, statement.with_only_columns(AssessmentLine.id_number), principal, "assessment_lines"
         )
 
-    async def person_lines(self, principal: Principal, id_number: str) -> list[PersonLine]:
+    async def person_lines(self, principal: Principal, id_number: str) -> builtins.list[PersonLine]:
         """A person's lines in every version of every assessment (their own view, DRS-8), oldest first; a
         region-limited token sees only lines of its region."""
         ensure_own(principal, id_number)
@@ -436,7 +437,9 @@ class AssessmentService:
         ):
             yield text
 
-    async def groups(self, principal: Principal, assessment_id: uuid.UUID, version: int) -> list[LineGroup]:
+    async def groups(
+        self, principal: Principal, assessment_id: uuid.UUID, version: int
+    ) -> builtins.list[LineGroup]:
         _assessment, row = await self.version_row(principal, assessment_id, version)
         return [
             LineGroup(

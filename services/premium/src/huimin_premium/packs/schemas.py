@@ -116,10 +116,10 @@ def _value_name(parameter: Any) -> str:
     for known, name in ((NonNegativeMoney, "Money"), (Rate, "Rate")):
         if parameter == known:
             return name
-    name = getattr(parameter, "__name__", None)
-    if name is None:
+    type_name = getattr(parameter, "__name__", None)
+    if type_name is None:
         raise TypeError(f"name {parameter!r} in packs.schemas._value_name before using it in a pack")
-    return str(name)
+    return str(type_name)
 
 
 class Value(_Strict, Generic[T]):

@@ -30,8 +30,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     "local fiscal subsidy in place (地方财政补助资金到位情况) as moved by the settlement ledger, beside what the "
     "assessments came to. `format=xlsx` gives the same figures as a workbook.",
     response_model=R1Report,
-    responses={200: {"content": {XLSX: {}}, "description": "JSON, or XLSX with format=xlsx."}}
-    | problem_responses(401, 403, 422, 503),
+    responses={
+        200: {"content": {XLSX: {}}, "description": "JSON, or XLSX with format=xlsx."},
+        **problem_responses(401, 403, 422, 503),
+    },
 )
 async def get_r1(
     session: SessionDep,

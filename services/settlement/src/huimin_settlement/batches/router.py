@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated
 
@@ -46,7 +47,7 @@ def batch_out(batch: Batch) -> BatchOut:
         id=batch.id,
         city=batch.city_code,
         year=batch.year,
-        kind=batch.kind,  # type: ignore[arg-type]
+        kind=batch.kind,
         instalment=batch.instalment,
         assessment=AssessmentRef(id=batch.assessment_id, version=batch.assessment_version),
         adjusts_batch_id=batch.adjusts_batch_id,
@@ -193,7 +194,7 @@ async def batch_lines(
     return BatchLinePage(items=items, next_after=items[-1].line_no if len(items) == limit else None)
 
 
-def _by_payer(values: tuple[Decimal, Decimal, Decimal, Decimal]) -> ByPayer:
+def _by_payer(values: Sequence[Decimal]) -> ByPayer:
     return ByPayer(central=values[0], province=values[1], city=values[2], district_or_county=values[3])
 
 
@@ -245,11 +246,11 @@ async def batch_variance(
             "current": _by_payer(current),
             "previous": _by_payer(before),
             "difference": _by_payer(difference),
-        },  # type: ignore[arg-type]
+        },
         items=[
             VarianceItem(id_number=i[0], change=i[1], current_amount=i[2], previous_amount=i[3])
             for i in items
-        ],  # type: ignore[arg-type]
+        ],
         next_after=items[-1][0] if len(items) == limit else None,
     )
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, text, true, tuple_, update
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select, text, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,7 @@ from huimin_settlement.ledger.models import Account, Balance, Entry, Period, Tra
 from huimin_shared import areas
 
 
-def readable_by(city_code: ColumnElement[str], region: str | None) -> ColumnElement[bool]:
+def readable_by(city_code: SQLColumnExpression[str], region: str | None) -> ColumnElement[bool]:
     """The rows a token limited to ``region`` may read: those whose city code the region contains —
     the SQL twin of ``Principal.ensure_covers(row.city_code)``, which the single-row routes apply
     (areas.contains: a province covers its cities, a city itself; a district or county covers no
@@ -51,7 +51,9 @@ class LedgerRepository:
             {"cities": sorted({row["city_code"] for row in rows})},
         )
 
-    def accounts_statement(self, city: str | None = None, region: str | None = None) -> Select[Any]:
+    def accounts_statement(
+        self, city: str | None = None, region: str | None = None
+    ) -> Select[Account, Balance]:
         """The readable accounts: a token limited to a region sees the ledgers the region contains."""
         statement = (
             select(Account, Balance).join(Balance, Balance.account_id == Account.id).order_by(Account.id)

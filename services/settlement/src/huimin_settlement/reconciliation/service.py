@@ -45,7 +45,7 @@ class ReconciliationService:
                 for payer in PAYERS:
                     due[(flow, group.region_code, group.category, payer)] += getattr(group, payer)
         moved = await self.repository.moved_by_batches(city, year)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for key in sorted(set(due) | set(moved)):
             expected, actual = due.get(key, ZERO), moved.get(key, ZERO)
             if expected == 0 and actual == 0:
