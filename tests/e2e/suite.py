@@ -48,6 +48,8 @@ class Suite:
         env[prefix + "ENVIRONMENT"] = "test"
         env[prefix + "PEER_RETRY_ATTEMPTS"] = "2"
         env[prefix + "PEER_TIMEOUT_SECONDS"] = "5"
+        if service == "eligibility":  # the test deployment serves Benxi and Chengdu (E1 at the door)
+            env[prefix + "CITIES"] = '["210500", "510100"]'
         for setting, peer in PEERS.get(service, {}).items():
             env[prefix + setting] = self.url(peer)
         return env
