@@ -6,8 +6,9 @@ civil-affairs reviewer (another person) approves it; P's status on 2 October sho
 certificate the page verified against eligibility's keys. The 2015 dibao collective batch, prepared
 by one finance officer (fin-chen), is shown to another (fin-wu) with its variance against 2014's batch
 (P is new) and approved and executed by that second person; the maker sees "you prepared this" and
-no approve button. Reconciliation, R1, the dashboard and the schedule read the same ledger. A page
-whose service is stopped names that service and keeps the rest. Every page is checked for labelled
+no approve button. Reconciliation, R1, the dashboard and the schedule read the same ledger. P signs
+in as themself and sees what the government paid for them and the officer's look-up in their read
+log. A page whose service is stopped names that service and keeps the rest. Every page is checked for labelled
 controls and no inline script, and a screenshot of it is saved.
 
 The portal's suite runs on databases of its own (xdist group "portal"), so its years do not touch
@@ -377,6 +378,21 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await expect(reviewer.page.get_by_role("img", name="每月新增与退出人数")).to_be_visible()
     await reviewer.shot("16-monthly-changes-chart")
 
+    # --- P signs in as themself (subject = their ID number): their money and who looked them up ---
+    resident = await sign_in(browser, portal, screenshots, "resident", "", P)
+    await resident.open("/me?on=2015-01-15&year=2015")
+    await resident.check_page()
+    await expect(resident.page.locator("#status-verdict")).to_contain_text("城市低保")
+    await expect(resident.page.locator("#certificate")).to_contain_text("资格证书有效")
+    assessed_2015 = resident.page.locator("#own-assessments tbody tr", has_text="年度核定")
+    await expect(assessed_2015.locator("td").last).to_have_text("¥0.00")  # dibao: all subsidised (P2)
+    own_payments = resident.page.locator("#own-payments")
+    await expect(own_payments).to_contain_text("低保集体缴费")
+    await expect(own_payments).to_contain_text("已入账")
+    officer_look_up = resident.page.locator("#read-log").get_by_role("row", name=re.compile("officer-li"))
+    await expect(officer_look_up).not_to_have_count(0)
+    await resident.shot("21-resident-own-page")
+
     # --- English, and a phone's width ---------------------------------------------------------
     await officer.page.get_by_role("button", name="English").click()
     await expect(officer.page.get_by_role("heading", name="Resident", exact=True)).to_be_visible()
@@ -389,7 +405,7 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await officer.page.screenshot(path=str(screenshots / "18-resident-phone.png"))
     await officer.page.get_by_role("button", name="中文").click()
 
-    for person in (officer, reviewer, finance, maker, maker_as_reviewer):
+    for person in (officer, reviewer, finance, maker, maker_as_reviewer, resident):
         assert person.csp_violations == []
 
 
