@@ -27,10 +27,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from huimin_cli.year import CITY, Endpoints, Year
 from huimin_shared import idnumber
@@ -478,3 +479,35 @@ async def test_a_form_without_the_sessions_csrf_token_is_refused(
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
     assert "secure" in cookie
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_each_services_docs_render_with_authorize_on_a_closed_network(
+    services: Suite, browser: Browser, service: str
+) -> None:
+    """The API docs work with no internet: every request to a host other than 127.0.0.1 is aborted."""
+    context = await browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(WAIT_MS)
+    elsewhere: list[str] = []
+    failed: list[str] = []
+
+    async def only_this_machine(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            await route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            await route.abort("internetdisconnected")
+
+    try:
+        page = await context.new_page()
+        await page.route("**/*", only_this_machine)
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        response = await page.goto(services.url(service) + "/docs")
+        assert response is not None
+        assert response.status == 200
+        await expect(page.get_by_role("button", name="Authorize")).to_be_visible()
+        await expect(page.locator(".opblock").first).to_be_visible()  # the operations are listed
+        assert elsewhere == [], f"the docs asked another host: {elsewhere}"
+        assert failed == []
+    finally:
+        await context.close()
