@@ -164,6 +164,8 @@ async def home(request: Request, user: User) -> Response:
     pages: list[tuple[str, str]] = []
     if user.has(Role.community_officer, Role.civil_affairs):
         pages += [("/residents", "nav.residents"), ("/applications", "nav.applications")]
+    if user.has(Role.community_officer, Role.civil_affairs, Role.auditor):
+        pages += [("/search", "nav.search")]
     if user.has(Role.community_officer):
         pages += [
             ("/residents/new", "nav.register"),

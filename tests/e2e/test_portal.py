@@ -304,6 +304,18 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await officer.open(f"/residents/{P}?on=2014-09-30")
     await expect(page.locator("#status-verdict")).to_contain_text("2014-09-30 不享受资助")
 
+    # --- ...and finds P by name, then P's household ------------------------------------------------
+    await officer.open("/search")
+    await page.get_by_label("姓名（完全一致）").fill("居民P")
+    await page.get_by_role("button", name="检索").click()
+    await officer.check_page()
+    found = page.locator("#search-results").get_by_role("row", name=re.compile(P))
+    await expect(found).to_contain_text("站前社区")
+    await found.get_by_role("link", name="H-P").click()
+    await officer.check_page()
+    await expect(page.get_by_role("row", name=re.compile("居民P"))).to_contain_text("享受资助")
+    await officer.open(f"/residents/{P}?on=2014-09-30")  # where the English step below begins
+
     # --- social insurance assesses 2015; finance officer fin-chen prepares the batch (over HTTP) --
     async with httpx.AsyncClient(timeout=120) as http:
         year_2015 = Year(http, 2015, endpoints=endpoints(services))
