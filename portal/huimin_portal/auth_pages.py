@@ -166,6 +166,8 @@ async def home(request: Request, user: User) -> Response:
         pages += [("/residents", "nav.residents"), ("/applications", "nav.applications")]
     if user.has(Role.community_officer, Role.civil_affairs, Role.auditor):
         pages += [("/search", "nav.search")]
+    if user.has(Role.community_officer, Role.civil_affairs):
+        pages += [("/appeals", "nav.appeals")]
     if user.has(Role.community_officer):
         pages += [
             ("/residents/new", "nav.register"),

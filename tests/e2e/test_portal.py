@@ -523,3 +523,61 @@ async def test_each_services_docs_render_with_authorize_on_a_closed_network(
         assert failed == []
     finally:
         await context.close()
+
+
+async def test_a_refusal_is_appealed_and_answered_by_another_person(
+    services: Suite, portal: str, browser: Browser, screenshots: Path, year_2014: dict[str, Any]
+) -> None:
+    """Appeals (复核): filed by the officer against a refusal, answered by a civil-affairs officer who
+    neither refused nor filed; upheld, the person is certified. Search and households find them."""
+    q = make_id("210502", "19850505", 504)
+    officer = await sign_in(browser, portal, screenshots, "community_officer", "210502", "officer-li")
+    await officer.open(f"/applications/new?id_number={q}")
+    page = officer.page
+    await page.get_by_label("姓名").fill("居民Q")
+    await page.get_by_label(re.compile("^社区")).fill("站前社区")
+    await page.get_by_label("户号").fill("H-P")  # P's household
+    await page.get_by_label("家庭人口").fill("3")
+    await page.get_by_label("申请资助起始日期").fill("2014-11-01")
+    await page.get_by_label("困难情况说明").fill("家庭人均收入低于当地最低生活保障标准")
+    await page.get_by_role("button", name="提交申请").click()
+    await expect(page.get_by_role("status")).to_contain_text("申请已提交")
+
+    refuser = await sign_in(browser, portal, screenshots, "civil_affairs", "", "ca-li")
+    await refuser.open("/applications")
+    queue = refuser.page.locator("article.application", has_text=q)
+    await queue.get_by_label("不予认定理由").fill("收入核查未通过")
+    await queue.get_by_role("button", name="不予认定").click()
+    await expect(refuser.page.get_by_role("status")).to_contain_text("不予认定")
+
+    await officer.open("/applications")
+    await (
+        officer.page.get_by_role("row", name=re.compile("居民Q")).get_by_role("link", name="申请复核").click()
+    )
+    await officer.page.get_by_label("复核理由").fill("收入证明有误，已补交")
+    await officer.page.get_by_label("证明材料编号").fill("补〔2014〕7号")
+    await officer.shot("22-appeal-filed")
+    await officer.page.get_by_role("button", name="提交复核申请").click()
+    await expect(officer.page.get_by_role("status")).to_contain_text("复核申请已提交")
+
+    await refuser.open("/appeals")
+    own = refuser.page.locator("article.application", has_text=q)
+    await expect(own.locator(".own")).to_be_visible()  # the officer who refused does not answer
+    reviewer = await sign_in(browser, portal, screenshots, "civil_affairs", "", "ca-zhou")
+    await reviewer.open("/appeals")
+    appeal = reviewer.page.locator("article.application", has_text=q)
+    await expect(appeal.locator(".maker")).to_contain_text("原决定 ca-li，复核申请 officer-li")
+    await appeal.get_by_label("复核决定").first.fill("补交材料属实")
+    await appeal.get_by_label("证明文号").fill("复〔2014〕1号")
+    await reviewer.shot("23-appeals")
+    await appeal.get_by_role("button", name="复核成立").click()
+    await expect(reviewer.page.get_by_role("status")).to_contain_text("复核成立")
+
+    await officer.open("/search?name_prefix=居民&community=站前社区")
+    results = officer.page.locator("#search-results")
+    await expect(results).to_contain_text("居民Q")
+    await officer.shot("24-search")
+    await results.get_by_role("row", name=re.compile("居民Q")).get_by_role("link", name="H-P").click()
+    await expect(officer.page.get_by_role("row", name=re.compile("居民Q"))).to_contain_text("城市低保")
+    await officer.check_page()
+    await officer.shot("25-household")
