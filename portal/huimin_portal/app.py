@@ -16,7 +16,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from huimin_portal import auth_pages, finance_pages, officer_pages, review_pages
+from huimin_portal import (
+    appeal_pages,
+    auth_pages,
+    finance_pages,
+    officer_pages,
+    resident_pages,
+    review_pages,
+    search_pages,
+)
 from huimin_portal.apis import ApiProblem
 from huimin_portal.settings import PortalSettings
 from huimin_portal.web import CsrfRefused, NotSignedIn, RoleNotAllowed, render
@@ -90,7 +98,15 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (auth_pages.router, officer_pages.router, review_pages.router, finance_pages.router):
+    for router in (
+        auth_pages.router,
+        officer_pages.router,
+        review_pages.router,
+        finance_pages.router,
+        resident_pages.router,
+        search_pages.router,
+        appeal_pages.router,
+    ):
         app.include_router(router)
 
     @app.get("/health", include_in_schema=False)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from huimin_portal import i18n, session
 from huimin_portal.settings import PortalSettings
 from huimin_portal.web import Form, User, render, settings_of, text
-from huimin_shared import areas
+from huimin_shared import areas, idnumber
 from huimin_shared.auth import Role, mint_token
 
 with warnings.catch_warnings():
@@ -31,7 +31,14 @@ with warnings.catch_warnings():
 
 router = APIRouter(include_in_schema=False)
 
-DEV_ROLES = (Role.community_officer, Role.civil_affairs, Role.finance, Role.social_insurance, Role.auditor)
+DEV_ROLES = (
+    Role.community_officer,
+    Role.civil_affairs,
+    Role.finance,
+    Role.social_insurance,
+    Role.auditor,
+    Role.resident,
+)
 DEV_TOKEN_TTL_SECONDS = 8 * 3600
 
 
@@ -83,6 +90,11 @@ async def dev_signin(request: Request, form: Form) -> Response:
         return render(request, "message.html", {"heading": "signin.dev.invalid"}, 422)
     if region is not None and not areas.is_area_code(region):
         return render(request, "message.html", {"heading": "signin.dev.invalid"}, 422)
+    if role == Role.resident:
+        # A resident's token subject is their ID number: the services admit only that person's records.
+        if not idnumber.is_valid(subject):
+            return render(request, "message.html", {"heading": "signin.dev.invalid"}, 422)
+        subject, region = idnumber.normalize(subject), None
     token = mint_token(
         settings.jwt_secret.get_secret_value(),
         subject=subject,
@@ -152,6 +164,10 @@ async def home(request: Request, user: User) -> Response:
     pages: list[tuple[str, str]] = []
     if user.has(Role.community_officer, Role.civil_affairs):
         pages += [("/residents", "nav.residents"), ("/applications", "nav.applications")]
+    if user.has(Role.community_officer, Role.civil_affairs, Role.auditor):
+        pages += [("/search", "nav.search")]
+    if user.has(Role.community_officer, Role.civil_affairs):
+        pages += [("/appeals", "nav.appeals")]
     if user.has(Role.community_officer):
         pages += [
             ("/residents/new", "nav.register"),
@@ -166,4 +182,6 @@ async def home(request: Request, user: User) -> Response:
         pages += [("/reconciliation", "nav.reconciliation")]
     if user.has(Role.civil_affairs, Role.finance, Role.social_insurance, Role.auditor):
         pages += [("/r1", "nav.r1"), ("/dashboard", "nav.dashboard")]
+    if user.has(Role.resident):
+        pages += [("/me", "nav.me")]
     return render(request, "home.html", {"pages": pages})

@@ -137,7 +137,7 @@ async def apply(request: Request, user: Officer, apis: ApisDep, form: Form) -> R
     return RedirectResponse(f"/applications?submitted={submitted['id']}", status_code=303)
 
 
-async def _status_and_certificate(apis: Apis, id_number: str, on: date) -> dict[str, Any]:
+async def status_and_certificate(apis: Apis, id_number: str, on: date) -> dict[str, Any]:
     status, jwks = await asyncio.gather(
         apis.get(Service.eligibility, f"/v1/residents/{id_number}/status", on=on.isoformat()), apis.jwks()
     )
@@ -160,7 +160,7 @@ async def resident_page(
     year = year or on.year
     calls: list[Any] = [
         attempt(apis.get(Service.eligibility, f"/v1/residents/{number}")),
-        attempt(_status_and_certificate(apis, number, on)),
+        attempt(status_and_certificate(apis, number, on)),
         attempt(apis.get(Service.eligibility, f"/v1/residents/{number}/certifications")),
         attempt(apis.post(Service.premium, "/v1/quotes", {"year": year, "id_number": number})),
         attempt(apis.get(Service.eligibility, f"/v1/residents/{number}/reads", limit=20)),

@@ -83,7 +83,8 @@ async def _decide(
         return await _applications_page(
             request, apis, user, failure_status(error), failed_id=str(application_id), **failure(error)
         )
-    return RedirectResponse(f"/applications?decision={verb}d", status_code=303)
+    decided = {"approve": "approved", "reject": "rejected"}[verb]  # "reject" + "d" named no message
+    return RedirectResponse(f"/applications?decision={decided}", status_code=303)
 
 
 @router.get("/imports")

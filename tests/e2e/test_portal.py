@@ -6,8 +6,9 @@ civil-affairs reviewer (another person) approves it; P's status on 2 October sho
 certificate the page verified against eligibility's keys. The 2015 dibao collective batch, prepared
 by one finance officer (fin-chen), is shown to another (fin-wu) with its variance against 2014's batch
 (P is new) and approved and executed by that second person; the maker sees "you prepared this" and
-no approve button. Reconciliation, R1, the dashboard and the schedule read the same ledger. A page
-whose service is stopped names that service and keeps the rest. Every page is checked for labelled
+no approve button. Reconciliation, R1, the dashboard and the schedule read the same ledger. P signs
+in as themself and sees what the government paid for them and the officer's look-up in their read
+log. A page whose service is stopped names that service and keeps the rest. Every page is checked for labelled
 controls and no inline script, and a screenshot of it is saved.
 
 The portal's suite runs on databases of its own (xdist group "portal"), so its years do not touch
@@ -26,10 +27,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from huimin_cli.year import CITY, Endpoints, Year
 from huimin_shared import idnumber
@@ -302,6 +304,18 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await officer.open(f"/residents/{P}?on=2014-09-30")
     await expect(page.locator("#status-verdict")).to_contain_text("2014-09-30 不享受资助")
 
+    # --- ...and finds P by name, then P's household ------------------------------------------------
+    await officer.open("/search")
+    await page.get_by_label("姓名（完全一致）").fill("居民P")
+    await page.get_by_role("button", name="检索").click()
+    await officer.check_page()
+    found = page.locator("#search-results").get_by_role("row", name=re.compile(P))
+    await expect(found).to_contain_text("站前社区")
+    await found.get_by_role("link", name="H-P").click()
+    await officer.check_page()
+    await expect(page.get_by_role("row", name=re.compile("居民P"))).to_contain_text("享受资助")
+    await officer.open(f"/residents/{P}?on=2014-09-30")  # where the English step below begins
+
     # --- social insurance assesses 2015; finance officer fin-chen prepares the batch (over HTTP) --
     async with httpx.AsyncClient(timeout=120) as http:
         year_2015 = Year(http, 2015, endpoints=endpoints(services))
@@ -377,6 +391,21 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await expect(reviewer.page.get_by_role("img", name="每月新增与退出人数")).to_be_visible()
     await reviewer.shot("16-monthly-changes-chart")
 
+    # --- P signs in as themself (subject = their ID number): their money and who looked them up ---
+    resident = await sign_in(browser, portal, screenshots, "resident", "", P)
+    await resident.open("/me?on=2015-01-15&year=2015")
+    await resident.check_page()
+    await expect(resident.page.locator("#status-verdict")).to_contain_text("城市低保")
+    await expect(resident.page.locator("#certificate")).to_contain_text("资格证书有效")
+    assessed_2015 = resident.page.locator("#own-assessments tbody tr", has_text="年度核定")
+    await expect(assessed_2015.locator("td").last).to_have_text("¥0.00")  # dibao: all subsidised (P2)
+    own_payments = resident.page.locator("#own-payments")
+    await expect(own_payments).to_contain_text("低保集体缴费")
+    await expect(own_payments).to_contain_text("已入账")
+    officer_look_up = resident.page.locator("#read-log").get_by_role("row", name=re.compile("officer-li"))
+    await expect(officer_look_up).not_to_have_count(0)
+    await resident.shot("21-resident-own-page")
+
     # --- English, and a phone's width ---------------------------------------------------------
     await officer.page.get_by_role("button", name="English").click()
     await expect(officer.page.get_by_role("heading", name="Resident", exact=True)).to_be_visible()
@@ -389,7 +418,7 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await officer.page.screenshot(path=str(screenshots / "18-resident-phone.png"))
     await officer.page.get_by_role("button", name="中文").click()
 
-    for person in (officer, reviewer, finance, maker, maker_as_reviewer):
+    for person in (officer, reviewer, finance, maker, maker_as_reviewer, resident):
         assert person.csp_violations == []
 
 
@@ -462,3 +491,93 @@ async def test_a_form_without_the_sessions_csrf_token_is_refused(
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
     assert "secure" in cookie
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_each_services_docs_render_with_authorize_on_a_closed_network(
+    services: Suite, browser: Browser, service: str
+) -> None:
+    """The API docs work with no internet: every request to a host other than 127.0.0.1 is aborted."""
+    context = await browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(WAIT_MS)
+    elsewhere: list[str] = []
+    failed: list[str] = []
+
+    async def only_this_machine(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            await route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            await route.abort("internetdisconnected")
+
+    try:
+        page = await context.new_page()
+        await page.route("**/*", only_this_machine)
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        response = await page.goto(services.url(service) + "/docs")
+        assert response is not None
+        assert response.status == 200
+        await expect(page.get_by_role("button", name="Authorize")).to_be_visible()
+        await expect(page.locator(".opblock").first).to_be_visible()  # the operations are listed
+        assert elsewhere == [], f"the docs asked another host: {elsewhere}"
+        assert failed == []
+    finally:
+        await context.close()
+
+
+async def test_a_refusal_is_appealed_and_answered_by_another_person(
+    services: Suite, portal: str, browser: Browser, screenshots: Path, year_2014: dict[str, Any]
+) -> None:
+    """Appeals (复核): filed by the officer against a refusal, answered by a civil-affairs officer who
+    neither refused nor filed; upheld, the person is certified. Search and households find them."""
+    q = make_id("210502", "19850505", 504)
+    officer = await sign_in(browser, portal, screenshots, "community_officer", "210502", "officer-li")
+    await officer.open(f"/applications/new?id_number={q}")
+    page = officer.page
+    await page.get_by_label("姓名").fill("居民Q")
+    await page.get_by_label(re.compile("^社区")).fill("站前社区")
+    await page.get_by_label("户号").fill("H-P")  # P's household
+    await page.get_by_label("家庭人口").fill("3")
+    await page.get_by_label("申请资助起始日期").fill("2014-11-01")
+    await page.get_by_label("困难情况说明").fill("家庭人均收入低于当地最低生活保障标准")
+    await page.get_by_role("button", name="提交申请").click()
+    await expect(page.get_by_role("status")).to_contain_text("申请已提交")
+
+    refuser = await sign_in(browser, portal, screenshots, "civil_affairs", "", "ca-li")
+    await refuser.open("/applications")
+    queue = refuser.page.locator("article.application", has_text=q)
+    await queue.get_by_label("不予认定理由").fill("收入核查未通过")
+    await queue.get_by_role("button", name="不予认定").click()
+    await expect(refuser.page.get_by_role("status")).to_contain_text("不予认定")
+
+    await officer.open("/applications")
+    await (
+        officer.page.get_by_role("row", name=re.compile("居民Q")).get_by_role("link", name="申请复核").click()
+    )
+    await officer.page.get_by_label("复核理由").fill("收入证明有误，已补交")
+    await officer.page.get_by_label("证明材料编号").fill("补〔2014〕7号")
+    await officer.shot("22-appeal-filed")
+    await officer.page.get_by_role("button", name="提交复核申请").click()
+    await expect(officer.page.get_by_role("status")).to_contain_text("复核申请已提交")
+
+    await refuser.open("/appeals")
+    own = refuser.page.locator("article.application", has_text=q)
+    await expect(own.locator(".own")).to_be_visible()  # the officer who refused does not answer
+    reviewer = await sign_in(browser, portal, screenshots, "civil_affairs", "", "ca-zhou")
+    await reviewer.open("/appeals")
+    appeal = reviewer.page.locator("article.application", has_text=q)
+    await expect(appeal.locator(".maker")).to_contain_text("原决定 ca-li，复核申请 officer-li")
+    await appeal.get_by_label("复核决定").first.fill("补交材料属实")
+    await appeal.get_by_label("证明文号").fill("复〔2014〕1号")
+    await reviewer.shot("23-appeals")
+    await appeal.get_by_role("button", name="复核成立").click()
+    await expect(reviewer.page.get_by_role("status")).to_contain_text("复核成立")
+
+    await officer.open("/search?name_prefix=居民&community=站前社区")
+    results = officer.page.locator("#search-results")
+    await expect(results).to_contain_text("居民Q")
+    await officer.shot("24-search")
+    await results.get_by_role("row", name=re.compile("居民Q")).get_by_role("link", name="H-P").click()
+    await expect(officer.page.get_by_role("row", name=re.compile("居民Q"))).to_contain_text("城市低保")
+    await officer.check_page()
+    await officer.shot("25-household")
