@@ -60,6 +60,11 @@ def _choose_server() -> tuple[str, str]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Tests never depend on timing: no hypothesis example has a deadline (a busy CI machine is slow).
+    from hypothesis import settings
+
+    settings.register_profile("huimin", deadline=None)
+    settings.load_profile("huimin")
     # The controller chooses once; xdist workers inherit the choice through the environment.
     if os.environ.get(_SERVER_ENV) is None:
         url, source = _choose_server()
