@@ -4,6 +4,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from huimin_shared.db import new_metadata
 from huimin_shared.jobs import jobs_table
+from huimin_shared.readlog import read_log_table
 
 
 class Base(DeclarativeBase):
@@ -12,3 +13,6 @@ class Base(DeclarativeBase):
 
 # Durable background jobs (assessment runs), leased by whichever replica runs them: huimin_shared.jobs.
 jobs = jobs_table(Base.metadata)
+
+# Who read whose figures (DRS-8), one row per person per read: huimin_shared.readlog.
+read_log = read_log_table(Base.metadata)

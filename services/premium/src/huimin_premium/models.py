@@ -3,8 +3,7 @@
 from huimin_premium.assessments import models as assessments_models
 from huimin_premium.db import Base
 from huimin_premium.packs import models as packs_models
-from huimin_premium.reads import models as reads_models
 
 metadata = Base.metadata
 
-__all__ = ["assessments_models", "metadata", "packs_models", "reads_models"]
+__all__ = ["assessments_models", "metadata", "packs_models"]

@@ -5,7 +5,6 @@ from huimin_settlement.db import Base
 from huimin_settlement.funding import models as funding_models
 from huimin_settlement.idempotency import models as idempotency_models
 from huimin_settlement.ledger import models as ledger_models
-from huimin_settlement.reads import models as reads_models
 from huimin_settlement.schedule import models as schedule_models
 
 metadata = Base.metadata
@@ -16,6 +15,5 @@ __all__ = [
     "idempotency_models",
     "ledger_models",
     "metadata",
-    "reads_models",
     "schedule_models",
 ]

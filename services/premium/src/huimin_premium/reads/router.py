@@ -10,11 +10,11 @@ from huimin_premium.assessments.schemas import PersonLines
 from huimin_premium.assessments.service import AssessmentService
 from huimin_premium.deps import READERS
 from huimin_premium.reads import service
-from huimin_premium.reads.schemas import ReadLogOut
 from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
+from huimin_shared.readlog import ReadLogOut
 
 router = APIRouter(prefix="/v1/residents", tags=["residents"])
 PersonReader = Annotated[Principal, Depends(require_roles(*READERS, Role.resident))]

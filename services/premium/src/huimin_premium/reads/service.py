@@ -1,51 +1,33 @@
-"""Logging reads of personal figures and showing a person their own (DRS-8)."""
+"""Logging reads of personal figures (quotes, assessment lines) in this service's read log, and showing a person their own (DRS-8):
+huimin_shared.readlog over this service's ``read_log`` table."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_premium.reads.repository import ReadLogRepository
-from huimin_premium.reads.schemas import ReadEntryOut, ReadLogOut
+from huimin_premium.db import read_log as read_log_table
+from huimin_shared import readlog
 from huimin_shared.auth import Principal
 from huimin_shared.errors import Forbidden
+from huimin_shared.readlog import ReadLogOut, ensure_own
+
+__all__ = ["ensure_own", "log_bulk_reads", "log_reads", "read_log"]
 
 
 async def log_reads(
     session: AsyncSession, id_numbers: Sequence[str], principal: Principal, purpose: str
 ) -> None:
-    """Names the end user (a service acting for one is logged as that user, ``… via service:x``)."""
-    await ReadLogRepository(session).record_reads(
-        id_numbers,
-        at=datetime.now(UTC),
-        reader=principal.reader,
-        role=principal.reader_roles,
-        purpose=purpose,
-    )
+    await readlog.log_reads(session, read_log_table, id_numbers, principal, purpose)
 
 
 async def log_bulk_reads(
     session: AsyncSession, id_numbers: Select[Any], principal: Principal, purpose: str
 ) -> None:
-    """A streamed read: every person ``id_numbers`` selects, logged in one statement."""
-    await ReadLogRepository(session).record_reads_of(
-        id_numbers,
-        at=datetime.now(UTC),
-        reader=principal.reader,
-        role=principal.reader_roles,
-        purpose=purpose,
-    )
-
-
-def ensure_own(principal: Principal, id_number: str) -> None:
-    """A resident token reads the resident's own figures only."""
-    own = principal.own_id_number
-    if own is not None and own != id_number:
-        raise Forbidden("a resident token reads only the resident's own records")
+    await readlog.log_bulk_reads(session, read_log_table, id_numbers, principal, purpose)
 
 
 async def read_log(session: AsyncSession, principal: Principal, id_number: str, limit: int) -> ReadLogOut:
@@ -54,8 +36,4 @@ async def read_log(session: AsyncSession, principal: Principal, id_number: str, 
         raise Forbidden(
             "premium does not know where a person lives: a region-limited token cannot read its log"
         )
-    entries = await ReadLogRepository(session).reads_of(id_number, limit=limit)
-    return ReadLogOut(
-        id_number=id_number,
-        reads=[ReadEntryOut(at=e.at, reader=e.reader, role=e.role, purpose=e.purpose) for e in entries],
-    )
+    return await readlog.read_log(session, read_log_table, id_number, limit)

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Query
 
 from huimin_settlement.deps import ReadLogReaderDep
 from huimin_settlement.reads import service
-from huimin_settlement.reads.schemas import ReadLogOut
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
+from huimin_shared.readlog import ReadLogOut
 
 router = APIRouter(prefix="/v1/residents", tags=["residents"])
 
