@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from huimin_shared import db, migrations, postgres
 from huimin_shared.app import get_driver_connection, get_session
 from huimin_shared.auth import Role, mint_token
+from huimin_shared.bulk import get_read_session
 from huimin_shared.readiness import ready_timeout_seconds
 from huimin_shared.settings import DEVELOPMENT_JWT_SECRET
 
@@ -138,8 +139,12 @@ async def api_client(app: FastAPI, session: AsyncSession | None = None) -> Async
             raw = await (await session.connection()).get_raw_connection()
             yield raw.driver_connection
 
+        async def read_override() -> AsyncIterator[AsyncSession]:
+            yield session
+
         app.dependency_overrides[get_session] = override
         app.dependency_overrides[get_driver_connection] = driver_override
+        app.dependency_overrides[get_read_session] = read_override
     try:
         # A loaded machine can take longer than asgi-lifespan's 5 s to start an app: the one bound.
         wait = ready_timeout_seconds()
@@ -150,6 +155,7 @@ async def api_client(app: FastAPI, session: AsyncSession | None = None) -> Async
     finally:
         app.dependency_overrides.pop(get_session, None)
         app.dependency_overrides.pop(get_driver_connection, None)
+        app.dependency_overrides.pop(get_read_session, None)
 
 
 def bearer(

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from huimin_eligibility.app import MIGRATIONS, create_app
 from huimin_eligibility.settings import EligibilitySettings
-from huimin_eligibility.streaming import get_read_session
 from huimin_shared.db import create_engine
 from huimin_shared.testing import api_client, rolled_back_session, service_database
 
@@ -48,10 +47,5 @@ def settings(database_url: str) -> EligibilitySettings:
 async def client(settings: EligibilitySettings, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
     """The app over ASGI; every request shares the test's rolled-back session."""
     app = create_app(settings)
-
-    async def shared_session() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    app.dependency_overrides[get_read_session] = shared_session
     async with api_client(app, session) as client:
         yield client

@@ -16,7 +16,7 @@ from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.common import NO_CONTROL_CHARACTERS
 from huimin_eligibility.deps import Auditor
 from huimin_eligibility.sheets import ExportFormat, download
-from huimin_eligibility.streaming import ReadSessionDep
+from huimin_shared.bulk import ReadSessionDep
 from huimin_shared.errors import problem_responses
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility.imports.models import ImportJob, ImportRow
 from huimin_eligibility.imports.validation import STAGED_COLUMNS
-from huimin_shared import areas
+from huimin_shared import areas, bulk
 from huimin_shared.errors import Conflict
 
 ROW_COLUMNS = ("job_id", "row_number", "outcome", "id_number_masked", "reason")
@@ -256,9 +256,7 @@ class ImportRepository:
 
     async def _raw(self) -> Any:
         """The asyncpg connection under the session (same transaction): COPY and plain statements."""
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        return raw.driver_connection
+        return await bulk.driver_connection(self.session)
 
     # --- staging ---------------------------------------------------------------------------------------
 
@@ -270,10 +268,7 @@ class ImportRepository:
         buffer = io.BytesIO()
         pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
         buffer.seek(0)
-        raw = await self._raw()
-        await raw.copy_to_table(
-            "import_staged_rows", source=buffer, columns=["job_id", *STAGED_COLUMNS], format="csv"
-        )
+        await bulk.copy_csv(self.session, "import_staged_rows", buffer, ["job_id", *STAGED_COLUMNS])
 
     async def delete_staged(self, job_id: uuid.UUID) -> None:
         raw = await self._raw()
@@ -354,8 +349,7 @@ class ImportRepository:
 
     async def record_rows(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:
-            raw = await self._raw()
-            await raw.copy_records_to_table("import_rows", records=rows, columns=list(ROW_COLUMNS))
+            await bulk.copy_records(self.session, "import_rows", rows, ROW_COLUMNS)
 
     async def update_job(self, job_id: uuid.UUID, **values: Any) -> None:
         await self.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))

@@ -13,7 +13,7 @@ from huimin_eligibility.deps import DisclosureReader, ReportReader
 from huimin_eligibility.reports import service
 from huimin_eligibility.reports.schemas import Disclosure, MonthlyChanges
 from huimin_eligibility.sheets import ExportFormat, download
-from huimin_eligibility.streaming import ReadSessionDep
+from huimin_shared.bulk import ReadSessionDep
 from huimin_shared.errors import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["reports"])

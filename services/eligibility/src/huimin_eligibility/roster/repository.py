@@ -4,18 +4,15 @@ session's transaction."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility import rules, rules_sql
-from huimin_shared import areas
+from huimin_shared import areas, bulk
 
 # Each person's version and the certifications overlapping the window [$3, $4], as known at $1, from their
 # (id_number, recorded_at) indexes; {people} names the residents (alias r) to read.
@@ -72,18 +69,6 @@ def region_pattern(region: str) -> str:
     return areas.prefix_of(region) + "%"
 
 
-async def _driver_connection(session: AsyncSession) -> Any:
-    """asyncpg's own connection inside the session's transaction: rows arrive without SQLAlchemy's per-row
-    processing (a third of the time for a million rows)."""
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    if raw is None:  # only after the session's connection was invalidated
-        raise RuntimeError("the session has no database connection")
-    if not raw.is_in_transaction():  # SQLAlchemy begins lazily; a cursor needs a transaction
-        await session.execute(text("SELECT 1"))
-    return raw
-
-
 async def roster_lines(
     session: AsyncSession,
     *,
@@ -97,11 +82,8 @@ async def roster_lines(
 ) -> AsyncGenerator[list[str], None]:
     """The roster of cover year ``year`` as JSON texts rendered by PostgreSQL (rules_sql.ROSTER), one per
     eligible person in ID-number order, in lists of up to ``batch``."""
-    raw = await _driver_connection(session)
-    cursor = await raw.cursor(
-        *_roster_query(as_of, region, year, after, limit, first_eligible_after),
-    )
-    while rows := await cursor.fetch(batch):
+    query = _roster_query(as_of, region, year, after, limit, first_eligible_after)
+    async for rows in bulk.fetch_chunks(session, *query, batch=batch):
         yield [row[0] for row in rows]
 
 
@@ -149,39 +131,9 @@ async def roster_copy(
     """The whole roster as NDJSON bytes straight from ``COPY (rules_sql.ROSTER) TO STDOUT``, in chunks of
     about ``chunk`` bytes: one row per line, so COPY's text format is NDJSON as it stands (no value can hold
     a backslash, tab or newline that COPY would escape: digits, dates, identifiers, booleans)."""
-    raw = await _driver_connection(session)
-    received: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)  # backpressure on a slow reader
-
-    async def copy() -> None:
-        try:
-            await raw.copy_from_query(
-                *_roster_query(as_of, region, year, after, None, first_eligible_after, id_numbers),
-                output=received.put,
-            )
-        finally:
-            await received.put(None)
-
-    task = asyncio.create_task(copy())
-    try:
-        buffer: list[bytes] = []
-        size = 0
-        while (data := await received.get()) is not None:
-            buffer.append(data)
-            size += len(data)
-            if size >= chunk:
-                yield b"".join(buffer)
-                buffer, size = [], 0
-        await task  # raises what the COPY raised
-        if buffer:
-            yield b"".join(buffer)
-    finally:
-        if not task.done():
-            # The reader went away mid-COPY: the connection is still in COPY-out state, so stop the task
-            # and discard the connection (the server then ends the query) instead of returning it.
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-            await (await session.connection()).invalidate()
+    query = _roster_query(as_of, region, year, after, None, first_eligible_after, id_numbers)
+    async for data in bulk.copy_query_chunks(session, *query, chunk=chunk):
+        yield data
 
 
 async def head_count_cells(
@@ -189,8 +141,9 @@ async def head_count_cells(
 ) -> list[tuple[str, str, str, int]]:
     """(region_code, category, age_group, count) of the people certified in a subsidised category and not
     excluded on ``on`` itself, age group on 1 January of ``cover_year`` (rules_sql.HEAD_COUNTS)."""
-    raw = await _driver_connection(session)
-    rows = await raw.fetch(rules_sql.HEAD_COUNTS, as_of, region_pattern(region), on, on, "", None, cover_year)
+    rows = await bulk.fetch_all(
+        session, rules_sql.HEAD_COUNTS, as_of, region_pattern(region), on, on, "", None, cover_year
+    )
     return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
@@ -222,11 +175,11 @@ async def candidates(
 ) -> AsyncIterator[Candidate]:
     """People living in ``region`` with a certification overlapping [first, last], as known at ``as_of``
     (the disclosure list judges them with rules.py; the tests use it as the monthly report's reference)."""
-    raw = await _driver_connection(session)
-    async for row in raw.cursor(
-        CANDIDATES_SQL, as_of, region_pattern(region), first, last, after, prefetch=batch
+    async for rows in bulk.fetch_chunks(
+        session, CANDIDATES_SQL, as_of, region_pattern(region), first, last, after, batch=batch
     ):
-        yield _candidate(row)
+        for row in rows:
+            yield _candidate(row)
 
 
 async def monthly_candidates(
@@ -245,8 +198,8 @@ async def monthly_candidates(
     every certification overlapping the day before the month through its last day, as ``candidates`` reads
     them for that window, so rules.monthly_change gives them the same answer."""
     first, last = rules.month_bounds(year, month)
-    raw = await _driver_connection(session)
-    async for row in raw.cursor(
+    async for rows in bulk.fetch_chunks(
+        session,
         MONTHLY_CANDIDATES_SQL,
         as_of,
         region_pattern(region),
@@ -254,6 +207,7 @@ async def monthly_candidates(
         last,
         "",
         sorted(recorded),
-        prefetch=batch,
+        batch=batch,
     ):
-        yield _candidate(row)
+        for row in rows:
+            yield _candidate(row)

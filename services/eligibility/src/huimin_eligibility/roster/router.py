@@ -24,9 +24,9 @@ from huimin_eligibility.common import (
 from huimin_eligibility.deps import CountReader, RosterReader
 from huimin_eligibility.roster import service
 from huimin_eligibility.roster.schemas import HeadCounts, RosterPage, RosterRow, RosterSelection
-from huimin_eligibility.streaming import ReadSessionDep
 from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal
+from huimin_shared.bulk import ReadSessionDep
 from huimin_shared.errors import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["roster"])

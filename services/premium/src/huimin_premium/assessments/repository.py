@@ -19,7 +19,7 @@ from huimin_premium.assessments.models import (
     AssessmentVersion,
     PaidResident,
 )
-from huimin_shared import areas
+from huimin_shared import areas, bulk
 from huimin_shared.auth import Principal
 
 RESULT_COLUMNS = (
@@ -244,10 +244,7 @@ class AssessmentRepository:
     async def copy_results(self, records: Sequence[tuple[Any, ...]]) -> None:
         """asyncpg COPY of a chunk of results (one round trip for thousands of residents), inside the
         session's transaction (so the chunk commits with its checkpoint, or not at all)."""
-        driver = await self._driver_connection()
-        await driver.copy_records_to_table(
-            "assessment_results", records=records, columns=list(RESULT_COLUMNS)
-        )
+        await bulk.copy_records(self.session, "assessment_results", records, RESULT_COLUMNS)
 
     async def record_progress(
         self, run_id: int, *, rows_read: int, rows_assessed: int, now: datetime
@@ -462,25 +459,15 @@ class AssessmentRepository:
     ) -> AsyncIterator[str]:
         """Every line as NDJSON rendered by PostgreSQL (LINES_NDJSON), in chunks of ``batch`` lines read
         through an asyncpg cursor inside the session's transaction: Python only passes the text on."""
-        raw = await self._driver_connection()
-        cursor = await raw.cursor(
-            LINES_NDJSON, version_id, line_kind, list(categories) if categories else None
-        )
-        while rows := await cursor.fetch(batch):
+        chosen = list(categories) if categories else None
+        async for rows in bulk.fetch_chunks(
+            self.session, LINES_NDJSON, version_id, line_kind, chosen, batch=batch
+        ):
             yield "\n".join(row[0] for row in rows) + "\n"
 
     async def groups(self, version_id: int) -> list[Any]:
         """The version's lines summed per region, category, age group and line kind (one GROUP BY)."""
         return list(await self.session.execute(text(LINE_GROUPS), {"version_id": version_id}))
-
-    async def _driver_connection(self) -> Any:
-        connection = await self.session.connection()
-        raw = (await connection.get_raw_connection()).driver_connection
-        if raw is None:  # only after the session's connection was invalidated
-            raise RuntimeError("the session has no database connection")
-        if not raw.is_in_transaction():  # SQLAlchemy begins lazily; a cursor needs a transaction
-            await self.session.execute(text("SELECT 1"))
-        return raw
 
     async def stream_results(self, run_id: int, page: int = 10000) -> AsyncIterator[Sequence[Any]]:
         """A run's results in keyset pages of plain rows (for simulations and reports)."""

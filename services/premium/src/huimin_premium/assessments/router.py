@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
@@ -28,8 +27,9 @@ from huimin_premium.assessments.schemas import (
 from huimin_premium.assessments.service import AssessmentService, run_out
 from huimin_premium.deps import READERS
 from huimin_premium.packs.schemas import INT32_MAX, INT64_MAX
-from huimin_shared.app import RuntimeDep, SessionDep
+from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
+from huimin_shared.bulk import ReadSessionDep
 from huimin_shared.errors import problem_responses
 from huimin_shared.guard import body_limit
 from huimin_shared.jobs import JobRunner
@@ -212,7 +212,7 @@ async def get_lines(
     version: VersionNumber,
     request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    reader: ReadSessionDep,
     principal: Reader,
     after: AfterId = None,
     limit: PageLimit = DEFAULT_LIMIT,
@@ -228,13 +228,8 @@ async def get_lines(
         version_id = row.id
         await service.log_streamed_lines(principal, version_id, line_kind, category)
 
-        async def stream() -> AsyncIterator[str]:
-            # The request session closes before the body is sent; the stream reads with its own.
-            async with runtime.sessions() as own:
-                async for text in AssessmentService(own).stream_lines(version_id, line_kind, category):
-                    yield text
-
-        return StreamingResponse(stream(), media_type=NDJSON)
+        lines = AssessmentService(reader).stream_lines(version_id, line_kind, category)
+        return StreamingResponse(lines, media_type=NDJSON)
     items, next_after = await service.lines_page(
         principal, assessment_id, version, after=after, limit=limit, line_kind=line_kind, categories=category
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -16,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from huimin_settlement.batches.models import AssessmentGroup, AssessmentSnapshot, Batch, BatchEvent, BatchLine
 from huimin_settlement.ledger.repository import readable_by
+from huimin_shared import bulk
 
 LINE_COLUMNS = (
     "batch_id",
@@ -62,13 +61,9 @@ class BatchRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _driver(self) -> Any:
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        return raw.driver_connection
-
-    async def line_writer(self) -> LineWriter:
-        return LineWriter(await self._driver())
+    async def line_writer(self) -> bulk.PipelinedCopy:
+        """COPY into batch_lines, one chunk in flight while the caller parses the next."""
+        return await bulk.PipelinedCopy.open(self.session, "batch_lines", LINE_COLUMNS)
 
     async def insert_batch(self, values: dict[str, Any]) -> None:
         await self.session.execute(insert(Batch).values(**values))
@@ -319,31 +314,3 @@ class BatchRepository:
             .order_by(AssessmentSnapshot.assessment_id, AssessmentSnapshot.version.desc())
         )
         return list(await self.session.scalars(statement))
-
-
-class LineWriter:
-    """asyncpg COPY straight into batch_lines, one chunk in flight while the caller reads the next:
-    PostgreSQL stores chunk n on the other core while Python parses chunk n + 1."""
-
-    def __init__(self, driver: Any) -> None:
-        self._driver = driver
-        self._in_flight: asyncio.Task[Any] | None = None
-
-    async def write(self, records: Sequence[tuple[Any, ...]]) -> None:
-        await self.flush()
-        if records:
-            self._in_flight = asyncio.ensure_future(
-                self._driver.copy_records_to_table("batch_lines", records=records, columns=LINE_COLUMNS)
-            )
-
-    async def flush(self) -> None:
-        if self._in_flight is not None:
-            task, self._in_flight = self._in_flight, None
-            await task
-
-    async def abandon(self) -> None:
-        """On failure: let the chunk in flight finish (the transaction is rolled back anyway)."""
-        if self._in_flight is not None:
-            with contextlib.suppress(Exception):
-                await self._in_flight
-            self._in_flight = None
