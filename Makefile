@@ -15,12 +15,13 @@ test: lint
 	@$(BOOTSTRAP) --browser
 	@$(VENV)/pytest -n auto --dist loadgroup
 
-## lint: ruff (lint + format check) and mypy strict on shared/, portal/, the three services and the CLI
+## lint: ruff (lint + format check), mypy strict on shared/, portal/, the three services and the CLI, and the layer contracts
 lint:
 	@$(BOOTSTRAP)
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
 	@$(VENV)/mypy
+	@$(VENV)/lint-imports
 
 ## bench: status look-ups next to a bare route, then the whole year with its import, at RESIDENTS (bench/README.md)
 RESIDENTS ?= 100000

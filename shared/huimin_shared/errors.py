@@ -1,146 +1,61 @@
 """One error model for the suite: RFC 9457 problem details (application/problem+json).
 
-Services raise ``ServiceError`` subclasses; ``install_problem_handlers`` renders them, request
-validation failures (listing each field and reason) and anything unexpected, so a client never
-sees a traceback.
+Services raise ``ServiceError`` subclasses (defined web-free in ``huimin_shared.problems``);
+``install_problem_handlers`` renders them, request validation failures (listing each field and
+reason) and anything unexpected, so a client never sees a traceback.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huimin_shared.idnumber import mask_in_text
+from huimin_shared.problems import (
+    PROBLEM_BASE,
+    PROBLEM_MEDIA_TYPE,
+    Conflict,
+    DependencyUnavailable,
+    FieldProblem,
+    Forbidden,
+    NotFound,
+    OutOfRegion,
+    Problem,
+    ServiceError,
+    TokenExpired,
+    Unauthenticated,
+    Unprocessable,
+    ValidationFailed,
+)
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_BASE = "https://huimin.example.gov.cn/problems/"
-
-log = structlog.get_logger(__name__)
-
-
-class FieldProblem(BaseModel):
-    field: str = Field(description="Where the value was: body.id_number, query.on, header.Idempotency-Key …")
-    reason: str = Field(description="Why it was refused, in words a clerk can act on.")
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details."""
-
-    type: str = Field(description="A URI naming the kind of problem; stable, safe to match on.")
-    title: str = Field(description="A short summary of the kind of problem.")
-    status: int = Field(description="The HTTP status code.")
-    detail: str | None = Field(default=None, description="What went wrong with this request.")
-    instance: str | None = Field(default=None, description="The request path.")
-    request_id: str | None = Field(default=None, description="The X-Request-ID to quote to support.")
-    errors: list[FieldProblem] | None = Field(
-        default=None, description="For validation problems: each field."
-    )
-
-
-class ServiceError(Exception):
-    status: ClassVar[int] = 500
-    slug: ClassVar[str] = "internal-error"
-    title: ClassVar[str] = "Internal error"
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        errors: Sequence[FieldProblem] | None = None,
-        headers: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.errors = list(errors) if errors else None
-        self.headers = headers or {}
-        self.extra = extra or {}
-
-    @classmethod
-    def type_uri(cls) -> str:
-        return PROBLEM_BASE + cls.slug
-
-    def to_problem(self, instance: str | None = None, request_id: str | None = None) -> dict[str, Any]:
-        body = Problem(
-            type=self.type_uri(),
-            title=self.title,
-            status=self.status,
-            detail=self.detail,
-            instance=instance,
-            request_id=request_id,
-            errors=self.errors,
-        ).model_dump(exclude_none=True)
-        body.update(self.extra)
-        return body
-
-
-class Unauthenticated(ServiceError):
-    status = 401
-    slug = "unauthenticated"
-    title = "Authentication required"
-
-    def __init__(self, detail: str, **kwargs: Any) -> None:
-        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        super().__init__(detail, **kwargs)
-
-
-class TokenExpired(Unauthenticated):
-    slug = "token-expired"
-    title = "Token expired"
-
-
-class Forbidden(ServiceError):
-    status = 403
-    slug = "forbidden"
-    title = "Not allowed for this role"
-
-
-class OutOfRegion(Forbidden):
-    slug = "out-of-region"
-    title = "Outside the token's region"
-
-
-class NotFound(ServiceError):
-    status = 404
-    slug = "not-found"
-    title = "Not found"
-
-
-class Conflict(ServiceError):
-    status = 409
-    slug = "conflict"
-    title = "Conflicts with the current state"
-
-
-class Unprocessable(ServiceError):
-    status = 422
-    slug = "unprocessable"
-    title = "Cannot be processed as asked"
-
-
-class ValidationFailed(Unprocessable):
-    slug = "validation-error"
-    title = "Request is not valid"
-
-
-class DependencyUnavailable(ServiceError):
-    status = 503
-    slug = "dependency-unavailable"
-    title = "A service this one depends on is unavailable"
-
-    def __init__(self, service: str, detail: str, **kwargs: Any) -> None:
-        extra = dict(kwargs.pop("extra", None) or {})
-        extra["service"] = service
-        super().__init__(detail, extra=extra, **kwargs)
-        self.service = service
-
+__all__ = [
+    "PROBLEM_BASE",
+    "PROBLEM_MEDIA_TYPE",
+    "BadRequest",
+    "Conflict",
+    "DependencyUnavailable",
+    "FieldProblem",
+    "Forbidden",
+    "MethodNotAllowed",
+    "NotFound",
+    "OutOfRegion",
+    "PayloadTooLarge",
+    "Problem",
+    "ServiceError",
+    "TokenExpired",
+    "Unauthenticated",
+    "Unprocessable",
+    "ValidationFailed",
+    "field_problems",
+    "install_problem_handlers",
+    "problem_response",
+    "problem_responses",
+]
 
 def problem_response(
     error: ServiceError, request: Request, headers: dict[str, str] | None = None

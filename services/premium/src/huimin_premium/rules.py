@@ -29,8 +29,8 @@ from huimin_premium.packs.schemas import (
     Value,
 )
 from huimin_shared import areas
-from huimin_shared.errors import FieldProblem, Unprocessable
 from huimin_shared.money import ZERO, format_yuan, split, to_yuan
+from huimin_shared.problems import FieldProblem, Unprocessable  # web-free: rules stay pure (issue 12)
 
 T = TypeVar("T")
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, status
 
 from huimin_eligibility.applications import service
 from huimin_eligibility.applications.models import Application
-from huimin_eligibility.applications.repository import ApplicationRepository
 from huimin_eligibility.applications.schemas import (
     ApplicationApprove,
     ApplicationCreate,
@@ -61,8 +60,8 @@ async def list_applications(
     region: AreaCode | None = Query(default=None),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> ApplicationPage:
-    rows = await ApplicationRepository(session).list(
-        principal, status=status_filter.value if status_filter else None, region=region, limit=limit
+    rows = await service.list_readable(
+        session, principal, status=status_filter.value if status_filter else None, region=region, limit=limit
     )
     return ApplicationPage(items=[_out(r) for r in rows])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +74,13 @@ async def get(
         raise NotFound(f"no application {application_id}")
     principal.ensure_covers(application.region_code)
     return application
+
+
+async def list_readable(
+    session: AsyncSession, principal: Principal, *, status: str | None, region: str | None, limit: int
+) -> Sequence[Application]:
+    """The applications the token's region may see, oldest first."""
+    return await ApplicationRepository(session).list(principal, status=status, region=region, limit=limit)
 
 
 async def _decidable(session: AsyncSession, application_id: uuid.UUID, principal: Principal) -> Application:

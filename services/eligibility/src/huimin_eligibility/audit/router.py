@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from huimin_eligibility import sheets
-from huimin_eligibility.audit.repository import AuditRepository
+from huimin_eligibility.audit import service
 from huimin_eligibility.common import NO_CONTROL_CHARACTERS
 from huimin_eligibility.deps import Auditor
 from huimin_eligibility.sheets import ExportFormat, download
@@ -77,17 +75,11 @@ async def audit_log(
         default=ExportFormat.json, description="json (a page), csv or xlsx (everything)."
     ),
 ) -> AuditPage | StreamingResponse:
-    repository = AuditRepository(session)
     if format is not ExportFormat.json:
-
-        async def rows() -> AsyncIterator[Sequence[sheets.Cell]]:
-            async for e in repository.all_entries(entity=entity, entity_id=entity_id, principal=principal):
-                details = json.dumps(e.details, ensure_ascii=False, sort_keys=True)
-                yield (e.id, e.at, e.actor, e.roles, e.action, e.entity, e.entity_id, details)
-
-        return download(format, "audit-log", "审计日志", AUDIT_HEADERS, rows())
-    entries = await repository.list_entries(
-        entity=entity, entity_id=entity_id, after_id=after, limit=limit, principal=principal
+        rows = service.entries_sheet_rows(session, principal, entity=entity, entity_id=entity_id)
+        return download(format, "audit-log", "审计日志", AUDIT_HEADERS, rows)
+    entries = await service.entries_page(
+        session, principal, entity=entity, entity_id=entity_id, after=after, limit=limit
     )
     items = [AuditEntryOut.model_validate(e, from_attributes=True) for e in entries]
     return AuditPage(items=items, next_after=items[-1].id if len(items) == limit else None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query, status
 
-from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.common import Instant, as_of_or_now
 from huimin_eligibility.deps import Cities, ReadLogReader, Registrar
 from huimin_eligibility.residents import service
@@ -113,8 +112,7 @@ async def read_log(
     principal: ReadLogReader,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> ReadLogOut:
-    await service.ensure_readable(session, id_number, principal)  # 404 / 403 as for the record itself
-    entries = await AuditRepository(session).reads_of(id_number, limit=limit)
+    entries = await service.read_log(session, id_number, principal, limit=limit)
     return ReadLogOut(
         id_number=id_number,
         reads=[ReadEntryOut(at=e.at, reader=e.reader, role=e.role, purpose=e.purpose) for e in entries],

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_eligibility import divisions
+from huimin_eligibility.audit.models import ReadEntry
 from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.audit.service import log_reads
 from huimin_eligibility.common import actor, now, roles_of, transaction_time
@@ -183,3 +185,11 @@ async def history(session: AsyncSession, id_number: str, principal: Principal) -
     await ensure_readable(session, id_number, principal)
     await log_reads(session, [id_number], principal, "versions")
     return list(await ResidentRepository(session).history(id_number))
+
+
+async def read_log(
+    session: AsyncSession, id_number: str, principal: Principal, *, limit: int
+) -> Sequence[ReadEntry]:
+    """Who read this resident, newest first: 404 / 403 as for the record itself."""
+    await ensure_readable(session, id_number, principal)
+    return await AuditRepository(session).reads_of(id_number, limit=limit)

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_eligibility.audit.repository import AuditRepository
-from huimin_eligibility.common import (
-    ID_NUMBER_PREFIX,
-    AreaCode,
-    Instant,
-    PolicyDate,
-    actor,
-    now,
-    pinned_as_of,
-    roles_of,
-)
+from huimin_eligibility.common import ID_NUMBER_PREFIX, AreaCode, Instant, PolicyDate
 from huimin_eligibility.deps import CountReader, RosterReader
 from huimin_eligibility.roster import service
-from huimin_eligibility.roster.schemas import HeadCounts, RosterPage, RosterRow, RosterSelection
+from huimin_eligibility.roster.schemas import HeadCounts, RosterPage, RosterSelection
 from huimin_shared.app import SessionDep
-from huimin_shared.auth import Principal
 from huimin_shared.bulk import ReadSessionDep
 from huimin_shared.errors import problem_responses
 
@@ -72,36 +59,28 @@ async def roster(
     accept: str | None = Header(default=None),
 ) -> RosterPage | StreamingResponse:
     principal.ensure_covers(region)
-    at = await pinned_as_of(write_session, as_of)  # before the read session's snapshot
-    await _log_roster_read(write_session, principal, year, region, at)
     if accept is not None and NDJSON in accept:
-        return StreamingResponse(
-            service.roster_ndjson(
-                session,
-                year=year,
-                region=region,
-                as_of=at,
-                after=after,
-                first_eligible_after=first_eligible_after,
-            ),
-            media_type=NDJSON,
-            headers={"X-As-Of": at.isoformat()},
+        at, lines = await service.read_stream(
+            write_session,
+            session,
+            principal,
+            year=year,
+            region=region,
+            as_of=as_of,
+            after=after,
+            first_eligible_after=first_eligible_after,
         )
-    items, next_after = await service.roster_page(
+        return StreamingResponse(lines, media_type=NDJSON, headers={"X-As-Of": at.isoformat()})
+    return await service.read_page(
+        write_session,
         session,
+        principal,
         year=year,
         region=region,
-        as_of=at,
+        as_of=as_of,
         after=after,
         limit=limit,
         first_eligible_after=first_eligible_after,
-    )
-    return RosterPage(
-        year=year,
-        region=region,
-        as_of=at,
-        items=[RosterRow.model_validate(item) for item in items],
-        next_after=next_after,
     )
 
 
@@ -134,13 +113,13 @@ async def roster_selection(
     accept: Annotated[str, Header()] = "application/json",
 ) -> StreamingResponse:
     principal.ensure_covers(body.region)
-    at = await pinned_as_of(write_session, body.as_of)  # before the read session's snapshot
-    await _log_roster_read(write_session, principal, body.year, body.region, at)
-    lines = service.roster_ndjson(
+    at, lines = await service.read_stream(
+        write_session,
         session,
+        principal,
         year=body.year,
         region=body.region,
-        as_of=at,
+        as_of=body.as_of,
         first_eligible_after=body.first_eligible_after,
         id_numbers=sorted(set(body.id_numbers)),
     )
@@ -164,21 +143,6 @@ async def _json_array(lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     if carry.strip():
         yield carry if first else b"," + carry
     yield b"]"
-
-
-async def _log_roster_read(
-    session: AsyncSession, principal: Principal, year: int, region: str, at: datetime
-) -> None:
-    """A roster read is one audit entry (not a read-log row per person: a million rows per call)."""
-    await AuditRepository(session).record(
-        at=now(),
-        actor=actor(principal),
-        roles=roles_of(principal),
-        action="roster.read",
-        entity="roster",
-        entity_id=f"{region}:{year}",
-        details={"as_of": at.isoformat()},
-    )
 
 
 @router.get(
@@ -211,5 +175,5 @@ async def head_counts(
 ) -> HeadCounts:
     principal.ensure_covers(region)
     return await service.head_counts(
-        session, region=region, on=on, cover_year=cover_year, as_of=await pinned_as_of(clock_session, as_of)
+        clock_session, session, region=region, on=on, cover_year=cover_year, as_of=as_of
     )
