@@ -57,6 +57,7 @@ __all__ = [
     "problem_responses",
 ]
 
+
 def problem_response(
     error: ServiceError, request: Request, headers: dict[str, str] | None = None
 ) -> JSONResponse:
