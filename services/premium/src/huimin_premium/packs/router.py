@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from huimin_premium.deps import READERS
+from huimin_premium.packs import service
 from huimin_premium.packs.files import shipped_packs
 from huimin_premium.packs.schemas import (
     INT32_MAX,
@@ -18,7 +19,6 @@ from huimin_premium.packs.schemas import (
     PackValidation,
     ValidationReport,
 )
-from huimin_premium.packs.service import PackService, summary
 from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import problem_responses
@@ -62,7 +62,7 @@ class PackVersionList(BaseModel):
     responses=problem_responses(401, 403),
 )
 async def list_packs(session: SessionDep, _: Reader) -> PackList:
-    return PackList(items=await PackService(session).list())
+    return PackList(items=await service.list_packs(session))
 
 
 @router.get(
@@ -74,7 +74,7 @@ async def list_packs(session: SessionDep, _: Reader) -> PackList:
     responses=problem_responses(401, 403, 404),
 )
 async def list_versions(pack_id: PackId, session: SessionDep, _: Reader) -> PackVersionList:
-    return PackVersionList(items=await PackService(session).list(pack_id))
+    return PackVersionList(items=await service.list_packs(session, pack_id))
 
 
 @router.get(
@@ -87,8 +87,8 @@ async def list_versions(pack_id: PackId, session: SessionDep, _: Reader) -> Pack
     responses=problem_responses(401, 403, 404),
 )
 async def get_version(pack_id: PackId, version: VersionNumber, session: SessionDep, _: Reader) -> PackDetail:
-    row, pack = await PackService(session).get(pack_id, version)
-    return PackDetail(**summary(row).model_dump(), content=pack)
+    pack_summary, pack = await service.detail(session, pack_id, version)
+    return PackDetail(**pack_summary.model_dump(), content=pack)
 
 
 @router.get(
@@ -103,9 +103,7 @@ async def get_version(pack_id: PackId, version: VersionNumber, session: SessionD
 async def validate_stored(
     pack_id: PackId, version: VersionNumber, year: Year, session: SessionDep, _: Reader
 ) -> ValidationReport:
-    service = PackService(session)
-    _row, pack = await service.get(pack_id, version)
-    return await service.validate(pack, year)
+    return await service.validate_stored(session, pack_id, version, year)
 
 
 @router.post(
@@ -120,7 +118,7 @@ async def validate_stored(
 async def validate_candidate(
     pack: CandidatePack, year: Year, session: SessionDep, _: Reader
 ) -> ValidationReport:
-    return await PackService(session).validate(pack, year)
+    return await service.validate(session, pack, year)
 
 
 @router.post(
@@ -138,7 +136,7 @@ async def validate_candidate(
 async def propose_version(
     pack_id: PackId, pack: CandidatePack, session: SessionDep, principal: Proposer
 ) -> PackSummary:
-    return summary(await PackService(session).propose(pack_id, pack, principal))
+    return await service.propose(session, pack_id, pack, principal)
 
 
 @router.post(
@@ -154,7 +152,7 @@ async def propose_version(
 async def validate_version(
     pack_id: PackId, version: VersionNumber, session: SessionDep, _: Proposer
 ) -> PackValidation:
-    return await PackService(session).validate_version(pack_id, version)
+    return await service.validate_version(session, pack_id, version)
 
 
 @router.post(
@@ -170,4 +168,4 @@ async def validate_version(
 async def approve_version(
     pack_id: PackId, version: VersionNumber, session: SessionDep, principal: Approver
 ) -> PackSummary:
-    return summary(await PackService(session).approve(pack_id, version, principal))
+    return await service.approve(session, pack_id, version, principal)

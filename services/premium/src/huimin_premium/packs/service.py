@@ -99,145 +99,183 @@ def summary(row: PackVersion) -> PackSummary:
     )
 
 
-class PackService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.repository = PackRepository(session)
+async def list_packs(session: AsyncSession, pack_id: str | None = None) -> list[PackSummary]:
+    """Every stored version (of one pack, if named: 404 when it has none), oldest first."""
+    rows = await PackRepository(session).list(pack_id)
+    if pack_id is not None and not rows:
+        raise NotFound(f"no pack {pack_id}")
+    return [summary(row) for row in rows]
 
-    async def list(self, pack_id: str | None = None) -> list[PackSummary]:
-        rows = await self.repository.list(pack_id)
-        if pack_id is not None and not rows:
-            raise NotFound(f"no pack {pack_id}")
-        return [summary(row) for row in rows]
+
+async def get(session: AsyncSession, pack_id: str, version: int) -> tuple[PackVersion, Pack]:
+    row = await PackRepository(session).get(pack_id, version)
+    if row is None:
+        raise NotFound(f"no pack {pack_id} version {version}")
+    return row, Pack.model_validate(row.content)
+
+
+async def detail(session: AsyncSession, pack_id: str, version: int) -> tuple[PackSummary, Pack]:
+    """One version's summary and its content, every value dated and cited."""
+    row, pack = await get(session, pack_id, version)
+    return summary(row), pack
+
+
+async def latest_national(session: AsyncSession) -> Pack:
+    rows = await PackRepository(session).list(NATIONAL, approved_only=True)
+    if not rows:
+        raise NotFound("the national pack is not loaded")
+    return Pack.model_validate(rows[-1].content)
+
+
+async def pack_for(session: AsyncSession, region_code: str, year: int) -> Pack:
+    """The newest local pack in force for the place and cover year, else the national pack (N§二)."""
+    on = rules.reference_date(year)
+    candidates = [
+        row
+        for row in await PackRepository(session).list(approved_only=True)
+        if row.region is not None and areas.contains(row.region, region_code) and row.effective_from <= on
+    ]
+    if not candidates:
+        return await latest_national(session)
+    # The most specific region first, then the newest version.
+    best = max(
+        candidates,
+        key=lambda row: (len(areas.prefix_of(row.region or "")), row.effective_from, row.version),
+    )
+    return Pack.model_validate(best.content)
+
+
+async def parameters(
+    session: AsyncSession,
+    region_code: str,
+    year: int,
+    pinned: PackRef | None = None,
+    national_version: int | None = None,
+) -> rules.YearParameters:
+    if pinned is None:
+        pack = await pack_for(session, region_code, year)
+    else:
+        row, pack = await get(session, pinned.id, pinned.version)
+        if row.state != PackState.approved.value:
+            raise Unprocessable(f"pack {pinned.id} v{pinned.version} is {row.state}, not approved")
+        if pack.region is not None and not areas.contains(pack.region, region_code):
+            raise Unprocessable(f"pack {pack.id} governs {pack.region}, not {region_code}")
+    national = (
+        (await get(session, NATIONAL, national_version))[1]
+        if national_version is not None
+        else await latest_national(session)
+    )
+    return rules.resolve(pack, national, year)
+
+
+async def validate(session: AsyncSession, pack: Pack, year: int) -> ValidationReport:
+    """A pack (a candidate, or a stored one) against the latest national floors in ``year`` (P4–P5)."""
+    return check_floors(pack, await latest_national(session), year)
+
+
+async def validate_stored(session: AsyncSession, pack_id: str, version: int, year: int) -> ValidationReport:
+    _row, pack = await get(session, pack_id, version)
+    return await validate(session, pack, year)
+
+
+# publishing ---------------------------------------------------------------------------------------
+async def propose(session: AsyncSession, pack_id: str, pack: Pack, principal: Principal) -> PackSummary:
+    """A new version of a pack as a draft, numbered after the newest stored one."""
+    if pack.id != pack_id:
+        raise Unprocessable(
+            f"the body is pack {pack.id}, the path pack {pack_id}",
+            errors=[FieldProblem(field="body.id", reason=f"must be {pack_id}, as in the path")],
+        )
+    if principal.region is not None and (
+        pack.region is None or not areas.contains(principal.region, pack.region)
+    ):
+        raise OutOfRegion(
+            f"a token for {principal.region} cannot publish a pack for {pack.region or 'the nation'}"
+        )
+    repository = PackRepository(session)
+    await repository.lock_pack(pack_id)
+    existing = await repository.list(pack_id)
+    if existing and (existing[0].region is None) != (pack.region is None):
+        raise Unprocessable(
+            f"pack {pack_id} is {'national' if existing[0].region is None else 'local'}; a version cannot change that",
+            errors=[FieldProblem(field="body.region", reason="keep the pack's kind: national or local")],
+        )
+    expected = await repository.latest_version(pack_id) + 1
+    if pack.version != expected:
+        raise Conflict(
+            f"pack {pack_id} is at version {expected - 1}; propose version {expected}",
+            errors=[FieldProblem(field="body.version", reason=f"must be {expected}")],
+            extra={"expected_version": expected},
+        )
+    row = _row(pack, content_hash(pack), proposed_by=principal.subject, source="api")
+    await repository.add(row)
+    log.info("pack_proposed", pack=pack_id, version=pack.version, by=principal.subject)
+    return summary(row)
+
+
+async def validate_version(session: AsyncSession, pack_id: str, version: int) -> PackValidation:
+    """P4–P5 in every cover year the version states values for; a version meeting them all becomes
+    `validated`, one falling short stays a draft (its report says where)."""
+    row = await _row_for_update(session, pack_id, version)
+    if row.state == PackState.approved.value:
+        raise Conflict(f"pack {pack_id} v{version} is already approved")
+    pack = Pack.model_validate(row.content)
+    national = pack if pack.region is None else await latest_national(session)
+    reports = [check_floors(pack, national, year) for year in rules.cover_years(pack)]
+    valid = all(report.valid for report in reports)
+    row.validation = [report.model_dump(mode="json") for report in reports]
+    row.state = (PackState.validated if valid else PackState.draft).value
+    row.validated_at = datetime.now(UTC) if valid else None
+    log.info("pack_validated", pack=pack_id, version=version, valid=valid)
+    return PackValidation(
+        pack=PackRef(id=pack_id, version=version), state=PackState(row.state), valid=valid, years=reports
+    )
+
+
+async def approve(session: AsyncSession, pack_id: str, version: int, principal: Principal) -> PackSummary:
+    """Maker-checker: a validated version, approved by someone other than who proposed it, is in
+    force from its effective_from date."""
+    row = await _row_for_update(session, pack_id, version)
+    if principal.region is not None and (
+        row.region is None or not areas.contains(principal.region, row.region)
+    ):
+        raise OutOfRegion(
+            f"a token for {principal.region} cannot approve a pack for {row.region or 'the nation'}"
+        )
+    if row.proposed_by == principal.subject:
+        raise Forbidden(
+            f"pack {pack_id} v{version} was proposed by {principal.subject}; another person approves it"
+        )
+    if row.state != PackState.validated.value:
+        raise Conflict(f"pack {pack_id} v{version} is {row.state}; only a validated version is approved")
+    row.state = PackState.approved.value
+    row.approved_by = principal.subject
+    row.approved_at = datetime.now(UTC)
+    log.info("pack_approved", pack=pack_id, version=version, by=principal.subject)
+    return summary(row)
+
+
+async def _row_for_update(session: AsyncSession, pack_id: str, version: int) -> PackVersion:
+    row = await PackRepository(session).get(pack_id, version, for_update=True)
+    if row is None:
+        raise NotFound(f"no pack {pack_id} version {version}")
+    return row
+
+
+class PackService:
+    """The calls assessments/ still makes in the old class style; h13p moves it to the functions above,
+    then this goes (services are module functions: docs/architecture.md)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
 
     async def get(self, pack_id: str, version: int) -> tuple[PackVersion, Pack]:
-        row = await self.repository.get(pack_id, version)
-        if row is None:
-            raise NotFound(f"no pack {pack_id} version {version}")
-        return row, Pack.model_validate(row.content)
-
-    async def latest_national(self) -> Pack:
-        rows = await self.repository.list(NATIONAL, approved_only=True)
-        if not rows:
-            raise NotFound("the national pack is not loaded")
-        return Pack.model_validate(rows[-1].content)
-
-    async def pack_for(self, region_code: str, year: int) -> Pack:
-        """The newest local pack in force for the place and cover year, else the national pack (N§二)."""
-        on = rules.reference_date(year)
-        candidates = [
-            row
-            for row in await self.repository.list(approved_only=True)
-            if row.region is not None and areas.contains(row.region, region_code) and row.effective_from <= on
-        ]
-        if not candidates:
-            return await self.latest_national()
-        # The most specific region first, then the newest version.
-        best = max(
-            candidates,
-            key=lambda row: (len(areas.prefix_of(row.region or "")), row.effective_from, row.version),
-        )
-        return Pack.model_validate(best.content)
+        return await get(self.session, pack_id, version)
 
     async def parameters(
         self, region_code: str, year: int, pinned: PackRef | None = None, national_version: int | None = None
     ) -> rules.YearParameters:
-        if pinned is None:
-            pack = await self.pack_for(region_code, year)
-        else:
-            row, pack = await self.get(pinned.id, pinned.version)
-            if row.state != PackState.approved.value:
-                raise Unprocessable(f"pack {pinned.id} v{pinned.version} is {row.state}, not approved")
-            if pack.region is not None and not areas.contains(pack.region, region_code):
-                raise Unprocessable(f"pack {pack.id} governs {pack.region}, not {region_code}")
-        national = (
-            (await self.get(NATIONAL, national_version))[1]
-            if national_version is not None
-            else await self.latest_national()
-        )
-        return rules.resolve(pack, national, year)
-
-    async def validate(self, pack: Pack, year: int) -> ValidationReport:
-        national = await self.latest_national()
-        return check_floors(pack, national, year)
-
-    # publishing ---------------------------------------------------------------------------------
-    async def propose(self, pack_id: str, pack: Pack, principal: Principal) -> PackVersion:
-        """A new version of a pack as a draft, numbered after the newest stored one."""
-        if pack.id != pack_id:
-            raise Unprocessable(
-                f"the body is pack {pack.id}, the path pack {pack_id}",
-                errors=[FieldProblem(field="body.id", reason=f"must be {pack_id}, as in the path")],
-            )
-        if principal.region is not None and (
-            pack.region is None or not areas.contains(principal.region, pack.region)
-        ):
-            raise OutOfRegion(
-                f"a token for {principal.region} cannot publish a pack for {pack.region or 'the nation'}"
-            )
-        await self.repository.lock_pack(pack_id)
-        existing = await self.repository.list(pack_id)
-        if existing and (existing[0].region is None) != (pack.region is None):
-            raise Unprocessable(
-                f"pack {pack_id} is {'national' if existing[0].region is None else 'local'}; a version cannot change that",
-                errors=[FieldProblem(field="body.region", reason="keep the pack's kind: national or local")],
-            )
-        expected = await self.repository.latest_version(pack_id) + 1
-        if pack.version != expected:
-            raise Conflict(
-                f"pack {pack_id} is at version {expected - 1}; propose version {expected}",
-                errors=[FieldProblem(field="body.version", reason=f"must be {expected}")],
-                extra={"expected_version": expected},
-            )
-        row = _row(pack, content_hash(pack), proposed_by=principal.subject, source="api")
-        await self.repository.add(row)
-        log.info("pack_proposed", pack=pack_id, version=pack.version, by=principal.subject)
-        return row
-
-    async def validate_version(self, pack_id: str, version: int) -> PackValidation:
-        """P4–P5 in every cover year the version states values for; a version meeting them all becomes
-        `validated`, one falling short stays a draft (its report says where)."""
-        row = await self._row_for_update(pack_id, version)
-        if row.state == PackState.approved.value:
-            raise Conflict(f"pack {pack_id} v{version} is already approved")
-        pack = Pack.model_validate(row.content)
-        national = pack if pack.region is None else await self.latest_national()
-        reports = [check_floors(pack, national, year) for year in rules.cover_years(pack)]
-        valid = all(report.valid for report in reports)
-        row.validation = [report.model_dump(mode="json") for report in reports]
-        row.state = (PackState.validated if valid else PackState.draft).value
-        row.validated_at = datetime.now(UTC) if valid else None
-        log.info("pack_validated", pack=pack_id, version=version, valid=valid)
-        return PackValidation(
-            pack=PackRef(id=pack_id, version=version), state=PackState(row.state), valid=valid, years=reports
-        )
-
-    async def approve(self, pack_id: str, version: int, principal: Principal) -> PackVersion:
-        """Maker-checker: a validated version, approved by someone other than who proposed it, is in
-        force from its effective_from date."""
-        row = await self._row_for_update(pack_id, version)
-        if principal.region is not None and (
-            row.region is None or not areas.contains(principal.region, row.region)
-        ):
-            raise OutOfRegion(
-                f"a token for {principal.region} cannot approve a pack for {row.region or 'the nation'}"
-            )
-        if row.proposed_by == principal.subject:
-            raise Forbidden(
-                f"pack {pack_id} v{version} was proposed by {principal.subject}; another person approves it"
-            )
-        if row.state != PackState.validated.value:
-            raise Conflict(f"pack {pack_id} v{version} is {row.state}; only a validated version is approved")
-        row.state = PackState.approved.value
-        row.approved_by = principal.subject
-        row.approved_at = datetime.now(UTC)
-        log.info("pack_approved", pack=pack_id, version=version, by=principal.subject)
-        return row
-
-    async def _row_for_update(self, pack_id: str, version: int) -> PackVersion:
-        row = await self.repository.get(pack_id, version, for_update=True)
-        if row is None:
-            raise NotFound(f"no pack {pack_id} version {version}")
-        return row
+        return await parameters(self.session, region_code, year, pinned, national_version)
 
 
 def check_floors(pack: Pack, national: Pack, year: int) -> ValidationReport:

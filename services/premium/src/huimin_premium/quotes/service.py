@@ -7,8 +7,8 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_premium import rules
+from huimin_premium.packs import service as packs
 from huimin_premium.packs.schemas import PAYERS, Category
-from huimin_premium.packs.service import PackService
 from huimin_premium.peers import EligibilityClient
 from huimin_premium.quotes.schemas import (
     Considered,
@@ -68,7 +68,7 @@ async def quote(
         known = {c.value for c in Category}
         # Only an eligible status is subsidised (E3: employee insurance and others excluded by eligibility).
         categories = {Category(c) for c in status.categories if c in known} if status.eligible else set()
-    params = await PackService(session).parameters(region_code, request.year, request.pack)
+    params = await packs.parameters(session, region_code, request.year, request.pack)
     if birth_date > on:
         raise Unprocessable(f"the resident is born after {on.isoformat()}")
     outcome = rules.calculate(

@@ -11,8 +11,8 @@ from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_premium import rules
+from huimin_premium.packs import service as packs
 from huimin_premium.packs.schemas import AgeGroup, Category
-from huimin_premium.packs.service import PackService
 from huimin_premium.peers import SettlementClient
 from huimin_premium.reports import repository
 from huimin_premium.reports.schemas import Amounts, CityReport, Enrolled, R1Report, Standard
@@ -59,14 +59,13 @@ async def r1(session: AsyncSession, settlement: SettlementClient, region: str, y
         | set(assessed_rows)
         | ({region} if level is areas.AreaLevel.city else set())
     )
-    packs = PackService(session)
     reports: list[CityReport] = []
     for city in cities:
         by_group = {AgeGroup(row.age_group): int(row.residents) for row in counts if row.city == city}
         minors = by_group.get(AgeGroup.minor, 0)
         elderly = by_group.get(AgeGroup.elderly, 0)
         adults = by_group.get(AgeGroup.adult, 0) + elderly
-        params = await packs.parameters(city, year)
+        params = await packs.parameters(session, city, year)
         standards = []
         for category in sorted(params.categories, key=lambda c: c.value):
             for group in AgeGroup:
