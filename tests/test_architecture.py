@@ -71,3 +71,64 @@ def test_the_portal_reaches_the_services_only_over_their_apis() -> None:
         if module.split(".")[0] in services
     ]
     assert offending == []
+
+
+# Routers that still do a service's work, being moved out on other branches (issue 12 item 2).
+ROUTERS_BEING_FIXED = {
+    "services/eligibility/src/huimin_eligibility/imports/router.py",  # h13i removes these
+    "services/settlement/src/huimin_settlement/bank/router.py",  # h12s removes these
+    "services/settlement/src/huimin_settlement/batches/router.py",  # h12s removes these
+    "services/settlement/src/huimin_settlement/funding/router.py",  # h12s removes these
+    "services/settlement/src/huimin_settlement/ledger/router.py",  # h12s removes these
+}
+TRANSACTION_CALLS = {"begin", "begin_nested", "commit", "rollback", "flush"}
+
+
+def reach_past_the_service(source: str) -> list[str]:
+    """What a router does that is its service's job: reach ``service.repository``, build a ``…Repository``,
+    or open, commit or roll back a transaction — as ``line: what``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "repository":
+            found.append(f"{node.lineno}: reaches .repository")
+        elif isinstance(node, ast.Call):
+            called = node.func
+            name = called.id if isinstance(called, ast.Name) else getattr(called, "attr", "")
+            if name.endswith("Repository"):
+                found.append(f"{node.lineno}: builds {name}")
+            elif isinstance(called, ast.Attribute) and name in TRANSACTION_CALLS:
+                found.append(f"{node.lineno}: calls .{name}()")
+    return sorted(found, key=lambda finding: int(finding.split(":")[0]))
+
+
+def test_routers_call_services_and_leave_repositories_and_transactions_to_them() -> None:
+    """Issue 12 item 2: a router parses, authorises and calls its service; the service owns the
+    transaction and its repositories. import-linter (make lint) forbids a router importing a repository;
+    this catches what an import graph cannot: ``service.repository.x`` reach-throughs, repositories built
+    from an imported name, and savepoints or commits opened in a router."""
+    offending = [
+        f"{path.relative_to(ROOT)}:{finding}"
+        for name in SERVICES
+        for path in sorted((ROOT / "services" / name / "src").rglob("router.py"))
+        if str(path.relative_to(ROOT)) not in ROUTERS_BEING_FIXED
+        for finding in reach_past_the_service(path.read_text(encoding="utf-8"))
+    ]
+    assert offending == []
+
+
+def test_the_router_check_finds_each_thing_it_forbids() -> None:
+    """So that an empty result above means the routers are clean, not that the check is blind."""
+    source = (
+        "async def route(session, service):\n"
+        "    rows = await service.repository.rows()\n"
+        "    other = ApplicationRepository(session)\n"
+        "    async with session.begin_nested():\n"
+        "        await session.commit()\n"
+        "    return await service.list_readable(session)\n"
+    )
+    assert reach_past_the_service(source) == [
+        "2: reaches .repository",
+        "3: builds ApplicationRepository",
+        "4: calls .begin_nested()",
+        "5: calls .commit()",
+    ]
