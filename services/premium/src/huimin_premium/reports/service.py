@@ -14,7 +14,7 @@ from huimin_premium import rules
 from huimin_premium.packs import service as packs
 from huimin_premium.packs.schemas import AgeGroup, Category
 from huimin_premium.peers import SettlementClient
-from huimin_premium.reports import repository
+from huimin_premium.reports.repository import ReportRepository
 from huimin_premium.reports.schemas import Amounts, CityReport, Enrolled, R1Report, Standard
 from huimin_shared import areas
 from huimin_shared.errors import Unprocessable
@@ -52,8 +52,9 @@ async def r1(session: AsyncSession, settlement: SettlementClient, region: str, y
     level = areas.level_of(region)
     if level not in (areas.AreaLevel.province, areas.AreaLevel.city):
         raise Unprocessable("R1 is reported for a province or a city (N§一)")
-    counts = await repository.enrolment(session, region, year)
-    assessed_rows = {row.city: row for row in await repository.assessed(session, region, year)}
+    repository = ReportRepository(session)
+    counts = await repository.enrolment(region, year)
+    assessed_rows = {row.city: row for row in await repository.assessed(region, year)}
     cities = sorted(
         {row.city for row in counts}
         | set(assessed_rows)
