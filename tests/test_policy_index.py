@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from huimin_premium import rules
-from huimin_premium.packs.files import shipped_packs
-from huimin_premium.packs.schemas import Category, Pack
+from huimin_policy.enums import Category
+from huimin_policy.packs.files import shipped_packs
+from huimin_policy.packs.model import Pack
+from huimin_premium import parameters, rules
 from huimin_shared.errors import Unprocessable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +28,7 @@ NUMERAL = "一二三四五六七八九十"
 CLAUSE = re.compile(
     rf"(?<![A-Za-z0-9_§.-])(?:[EPSR][0-9]+|[BN]§[{NUMERAL}]+(?:\([{NUMERAL}]+\))?[0-9]*)(?![A-Za-z0-9_])"
 )
-SOURCE_FOLDERS = ("shared/huimin_shared", "services", "cli/huimin_cli", "bench")
+SOURCE_FOLDERS = ("shared/huimin_shared", "policy/huimin_policy", "services", "cli/huimin_cli", "bench")
 DOCUMENTS = (
     "README.md",
     "docs/architecture.md",
@@ -64,15 +65,17 @@ def _strings(node: Any) -> Iterator[str]:
 
 def pack_citations() -> dict[str, set[str]]:
     cited: dict[str, set[str]] = {}
-    folder = ROOT / "services/premium/src/huimin_premium/packs"
-    for path in sorted(folder.glob("*.yaml")):
+    folder = ROOT / "policy/huimin_policy/packs"
+    paths = sorted(folder.glob("*.yaml"))
+    assert paths, f"no pack files in {folder}"
+    for path in paths:
         for text in _strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
             for clause in clauses_in(text):
                 cited.setdefault(clause, set()).add(str(path.relative_to(ROOT)))
     return cited
 
 
-def _cited_figures(outcome: rules.Outcome) -> Iterator[rules.Cited[Any]]:
+def _cited_figures(outcome: rules.Outcome) -> Iterator[parameters.Cited[Any]]:
     yield from (outcome.general_subsidy, outcome.individual_contribution, outcome.financing_standard)
     yield from (outcome.assistance_subsidy, outcome.resident_pays, outcome.total_resident_pays)
     yield from outcome.by_payer.values()
@@ -145,7 +148,7 @@ def test_the_index_resolves_what_the_packs_cite_by_section_name() -> None:
     ]
     packs = " ".join(
         text.lower()
-        for path in (ROOT / "services/premium/src/huimin_premium/packs").glob("*.yaml")
+        for path in (ROOT / "policy/huimin_policy/packs").glob("*.yaml")
         for text in _strings(yaml.safe_load(path.read_text(encoding="utf-8")))
     )
     for section in ("reference data", "what the notices leave open"):

@@ -38,7 +38,7 @@ from rich.console import Console
 
 from huimin_cli.demo import into_the_fund, print_summary
 from huimin_cli.year import CITY, Endpoints, Year, YearError, YearResult
-from huimin_premium.packs.files import restated
+from huimin_policy.packs.files import restated
 from huimin_shared import idnumber
 from huimin_shared.auth import Role
 from huimin_shared.testing import bearer

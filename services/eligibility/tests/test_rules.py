@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huimin_eligibility import rules
-from huimin_eligibility.rules import AgeGroup, Category, Period
+from huimin_eligibility.rules import Period
+from huimin_policy.enums import AgeGroup, Category
 
 BENXI = "210502"
 CHENGDU = "510104"

@@ -83,7 +83,7 @@ def money(value: str) -> Decimal:
 async def publish_restated(client: httpx.AsyncClient, pack_id: str, years: list[int]) -> dict[str, Any]:
     """Publish the next version of a pack restating its figures for ``years``, through the API: proposed by
     one social-insurance officer, validated, approved by another (maker-checker)."""
-    from huimin_premium.packs.files import restated
+    from huimin_policy.packs.files import restated
 
     versions = (await client.get(f"/v1/packs/{pack_id}/versions", headers=SOCIAL)).json()["items"]
     latest = versions[-1]["version"]

@@ -15,9 +15,9 @@ from decimal import Decimal
 import httpx
 import respx
 
+from huimin_policy.enums import Category
+from huimin_policy.packs.files import shipped_packs
 from huimin_premium import rules
-from huimin_premium.packs.files import shipped_packs
-from huimin_premium.packs.schemas import Category
 
 from .helpers import SOCIAL, mock_roster, stream_lines, wait_for_run
 from .roster import synthetic_roster

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from huimin_premium.packs.schemas import AgeGroup, Category, PackRef
+from huimin_policy.enums import AgeGroup, Category
+from huimin_premium.packs.schemas import PackRef
 from huimin_premium.reports.schemas import Amounts, CityReport, Enrolled, R1Report, Standard
 from huimin_premium.reports.service import to_xlsx
 

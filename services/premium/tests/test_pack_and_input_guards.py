@@ -17,10 +17,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_policy.enums import Category
+from huimin_policy.packs.files import shipped_packs
+from huimin_policy.packs.model import Pack
 from huimin_premium import rules
 from huimin_premium.assessments.models import Assessment
-from huimin_premium.packs.files import shipped_packs
-from huimin_premium.packs.schemas import Category, Pack
 
 from .helpers import SOCIAL
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_premium.packs.files import restated
+from huimin_policy.packs.files import restated
 from huimin_shared.auth import Role
 from huimin_shared.testing import bearer
 

@@ -6,7 +6,7 @@ import copy
 
 import httpx
 
-from huimin_premium.packs.files import shipped_packs
+from huimin_policy.packs.files import shipped_packs
 
 from .helpers import SOCIAL
 

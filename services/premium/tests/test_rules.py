@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from huimin_policy.enums import AgeGroup, Category, Payer
+from huimin_policy.packs.files import shipped_packs
+from huimin_policy.packs.model import Pack, Parameter, Value
 from huimin_premium import rules
-from huimin_premium.packs.files import shipped_packs
-from huimin_premium.packs.schemas import AgeGroup, Category, Pack, Parameter, Payer, Value
 from huimin_shared.errors import Unprocessable
 
 D = Decimal
@@ -120,7 +121,7 @@ def test_the_remainder_fen_goes_to_the_city(packs: dict[str, Pack]) -> None:
 def test_split_by_payer_hands_a_remainder_fen_to_the_named_party() -> None:
     """P6: 0.01 split 5:5 → 0 + 0 fen, the remaining fen to the city; 0.03 split 7:3 → 2.1 : 0.9 fen →
     2 + 0 fen, the remaining fen to the city: city 0.03, district 0.00."""
-    from huimin_premium.packs.schemas import Shares
+    from huimin_policy.packs.model import Shares
 
     assert rules.split_by_payer(D("0.01"), D("0"), Shares(city=5, district_or_county=5), Payer.city) == {
         Payer.central: D("0"),
@@ -242,7 +243,7 @@ def test_the_payer_split_always_adds_up_to_the_subsidy(
     cents: int, central_cents: int, city: int, district: int
 ) -> None:
     """P6: the parts add up to the whole, to the fen, for any amount and any shares."""
-    from huimin_premium.packs.schemas import Shares
+    from huimin_policy.packs.model import Shares
 
     subsidy = D(cents) / 100
     central = min(D(central_cents) / 100, subsidy)

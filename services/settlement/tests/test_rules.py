@@ -6,11 +6,11 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from huimin_policy.enums import Payer
 from huimin_settlement.batches.rules import BatchKind, due_on, line_amounts_fen, takes_line
 from huimin_settlement.funding.rules import default_head_count_date, legs, per_head, true_up
 from huimin_settlement.ledger.rules import (
     AccountType,
-    PayerLevel,
     chart_of_accounts,
     entry_amounts,
     known_districts,
@@ -70,15 +70,15 @@ def test_batches_take_the_lines_they_pay() -> None:
 
 def test_city_money_goes_through_district_finance_and_civil_affairs_into_the_fund() -> None:
     """B§三 / N§二: 市财政 → 县（区）财政 → 民政 → 医疗救助基金; back the same way reversed."""
-    into = legs(PayerLevel.city, True)
+    into = legs(Payer.city, True)
     assert [(d, c) for d, c, _ in into] == [
         (AccountType.city_finance, AccountType.district_finance),
         (AccountType.district_finance, AccountType.civil_affairs),
         (AccountType.civil_affairs, AccountType.medical_assistance_fund),
     ]
-    back = legs(PayerLevel.city, False)
+    back = legs(Payer.city, False)
     assert [(d, c) for d, c, _ in back] == [(c, d) for d, c, _ in reversed(into)]
-    assert [(d, c) for d, c, _ in legs(PayerLevel.central, True)] == [
+    assert [(d, c) for d, c, _ in legs(Payer.central, True)] == [
         (AccountType.central_finance, AccountType.medical_assistance_fund)
     ]
 

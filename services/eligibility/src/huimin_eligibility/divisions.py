@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from importlib import resources
 
+from huimin_policy.packs.files import shipped_packs
+from huimin_policy.packs.model import Pack
 from huimin_shared.errors import FieldProblem, ValidationFailed
 
 # China has one zone and no daylight saving: "today" for a birth date is the day in Beijing.
@@ -100,7 +102,8 @@ class PackYears:
 
 @dataclass(frozen=True, slots=True)
 class PolicyCalendar:
-    """What eligibility copies from the premium packs and the law (data/policy_calendar.toml)."""
+    """The first day each shipped pack can assess (huimin_policy's packs, the ones premium prices with) and
+    the appeal deadline eligibility takes from the law (data/policy_calendar.toml)."""
 
     packs: tuple[PackYears, ...]
     appeal_deadline_days: int
@@ -111,8 +114,16 @@ class PolicyCalendar:
 def calendar() -> PolicyCalendar:
     text = resources.files("huimin_eligibility").joinpath("data/policy_calendar.toml").read_text("utf-8")
     data = tomllib.loads(text)
+    first: dict[str, Pack] = {}
+    for pack in sorted(shipped_packs(), key=lambda p: (p.id, p.effective_from)):
+        first.setdefault(pack.id, pack)
     return PolicyCalendar(
-        packs=tuple(PackYears(p["id"], p["region"], p["effective_from"], p["source"]) for p in data["packs"]),
+        packs=tuple(
+            PackYears(
+                p.id, p.region or "", p.effective_from, f"{p.document} ({p.id} v{p.version}, effective_from)"
+            )
+            for p in first.values()
+        ),
         appeal_deadline_days=int(data["appeal"]["deadline_days"]),
         appeal_source=str(data["appeal"]["source"]),
     )

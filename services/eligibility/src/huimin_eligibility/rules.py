@@ -2,8 +2,9 @@
 
 Everything that decides *who is eligible when* for one person is here — the status look-up and its
 certificate, the monthly report and the disclosure list call these functions. The roster and the head
-counts, a million people at a time, run the same rules as SQL (rules_sql.py, which reads the constants
-below); tests/test_fast_answers.py holds the SQL to these functions as the reference.
+counts, a million people at a time, run the same rules as SQL (rules_sql.py, which reads its constants
+from the policy package, as these functions do); tests/test_fast_answers.py holds the SQL to these
+functions as the reference.
 """
 
 from __future__ import annotations
@@ -12,51 +13,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from functools import lru_cache
 
-from huimin_shared import areas
+from huimin_policy.ages import age_group as age_group
+from huimin_policy.ages import age_on as age_on
+from huimin_policy.enums import CATEGORY_BY_VALUE as CATEGORY_BY_VALUE
+from huimin_policy.enums import CATEGORY_NAMES_ZH as CATEGORY_NAMES_ZH
+from huimin_policy.enums import CATEGORY_PRECEDENCE as CATEGORY_PRECEDENCE
+from huimin_policy.enums import AgeGroup as AgeGroup
+from huimin_policy.enums import Category as Category
+from huimin_policy.scope import scope_for as scope_for
 
-
-class Category(StrEnum):
-    dibao = "dibao"  # 城市低保对象
-    marginal = "marginal"  # 低保边缘对象 (Benxi only)
-    low_income_elderly = "low_income_elderly"  # 低收入家庭60周岁以上老年人 (national only)
-    severely_disabled = "severely_disabled"  # 丧失劳动能力的重度残疾人 (national only)
-
-
-class AgeGroup(StrEnum):
-    minor = "minor"
-    adult = "adult"
-    elderly = "elderly"
-
-
-CATEGORY_BY_VALUE: dict[str, Category] = {c.value: c for c in Category}
-
-CATEGORY_NAMES_ZH = {
-    Category.dibao: "城市低保对象",
-    Category.marginal: "低保边缘对象",
-    Category.low_income_elderly: "低收入家庭60周岁以上老年人",
-    Category.severely_disabled: "丧失劳动能力的重度残疾人",
-}
-
-# E3 (B§一(一)): in Benxi only dibao and marginal people are subsidised.
-BENXI_SCOPE = frozenset({Category.dibao, Category.marginal})
-# E4 (N§一): the national notice covers dibao, severely disabled and low-income elderly people.
-NATIONAL_SCOPE = frozenset({Category.dibao, Category.severely_disabled, Category.low_income_elderly})
-
-# A person certified in two categories at once is counted once, under the first of these
-# (the more generous subsidy first: dibao is 100 % in Benxi, marginal 70 %; B§一(二)).
-CATEGORY_PRECEDENCE = (
-    Category.dibao,
-    Category.severely_disabled,
-    Category.low_income_elderly,
-    Category.marginal,
-)
+# The enumerations, the age group and which categories are subsidised where (E3/E4, read from the dated,
+# cited packs) are the policy package's; they are named here because the rules below are written in them.
 
 INSUTYPE_URBMI = "391"  # 城镇居民基本医疗保险
 PSN_TYPE = {AgeGroup.minor: "14", AgeGroup.adult: "15", AgeGroup.elderly: "16"}
-MINOR_BELOW = 18
-ELDERLY_FROM = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,36 +59,9 @@ def year_end(year: int) -> date:
     return date(year, 12, 31)
 
 
-def reference_date(year: int) -> date:
-    """The day the age group is fixed on: 1 January of the cover year (POLICY "What the notices leave open")."""
-    return date(year, 1, 1)
-
-
-def age_on(birth_date: date, day: date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-def age_group(birth_date: date, year: int) -> AgeGroup:
-    """Age on 1 January of the cover year: minor under 18, elderly from 60, adult between."""
-    age = age_on(birth_date, reference_date(year))
-    if age < MINOR_BELOW:
-        return AgeGroup.minor
-    if age >= ELDERLY_FROM:
-        return AgeGroup.elderly
-    return AgeGroup.adult
-
-
 def psn_type(group: AgeGroup) -> str:
     """National platform person type: 14 minor, 15 adult, 16 elderly resident."""
     return PSN_TYPE[group]
-
-
-@lru_cache(maxsize=4096)
-def scope_for(region_code: str) -> frozenset[Category]:
-    """Which categories are subsidised where the person lives: Benxi's pack (E3) or the national floor (E4)."""
-    if areas.is_area_code(region_code) and region_code[:4] == areas.BENXI_CITY[:4]:
-        return BENXI_SCOPE
-    return NATIONAL_SCOPE
 
 
 def employee_insured_on(since: date | None, day: date) -> bool:

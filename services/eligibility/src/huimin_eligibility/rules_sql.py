@@ -3,8 +3,9 @@ E5 year-keeping and the age group on 1 January for the set-at-a-time answers —
 counts — each one statement, so a million residents never pass through Python one at a time; and which
 people a month can have changed (MONTH_MOVERS), so the monthly report judges only those with rules.py.
 
-The policy *data* (scopes, precedence, age limits, the Benxi prefix) is read from rules.py, so it has one
-home. The *logic* is also in rules.py as pure functions: the reference that ``tests/test_fast_answers.py``
+The policy *data* (which categories each city's pack and the national pack subsidise, precedence, age
+limits) is read from the policy package (huimin_policy: the dated, cited packs premium prices with), so it
+has one home. The *logic* is also in rules.py as pure functions: the reference that ``tests/test_fast_answers.py``
 holds these statements to (same roster, same counts, on thousands of synthetic residents with every edge
 case), and what the per-person paths (status look-up, monthly reports, disclosure) still call.
 
@@ -18,15 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from huimin_eligibility.rules import (
-    BENXI_SCOPE,
-    CATEGORY_PRECEDENCE,
-    ELDERLY_FROM,
-    MINOR_BELOW,
-    NATIONAL_SCOPE,
-    Category,
-)
-from huimin_shared import areas
+from huimin_policy.ages import ELDERLY_FROM, MINOR_BELOW
+from huimin_policy.enums import CATEGORY_PRECEDENCE, Category
+from huimin_policy.scope import shipped_scopes
 
 FIRST, LAST, AFTER, LIMIT = "$3::date", "$4::date", "$5::text", "$6::bigint"
 YEAR = "$7::int"  # the cover year whose 1 January fixes the age group (head counts only)
@@ -38,14 +33,20 @@ def _categories(categories: Iterable[Category]) -> str:
 
 
 def in_scope(region: str, category: str) -> str:
-    """E3 (B§一(一)): in Benxi (area codes 2105xx) only dibao and marginal people are subsidised.
-    E4 (N§一): elsewhere the national notice covers dibao, severely disabled and low-income elderly people.
-    (The sets are rules.BENXI_SCOPE and rules.NATIONAL_SCOPE; the area-code shape is areas.is_area_code's.)"""
-    return (
-        f"(CASE WHEN {region} ~ '^[1-9][0-9]{{5}}$' AND left({region}, 4) = '{areas.BENXI_CITY[:4]}' "
-        f"THEN {category} IN ({_categories(BENXI_SCOPE)}) "
-        f"ELSE {category} IN ({_categories(NATIONAL_SCOPE)}) END)"
+    """E3 (B§一(一)): in a city with its own pack (Benxi, area codes 2105xx) only the categories that pack
+    subsidises (dibao and marginal). E4 (N§一): elsewhere the national pack's (dibao, severely disabled and
+    low-income elderly people). The sets are huimin_policy.scope's, read from the packs; the area-code
+    shape is areas.is_area_code's."""
+    scopes = shipped_scopes()
+    cities = "".join(
+        f"WHEN left({region}, 4) = '{prefix}' THEN {category} IN ({_categories(categories)}) "
+        for prefix, categories in sorted(scopes.by_city_prefix.items())
+        if prefix.isdigit()  # area codes only: safe to inline
     )
+    national = f"{category} IN ({_categories(scopes.national)})"
+    if not cities:
+        return f"({national})"
+    return f"(CASE WHEN {region} !~ '^[1-9][0-9]{{5}}$' THEN {national} {cities}ELSE {national} END)"
 
 
 # The day a certification overlapping the window would make the person eligible: its start, or the first

@@ -1,118 +1,32 @@
 """The premium and subsidy formulas (POLICY.md P1–P6): pure functions of dates, amounts and pack values.
 
-``resolve`` reads the values of a local pack and the national pack in force on 1 January of a cover
-year into ``YearParameters``; ``calculate`` turns one resident's facts into an ``Outcome`` whose every
-figure carries the rule, the parameters and the citation that produced it. No I/O, no ORM.
+``parameters.resolve`` reads the values of a local pack and the national pack in force on 1 January of a
+cover year into ``YearParameters``; ``calculate`` turns one resident's facts into an ``Outcome`` whose
+every figure carries the rule, the parameters and the citation that produced it. No I/O, no ORM.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
-
-from huimin_premium.packs.schemas import (
-    CATEGORY_PRECEDENCE,
-    PAYERS,
-    AgeGroup,
-    Category,
-    Pack,
-    PackRef,
-    Parameter,
-    Payer,
-    RegionClass,
-    Shares,
-    Value,
-)
+from huimin_policy.ages import age_group as age_group
+from huimin_policy.enums import CATEGORY_PRECEDENCE, PAYERS, AgeGroup, Category, Payer, RegionClass
+from huimin_policy.packs.model import Shares
+from huimin_premium.parameters import Cited, FloorInForce
+from huimin_premium.parameters import YearParameters as YearParameters
+from huimin_premium.parameters import region_class as region_class
+from huimin_premium.parameters import resolve as resolve
 from huimin_shared import areas
 from huimin_shared.money import ZERO, format_yuan, split, to_yuan
-from huimin_shared.problems import FieldProblem, Unprocessable  # web-free: rules stay pure (issue 12)
+from huimin_shared.problems import Unprocessable  # web-free: rules stay pure (issue 12)
 
-T = TypeVar("T")
-
-MINOR_BELOW = 18  # 学生和儿童: under 18 on 1 January (POLICY.md, what the notices leave open)
-ELDERLY_FROM = 60  # 60周岁以上 (N§一, N§二)
-
-
-@dataclass(frozen=True, slots=True)
-class Cited(Generic[T]):
-    """A value and where it comes from: the rule that produced it, its inputs and the clause."""
-
-    value: T
-    rule: str
-    citation: str
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    illustrative: bool = False
-
-
-# --- which cover years a pack speaks for -----------------------------------------------------
-
-
-class YearNotCovered(Unprocessable):
-    """No pack states values for the cover year: pricing it on an older year's figures would be a guess."""
-
-    slug: ClassVar[str] = "year-not-covered"
-    title: ClassVar[str] = "No policy pack states values for that cover year"
-
-
-def _parameters(node: Any) -> Iterable[Parameter[Any]]:
-    if isinstance(node, Parameter):
-        yield node
-    elif isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            yield from _parameters(getattr(node, name))
-    elif isinstance(node, dict):
-        for item in node.values():
-            yield from _parameters(item)
-    elif isinstance(node, list | tuple):
-        for item in node:
-            yield from _parameters(item)
-
-
-def cover_years(pack: Pack) -> range:
-    """The cover years a pack states values for: from the year it takes effect to the last year any of
-    its values is dated in. A value stays in force within that span, but is never carried into a year the
-    pack says nothing of: a city publishes a new pack version restating its figures for each new year."""
-    last = max(day.year for parameter in _parameters(pack) for day in parameter.values)
-    return range(pack.effective_from.year, max(last, pack.effective_from.year) + 1)
-
-
-def require_cover_year(pack: Pack, year: int) -> None:
-    covered = cover_years(pack)
-    if year not in covered:
-        span = f"{covered.start}" if len(covered) == 1 else f"{covered.start}–{covered[-1]}"
-        reason = (
-            f"pack {pack.id} v{pack.version} ({pack.document}) states values for cover year {span}, "
-            f"not {year}; publish a pack version with {year}'s values (POST /v1/packs/{pack.id}/versions)"
-        )
-        raise YearNotCovered(reason, errors=[FieldProblem(field="year", reason=reason)])
-
-
-# --- dates and groups -------------------------------------------------------------------------
-
-
-def reference_date(year: int) -> date:
-    """The day a cover year's parameters and age groups are read: 1 January (P1 default)."""
-    return date(year, 1, 1)
-
-
-def age_on(birth_date: date, day: date) -> int:
-    """Completed years of age on ``day`` (a birthday counts on the day itself)."""
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-def age_group(birth_date: date, year: int) -> AgeGroup:
-    """P1: age on 1 January of the cover year; minor under 18, elderly 60 and over (N§二)."""
-    age = age_on(birth_date, reference_date(year))
-    if age < MINOR_BELOW:
-        return AgeGroup.minor
-    if age >= ELDERLY_FROM:
-        return AgeGroup.elderly
-    return AgeGroup.adult
+# The age group, the enumerations and the packs are the policy package's (huimin_policy); a cover year's
+# parameters are parameters.py's. resolve, YearParameters, region_class and age_group are named here too,
+# for the callers that read them as ``rules.…``.
 
 
 def categories_on(certifications: Iterable[tuple[str, date, date | None]], day: date) -> frozenset[Category]:
@@ -123,140 +37,6 @@ def categories_on(certifications: Iterable[tuple[str, date, date | None]], day: 
         for category, valid_from, valid_to in certifications
         if category in known and valid_from <= day and (valid_to is None or day <= valid_to)
     )
-
-
-# --- parameters in force -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FloorInForce:
-    """A national floor (N§二) as in force for the year."""
-
-    id: str
-    categories: frozenset[Category]
-    age_groups: frozenset[AgeGroup]
-    floor: Cited[Decimal]
-    central_share: Mapping[RegionClass, Cited[Decimal]]
-
-
-@dataclass(frozen=True, slots=True)
-class YearParameters:
-    """Everything ``calculate`` needs for one cover year under one pack (plus the national pack)."""
-
-    year: int
-    pack: PackRef
-    national_pack: PackRef
-    document: str
-    categories: frozenset[Category]
-    general_subsidy: Mapping[AgeGroup, Cited[Decimal]]
-    individual_contribution: Mapping[AgeGroup, Cited[Decimal]]
-    supplementary_premium: Cited[Decimal] | None
-    subsidy_rates: Mapping[Category, Cited[Decimal]]
-    floors: tuple[FloorInForce, ...]
-    general_subsidy_minimum: Cited[Decimal]
-    district_shares: Cited[Shares]
-    county_shares: Cited[Shares]
-    remainder_to: Cited[Payer]
-    region_prefixes: Mapping[str, RegionClass]
-    region_classes_reference: str
-
-
-def _cite(parameter: Parameter[T], on: date, name: str, pack: Pack) -> Cited[T]:
-    value: Value[T] | None = parameter.at(on)
-    if value is None:
-        raise Unprocessable(
-            f"pack {pack.id} v{pack.version} has no value for {name} on {on.isoformat()}"
-            f" (its values start {min(parameter.values).isoformat()})"
-        )
-    return Cited(
-        value=value.value,
-        rule=name,
-        citation=value.reference,
-        parameters={"pack": f"{pack.id} v{pack.version}", "in_force_from": _in_force_from(parameter, on)},
-        illustrative=value.illustrative,
-    )
-
-
-def _in_force_from(parameter: Parameter[Any], on: date) -> str:
-    return max(day for day in parameter.values if day <= on).isoformat()
-
-
-def resolve(pack: Pack, national: Pack, year: int) -> YearParameters:
-    """Read the values in force on 1 January of ``year`` (OpenFisca-style dated parameters)."""
-    if national.national is None:
-        raise ValueError(f"pack {national.id} is not a national pack")
-    on = reference_date(year)
-    if pack.effective_from > on:
-        raise Unprocessable(
-            f"pack {pack.id} v{pack.version} applies from {pack.effective_from.isoformat()}, not to cover year {year}"
-        )
-    require_cover_year(pack, year)
-    require_cover_year(national, year)
-    amounts = pack.base_amounts
-    rules = national.national
-    floors = tuple(
-        FloorInForce(
-            id=floor.id,
-            categories=frozenset(floor.categories),
-            age_groups=frozenset(floor.age_groups),
-            floor=_cite(floor.floor, on, f"national_floor.{floor.id}", national),
-            central_share={
-                region_class: _cite(parameter, on, f"central_share.{floor.id}.{region_class.value}", national)
-                for region_class, parameter in floor.central_share.items()
-            },
-        )
-        for floor in rules.floors
-    )
-    prefixes: dict[str, RegionClass] = {}
-    for region_class in RegionClass:
-        for prefix in getattr(rules.region_classes, region_class.value):
-            prefixes[prefix] = region_class
-    return YearParameters(
-        year=year,
-        pack=PackRef(id=pack.id, version=pack.version),
-        national_pack=PackRef(id=national.id, version=national.version),
-        document=pack.document,
-        categories=frozenset(pack.categories),
-        general_subsidy={
-            group: _cite(amounts.general_subsidy.of(group), on, f"general_subsidy.{group.value}", pack)
-            for group in AgeGroup
-        },
-        individual_contribution={
-            group: _cite(
-                amounts.individual_contribution.of(group), on, f"individual_contribution.{group.value}", pack
-            )
-            for group in AgeGroup
-        },
-        supplementary_premium=(
-            _cite(amounts.supplementary_premium, on, "supplementary_premium", pack)
-            if amounts.supplementary_premium is not None and amounts.supplementary_premium.at(on) is not None
-            else None
-        ),
-        subsidy_rates={
-            category: _cite(parameter, on, f"subsidy_rate.{category.value}", pack)
-            for category, parameter in pack.subsidy_rates.items()
-            if parameter.at(on) is not None
-        },
-        floors=floors,
-        general_subsidy_minimum=_cite(rules.general_subsidy_minimum, on, "general_subsidy_minimum", national),
-        district_shares=_cite(pack.cost_sharing.district, on, "cost_sharing.district", pack),
-        county_shares=_cite(pack.cost_sharing.county, on, "cost_sharing.county", pack),
-        remainder_to=Cited(
-            value=pack.cost_sharing.remainder.to,
-            rule="cost_sharing.remainder",
-            citation=pack.cost_sharing.remainder.reference,
-        ),
-        region_prefixes=prefixes,
-        region_classes_reference=rules.region_classes.reference,
-    )
-
-
-def region_class(region_code: str, prefixes: Mapping[str, RegionClass]) -> RegionClass:
-    """Eastern, central or western province by the first two digits of the area code (N§二)."""
-    found = prefixes.get(region_code[:2])
-    if found is None:
-        raise Unprocessable(f"area code {region_code} is in no eastern, central or western province list")
-    return found
 
 
 # --- money rules -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from huimin_policy.enums import NO_CATEGORY
 from huimin_shared.errors import DependencyUnavailable
 from huimin_shared.http import PeerClient
 from huimin_shared.money import MoneyError, from_fen, to_fen
@@ -52,9 +53,6 @@ class AssessmentLine:
         return tuple(from_fen(fen) for fen in self.by_payer_fen)
 
 
-NO_CATEGORY = str(None)  # how a line without a category has always been grouped here ("None")
-
-
 @dataclass(frozen=True, slots=True)
 class AssessmentGroup:
     region_code: str
@@ -70,7 +68,7 @@ def _group(item: dict[str, Any]) -> AssessmentGroup:
     payers = item["by_payer"]
     group = AssessmentGroup(
         region_code=str(item["region_code"]),
-        category=str(item["category"]),
+        category=str(item["category"] or NO_CATEGORY),
         age_group=str(item["age_group"]),
         line_kind=str(item["line_kind"]),
         count=int(item["count"]),
@@ -117,7 +115,7 @@ def parse_line(raw: bytes | str) -> AssessmentLine:
     line = AssessmentLine(
         id_number=str(data["id_number"]),
         region_code=str(data["region_code"]),
-        category=str(data["category"]),
+        category=str(data["category"] or NO_CATEGORY),
         age_group=str(data["age_group"]),
         line_kind=str(data.get("line_kind") or "regular"),
         adjusts_version=data.get("adjusts_version"),
@@ -181,10 +179,8 @@ class PremiumClient(PeerClient):
         line_kind: str | None = None,
     ) -> AsyncIterator[AssessmentLine]:
         """Every line of the version (of ``categories`` and ``line_kind`` only, when given), streamed as
-        NDJSON: never the whole assessment in memory. A line without a category is asked for as ``none``."""
-        query: list[tuple[str, str]] = [
-            ("category", "none" if c == NO_CATEGORY else c) for c in sorted(categories or ())
-        ]
+        NDJSON: never the whole assessment in memory. A line without a category is ``none`` (NO_CATEGORY) here as in premium's filter."""
+        query: list[tuple[str, str]] = [("category", c) for c in sorted(categories or ())]
         if line_kind is not None:
             query.append(("line_kind", line_kind))
         path = f"/v1/assessments/{assessment_id}/versions/{version}/lines"

@@ -34,7 +34,7 @@ from huimin_eligibility.common import actor, now, roles_of
 from huimin_eligibility.residents import service as residents
 from huimin_eligibility.residents.repository import ResidentRepository
 from huimin_eligibility.residents.schemas import ResidentCreate
-from huimin_eligibility.rules import Category
+from huimin_policy.enums import Category
 from huimin_shared import idnumber
 from huimin_shared.auth import Principal
 from huimin_shared.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed

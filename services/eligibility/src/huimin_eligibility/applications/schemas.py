@@ -9,7 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from huimin_eligibility.common import DistrictCode
-from huimin_eligibility.rules import Category
+from huimin_policy.enums import Category
 from huimin_shared.idnumber import ResidentIdNumber
 
 

@@ -7,7 +7,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from huimin_eligibility.rules import Category
+from huimin_policy.enums import Category
 
 
 class CertificationCreate(BaseModel):

@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from huimin_eligibility.rules import AgeGroup, Category, MonthlyChange
+from huimin_eligibility.rules import MonthlyChange
+from huimin_policy.enums import AgeGroup, Category
 from huimin_shared.idnumber import Sex
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from huimin_eligibility.common import AreaCode, Instant, PolicyDate
-from huimin_eligibility.rules import AgeGroup, Category
+from huimin_policy.enums import AgeGroup, Category
 from huimin_shared.idnumber import ResidentIdNumber, Sex
 
 MAX_SELECTION = 200_000  # premium's paid list is bounded the same (huimin_premium MAX_PAID)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Path, Query
 from huimin_eligibility.common import NO_CONTROL_CHARACTERS, AreaCode, PolicyDate
 from huimin_eligibility.deps import Registrar, Searcher
 from huimin_eligibility.divisions import today_in_china
-from huimin_eligibility.rules import Category
 from huimin_eligibility.search import service
 from huimin_eligibility.search.schemas import DuplicatePage, HouseholdOut, ResidentSearchPage
+from huimin_policy.enums import Category
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
 

@@ -7,7 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from huimin_eligibility.rules import AgeGroup, Category, ExclusionReason
+from huimin_eligibility.rules import ExclusionReason
+from huimin_policy.enums import AgeGroup, Category
 from huimin_shared.idnumber import Sex
 
 ID_NUMBER_SHOWN = (

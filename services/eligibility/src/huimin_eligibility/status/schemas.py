@@ -7,7 +7,8 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from huimin_eligibility.common import Instant, PolicyDate
-from huimin_eligibility.rules import AgeGroup, Category, ExclusionReason
+from huimin_eligibility.rules import ExclusionReason
+from huimin_policy.enums import AgeGroup, Category
 from huimin_shared.idnumber import ResidentIdNumber, Sex
 
 

@@ -52,7 +52,7 @@ AMOUNTS = (
 
 NO_CATEGORY = "none"  # the category filter's name for lines without a subsidised category
 
-# One line of the NDJSON contract, rendered by PostgreSQL: amounts are numeric(14, 2) as text ("130.00").
+# One line of the NDJSON contract, rendered by PostgreSQL: amounts are numeric(16, 2) as text ("130.00").
 LINES_NDJSON = """
 SELECT json_build_object(
     'id', id, 'id_number', id_number, 'region_code', region_code, 'category', category,

@@ -18,10 +18,10 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_policy.enums import Category
 from huimin_premium import rules
 from huimin_premium.assessments.models import Assessment, AssessmentRun, AssessmentVersion
 from huimin_premium.assessments.repository import AssessmentRepository
-from huimin_premium.packs.schemas import Category
 from huimin_premium.packs.service import NATIONAL, PackService
 from huimin_premium.peers import EligibilityClient, RosterRow
 from huimin_shared import areas

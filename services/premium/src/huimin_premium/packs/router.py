@@ -8,17 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, Field
 
+from huimin_policy.packs.files import shipped_packs
+from huimin_policy.packs.model import Pack
 from huimin_premium.deps import READERS
 from huimin_premium.packs import service
-from huimin_premium.packs.files import shipped_packs
-from huimin_premium.packs.schemas import (
-    INT32_MAX,
-    Pack,
-    PackList,
-    PackSummary,
-    PackValidation,
-    ValidationReport,
-)
+from huimin_premium.packs.schemas import INT32_MAX, PackList, PackSummary, PackValidation, ValidationReport
 from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import problem_responses

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_policy.ages import reference_date
+from huimin_policy.enums import AgeGroup, Category
+from huimin_policy.packs.files import content_hash, shipped_packs
+from huimin_policy.packs.model import Pack, cover_years
 from huimin_premium import rules
-from huimin_premium.packs.files import content_hash, shipped_packs
 from huimin_premium.packs.models import PackVersion
 from huimin_premium.packs.repository import PackRepository
 from huimin_premium.packs.schemas import (
-    AgeGroup,
-    Category,
-    Pack,
     PackRef,
     PackState,
     PackSummary,
@@ -24,6 +24,7 @@ from huimin_premium.packs.schemas import (
     Uncovered,
     ValidationReport,
 )
+from huimin_premium.parameters import YearParameters, resolve
 from huimin_shared import areas
 from huimin_shared.auth import Principal
 from huimin_shared.errors import Conflict, FieldProblem, Forbidden, NotFound, OutOfRegion, Unprocessable
@@ -87,7 +88,7 @@ def summary(row: PackVersion) -> PackSummary:
         document=row.document,
         region=row.region,
         effective_from=row.effective_from,
-        cover_years=list(rules.cover_years(Pack.model_validate(row.content))),
+        cover_years=list(cover_years(Pack.model_validate(row.content))),
         illustrative=row.illustrative,
         content_hash=row.content_hash,
         loaded_at=row.loaded_at,
@@ -129,7 +130,7 @@ async def latest_national(session: AsyncSession) -> Pack:
 
 async def pack_for(session: AsyncSession, region_code: str, year: int) -> Pack:
     """The newest local pack in force for the place and cover year, else the national pack (N§二)."""
-    on = rules.reference_date(year)
+    on = reference_date(year)
     candidates = [
         row
         for row in await PackRepository(session).list(approved_only=True)
@@ -151,7 +152,7 @@ async def parameters(
     year: int,
     pinned: PackRef | None = None,
     national_version: int | None = None,
-) -> rules.YearParameters:
+) -> YearParameters:
     if pinned is None:
         pack = await pack_for(session, region_code, year)
     else:
@@ -165,7 +166,7 @@ async def parameters(
         if national_version is not None
         else await latest_national(session)
     )
-    return rules.resolve(pack, national, year)
+    return resolve(pack, national, year)
 
 
 async def validate(session: AsyncSession, pack: Pack, year: int) -> ValidationReport:
@@ -221,7 +222,7 @@ async def validate_version(session: AsyncSession, pack_id: str, version: int) ->
         raise Conflict(f"pack {pack_id} v{version} is already approved")
     pack = Pack.model_validate(row.content)
     national = pack if pack.region is None else await latest_national(session)
-    reports = [check_floors(pack, national, year) for year in rules.cover_years(pack)]
+    reports = [check_floors(pack, national, year) for year in cover_years(pack)]
     valid = all(report.valid for report in reports)
     row.validation = [report.model_dump(mode="json") for report in reports]
     row.state = (PackState.validated if valid else PackState.draft).value
@@ -274,15 +275,15 @@ class PackService:
 
     async def parameters(
         self, region_code: str, year: int, pinned: PackRef | None = None, national_version: int | None = None
-    ) -> rules.YearParameters:
+    ) -> YearParameters:
         return await parameters(self.session, region_code, year, pinned, national_version)
 
 
 def check_floors(pack: Pack, national: Pack, year: int) -> ValidationReport:
     """P4–P5: where the pack's own rule gives less than a national floor, report the shortfall."""
-    if pack.effective_from > rules.reference_date(year):
+    if pack.effective_from > reference_date(year):
         raise Conflict(f"pack {pack.id} applies from {pack.effective_from.isoformat()}, not to {year}")
-    params = rules.resolve(pack, national, year)
+    params = resolve(pack, national, year)
     shortfalls: list[Shortfall] = []
     uncovered: list[Uncovered] = []
     minimum = params.general_subsidy_minimum

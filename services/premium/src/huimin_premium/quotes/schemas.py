@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from huimin_premium.packs.schemas import AgeGroup, Category, PackRef, RegionClass
+from huimin_policy.enums import AgeGroup, Category, RegionClass
+from huimin_premium.packs.schemas import PackRef
 from huimin_shared import areas
 from huimin_shared.idnumber import ResidentIdNumber
 from huimin_shared.money import Money

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_premium import rules
+from huimin_policy.ages import reference_date
+from huimin_policy.enums import PAYERS, Category
+from huimin_premium import parameters, rules
 from huimin_premium.packs import service as packs
-from huimin_premium.packs.schemas import PAYERS, Category
 from huimin_premium.peers import EligibilityClient
 from huimin_premium.quotes.schemas import (
     Considered,
@@ -24,7 +25,7 @@ from huimin_shared.errors import NotFound, Unprocessable
 from huimin_shared.http import PeerResponseError
 
 
-def _working(cited: rules.Cited[Decimal]) -> Working:
+def _working(cited: parameters.Cited[Decimal]) -> Working:
     return Working(
         amount=cited.value,
         rule=cited.rule,
@@ -43,7 +44,7 @@ def not_in_region(principal: Principal) -> NotFound:
 async def quote(
     session: AsyncSession, eligibility: EligibilityClient, request: QuoteRequest, principal: Principal
 ) -> Quote:
-    on = request.on or rules.reference_date(request.year)
+    on = request.on or reference_date(request.year)
     eligible: bool | None = None
     excluded_reason: str | None = None
     if request.facts is not None:
@@ -90,7 +91,7 @@ async def quote(
         await log_reads(session, [request.id_number], principal, "quote")
     return Quote(
         year=request.year,
-        reference_date=rules.reference_date(request.year),
+        reference_date=reference_date(request.year),
         pack=params.pack,
         national_pack=params.national_pack,
         resident=QuotedResident(

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from huimin_premium.packs.schemas import AgeGroup, Category, PackRef
+from huimin_policy.enums import AgeGroup, Category
+from huimin_premium.packs.schemas import PackRef
 from huimin_shared.money import Money
 
 

@@ -10,9 +10,9 @@ from decimal import Decimal
 from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_policy.enums import AgeGroup, Category
 from huimin_premium import rules
 from huimin_premium.packs import service as packs
-from huimin_premium.packs.schemas import AgeGroup, Category
 from huimin_premium.peers import SettlementClient
 from huimin_premium.reports.repository import ReportRepository
 from huimin_premium.reports.schemas import Amounts, CityReport, Enrolled, R1Report, Standard

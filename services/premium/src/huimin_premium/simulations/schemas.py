@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from huimin_premium.packs.schemas import INT32_MAX, AgeGroup, Category, NonNegativeMoney, Rate, Shares
+from huimin_policy.enums import AgeGroup, Category
+from huimin_policy.packs.model import NonNegativeMoney, Rate, Shares
+from huimin_premium.packs.schemas import INT32_MAX
 from huimin_shared.money import Money
 
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_premium import rules
+from huimin_policy.enums import PAYERS, AgeGroup, Category, RegionClass
+from huimin_premium import parameters, rules
 from huimin_premium.assessments.models import AssessmentVersion
 from huimin_premium.assessments.repository import AssessmentRepository
 from huimin_premium.assessments.runner import parameters_for
-from huimin_premium.packs.schemas import PAYERS, AgeGroup, Category, RegionClass
 from huimin_premium.simulations.schemas import (
     Changes,
     Comparison,
@@ -27,11 +27,11 @@ from huimin_shared.errors import NotFound, Unprocessable
 SIMULATED = "simulation (not a policy)"
 
 
-def _cited(value: object, name: str) -> rules.Cited:  # type: ignore[type-arg]
-    return rules.Cited(value=value, rule=name, citation=SIMULATED, parameters={"simulated": True})
+def _cited(value: object, name: str) -> parameters.Cited:  # type: ignore[type-arg]
+    return parameters.Cited(value=value, rule=name, citation=SIMULATED, parameters={"simulated": True})
 
 
-def apply(params: rules.YearParameters, changes: Changes) -> rules.YearParameters:
+def apply(params: parameters.YearParameters, changes: Changes) -> parameters.YearParameters:
     """The year's parameters with the changes in place (pure)."""
     known_floors = {floor.id for floor in params.floors}
     unknown = (set(changes.floors) | set(changes.eastern_central_share)) - known_floors

@@ -26,9 +26,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from huimin_policy.money import MONEY_PRECISION, MONEY_SCALE
 from huimin_settlement.db import Base
 
-MONEY = Numeric(16, 2)
+MONEY = Numeric(MONEY_PRECISION, MONEY_SCALE)
 
 
 class Batch(Base):

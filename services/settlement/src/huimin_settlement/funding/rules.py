@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from huimin_settlement.ledger.rules import AccountType, PayerLevel, TransferCode
+from huimin_policy.enums import Payer
+from huimin_settlement.ledger.rules import AccountType, TransferCode
 from huimin_shared.money import to_yuan
 
 Leg = tuple[AccountType, AccountType, TransferCode]
@@ -23,25 +24,25 @@ def per_head(total: Decimal, count: int) -> Decimal:
     return to_yuan(total / count) if count else Decimal("0.00")
 
 
-def legs(payer: PayerLevel, into_fund: bool) -> list[Leg]:
+def legs(payer: Payer, into_fund: bool) -> list[Leg]:
     """The path money of ``payer`` takes into the medical assistance fund (S1, S2), or back out of it.
 
     City money: city finance pre-allocates to district/county finance, which passes it to civil affairs
     at the same level, which pays it into the fund. District/county money starts at district/county
     finance. Central and province money arrive as special transfers straight into the fund.
     """
-    if payer is PayerLevel.city:
+    if payer is Payer.city:
         path = [
             (AccountType.city_finance, AccountType.district_finance, TransferCode.pre_allocation),
             (AccountType.district_finance, AccountType.civil_affairs, TransferCode.local_share),
             (AccountType.civil_affairs, AccountType.medical_assistance_fund, TransferCode.fund_deposit),
         ]
-    elif payer is PayerLevel.district_or_county:
+    elif payer is Payer.district_or_county:
         path = [
             (AccountType.district_finance, AccountType.civil_affairs, TransferCode.local_share),
             (AccountType.civil_affairs, AccountType.medical_assistance_fund, TransferCode.fund_deposit),
         ]
-    elif payer is PayerLevel.central:
+    elif payer is Payer.central:
         path = [
             (AccountType.central_finance, AccountType.medical_assistance_fund, TransferCode.central_transfer)
         ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_policy.enums import Payer
 from huimin_settlement.batches.repository import BatchRepository
 from huimin_settlement.batches.service import BatchService
 from huimin_settlement.funding import rules
@@ -19,7 +20,7 @@ from huimin_settlement.funding.models import FundingRun
 from huimin_settlement.funding.repository import FundingRepository
 from huimin_settlement.ledger import rules as ledger_rules
 from huimin_settlement.ledger.models import Transfer
-from huimin_settlement.ledger.rules import AccountType, PayerLevel
+from huimin_settlement.ledger.rules import AccountType
 from huimin_settlement.ledger.service import LedgerService, NewTransfer
 from huimin_settlement.peers import PAYERS, EligibilityClient, PremiumClient
 from huimin_shared import areas
@@ -165,7 +166,7 @@ class FundingService:
             if amount == 0:
                 continue
             into_fund = amount > 0
-            for debit_type, credit_type, code in rules.legs(PayerLevel(payer), into_fund):
+            for debit_type, credit_type, code in rules.legs(Payer(payer), into_fund):
                 debit = accounts[ledger_rules.account_code(debit_type, self._area(debit_type, city, region))]
                 credit = accounts[
                     ledger_rules.account_code(credit_type, self._area(credit_type, city, region))

@@ -39,16 +39,6 @@ class TransferState(StrEnum):
     voided = "voided"
 
 
-class PayerLevel(StrEnum):
-    central = "central"
-    province = "province"
-    city = "city"
-    district_or_county = "district_or_county"
-
-
-PAYER_LEVELS: tuple[PayerLevel, ...] = tuple(PayerLevel)
-
-
 class TransferCode(StrEnum):
     """What a transfer is for; each code names the clause that makes it happen."""
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from huimin_policy.enums import Payer as PayerLevel
 from huimin_settlement.ledger.rules import (
     AccountType,
-    PayerLevel,
     TransferCode,
     value_date_problem,
 )

@@ -1,4 +1,7 @@
-"""The packs shipped with the service, read from the YAML files beside this module."""
+"""The shipped packs, read from the YAML files beside this module (package data, via importlib.resources).
+
+The only reading the policy package does: a malformed pack fails here, so every service that reads the
+packs refuses to start with it."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from huimin_premium.packs.schemas import Pack
+from huimin_policy.packs.model import Pack
 
 
 def canonical_json(content: dict[str, Any]) -> str:
@@ -27,7 +30,7 @@ def parse_pack(text: str) -> Pack:
 
 def shipped_packs() -> list[Pack]:
     """Every ``*.yaml`` in this package, validated (a malformed pack stops the service starting)."""
-    folder = resources.files("huimin_premium.packs")
+    folder = resources.files("huimin_policy.packs")
     packs = [
         parse_pack(entry.read_text(encoding="utf-8"))
         for entry in folder.iterdir()
