@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from huimin_policy.ages import ELDERLY_FROM, MINOR_BELOW
-from huimin_policy.enums import CATEGORY_PRECEDENCE, Category
+from huimin_policy.enums import CATEGORY_PRECEDENCE, AgeGroup, Category
 from huimin_policy.scope import shipped_scopes
 
 FIRST, LAST, AFTER, LIMIT = "$3::date", "$4::date", "$5::text", "$6::bigint"
@@ -70,8 +70,8 @@ EARLIEST_CANDIDATE_DAY = f"min({CANDIDATE_DAY})"
 # Age group on 1 January of the year (POLICY "What the notices leave open"): minor under 18, elderly
 # from 60. Aged n or more on 1 January of Y ⇔ born on or before 1 January of Y − n.
 AGE_GROUP = (
-    f"(CASE WHEN birth_date > make_date({YEAR} - {MINOR_BELOW}, 1, 1) THEN 'minor' "
-    f"WHEN birth_date <= make_date({YEAR} - {ELDERLY_FROM}, 1, 1) THEN 'elderly' ELSE 'adult' END)"
+    f"(CASE WHEN birth_date > make_date({YEAR} - {MINOR_BELOW}, 1, 1) THEN '{AgeGroup.minor.value}' "
+    f"WHEN birth_date <= make_date({YEAR} - {ELDERLY_FROM}, 1, 1) THEN '{AgeGroup.elderly.value}' ELSE '{AgeGroup.adult.value}' END)"
 )
 
 # A person in two categories at once is counted once, under the first of rules.CATEGORY_PRECEDENCE
