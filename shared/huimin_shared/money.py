@@ -16,8 +16,8 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
-# The largest amount a NUMERIC(14, 2) column holds: a trillion yuan less a fen, far above any
-# city's or province's year, so anything larger is a typing error, not money.
+# The largest single amount a client may send: a trillion yuan less a fen (12 digits of yuan), far above
+# any city's or province's year, so anything larger is a typing error, not money.
 MAX_YUAN = Decimal("999999999999.99")
 
 
@@ -44,7 +44,7 @@ def to_yuan(value: Decimal | int | str) -> Decimal:
 # of those, a clerk almost never means them.
 MONEY_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
 _MONEY_TEXT = re.compile(MONEY_PATTERN)
-# What a NUMERIC(16, 2) column (balances, totals) holds; sums of amounts we computed may exceed MAX_YUAN.
+# What a money column holds (NUMERIC(16, 2), huimin_policy.money); sums we computed may exceed MAX_YUAN.
 MAX_STORED_YUAN = Decimal("99999999999999.99")
 
 
