@@ -42,11 +42,29 @@ def test_shared_imports_no_service() -> None:
     assert offending == []
 
 
+def test_policy_imports_no_service_and_shared_imports_no_policy() -> None:
+    """Issue 12: the policy package is read by the services, never the other way round; shared (platform
+    code, which policy builds on) knows nothing of policy."""
+    services = {f"huimin_{name}" for name in SERVICES} | {"huimin_cli", "huimin_portal"}
+    offending = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path, module in imported_modules(ROOT / "policy" / "huimin_policy")
+        if module.split(".")[0] in services
+    ]
+    offending += [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path, module in imported_modules(ROOT / "shared" / "huimin_shared")
+        if module.split(".")[0] == "huimin_policy"
+    ]
+    assert offending == []
+
+
 def test_production_code_holds_no_assert() -> None:
     """Invariants are real errors: `python -O` strips assert statements (issue 11). Tests and the test
     helpers module may assert."""
     folders = [
         ROOT / "shared" / "huimin_shared",
+        ROOT / "policy" / "huimin_policy",
         ROOT / "cli" / "huimin_cli",
         ROOT / "portal" / "huimin_portal",
     ]
