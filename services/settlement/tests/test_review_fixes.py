@@ -121,8 +121,8 @@ async def test_reverse_execute_and_funding_bodies_bound_the_value_date(ledger) -
 
 @pytest.mark.parametrize("amount", ["100000000000000000000.00", "1000000000000.00"])
 async def test_an_amount_beyond_the_column_is_a_422(ledger, amount: str) -> None:
-    """P6 / S4: amounts are Numeric(14, 2); above 999999999999.99 (huimin_shared.money.MAX_YUAN) is refused
-    naming the field, not a 500 (a regression guard: the shared Money type already bounds it)."""
+    """P6 / S4: an amount above 999999999999.99 (huimin_shared.money.MAX_YUAN, within the Numeric(16, 2)
+    columns) is refused naming the field, not a 500 (a regression guard: the shared Money type already bounds it)."""
     response = await ledger.transfer(CF, DF, amount, expect=422)
     assert problem_fields(response) == {"body.transfers.0.amount"}
     assert "999999999999.99" in response.text
