@@ -8,37 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from huimin_eligibility import divisions
-from huimin_eligibility.common import now
 from huimin_eligibility.deps import CivilAffairs
 from huimin_eligibility.imports import service
-from huimin_eligibility.imports.parsing import UnreadableFile, file_format
-from huimin_eligibility.imports.repository import ImportRepository
 from huimin_eligibility.imports.schemas import ImportJobOut, ImportMode, ImportRowOut, ImportRowsPage
-from huimin_eligibility.imports.validation import Door
-from huimin_eligibility.residents.repository import job_readable
 from huimin_eligibility.settings import EligibilitySettings
-from huimin_shared import jobs
 from huimin_shared.app import RuntimeDep, SessionDep
-from huimin_shared.auth import Principal
-from huimin_shared.errors import FieldProblem, NotFound, OutOfRegion, ValidationFailed, problem_responses
+from huimin_shared.errors import problem_responses
 from huimin_shared.guard import upload_route
 from huimin_shared.jobs import JobRunner
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
-
-
-def _unreadable(reason: str) -> ValidationFailed:
-    return ValidationFailed(f"file: {reason}", errors=[FieldProblem(field="body.file", reason=reason)])
-
-
-def _door(settings: EligibilitySettings) -> Door:
-    return Door(cities=tuple(settings.cities), today=divisions.today_in_china())
-
-
-def _runner(request: Request) -> JobRunner:
-    runner: JobRunner = request.app.state.jobs  # made by the lifespan
-    return runner
 
 
 @router.post(
@@ -72,57 +51,13 @@ async def create_import(
     settings = runtime.settings
     if not isinstance(settings, EligibilitySettings):
         raise RuntimeError("settings is not EligibilitySettings")
-    try:
-        fmt = file_format(file.filename or "")
-    except UnreadableFile as exc:
-        raise _unreadable(str(exc)) from exc
-    binary = file.file
-    sha256 = service.sha256_of(binary)
-    binary.seek(0, 2)
-    size = binary.tell()
-    binary.seek(0)
-    job_id = uuid.uuid4()
-    job = service.new_job(
-        job_id, file.filename or "roster", fmt, sha256, mode.value, principal.subject, now(), principal.region
+    runner: JobRunner = request.app.state.jobs  # made by the lifespan
+    job, background = await service.import_roster(
+        session, runtime.sessions, settings, principal, file.filename, file.file, mode.value, runner.wake
     )
-    if size > settings.import_inline_max_bytes:
-        # A durable job: the import row, its validated rows (staged) and the job commit together before
-        # the answer; any replica runs the job, and one that takes it over resumes after the last chunk.
-        try:
-            async with runtime.sessions() as job_session, job_session.begin():
-                await service.stage_file(job_session, job, binary, _door(settings))
-                staged = ImportJobOut.model_validate(job, from_attributes=True)
-                await jobs.enqueue(
-                    job_session,
-                    kind=service.IMPORT,
-                    key=str(job_id),
-                    payload={"import_id": str(job_id)},
-                    region=principal.region,
-                )
-        except UnreadableFile as exc:
-            raise _unreadable(str(exc)) from exc
-        await _runner(request).wake()
-        return JSONResponse(staged.model_dump(mode="json"), status_code=202)
-    try:
-        await service.stage_file(session, job, binary, _door(settings))
-    except UnreadableFile as exc:
-        raise _unreadable(str(exc)) from exc
-    finished = await service.apply_staged(
-        session, job_id, chunk_rows=settings.import_chunk_rows, commit_chunks=False
-    )
-    if finished is None:
-        raise RuntimeError(f"import {job_id} was staged in this transaction but is not running")
-    return ImportJobOut.model_validate(finished, from_attributes=True)
-
-
-async def _job(session: SessionDep, job_id: uuid.UUID, principal: Principal) -> ImportJobOut:
-    """The job if this token may read it: a region-limited token reads the jobs started in its region."""
-    job = await ImportRepository(session).get_job(job_id)
-    if job is None:
-        raise NotFound(f"no import job {job_id}")
-    if not job_readable(job.region, principal):
-        raise OutOfRegion(f"this token is limited to region {principal.region}; the import job is not of it")
-    return ImportJobOut.model_validate(job, from_attributes=True)
+    if background:
+        return JSONResponse(job.model_dump(mode="json"), status_code=202)
+    return job
 
 
 @router.get(
@@ -133,7 +68,7 @@ async def _job(session: SessionDep, job_id: uuid.UUID, principal: Principal) -> 
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_import(job_id: uuid.UUID, session: SessionDep, principal: CivilAffairs) -> ImportJobOut:
-    return await _job(session, job_id, principal)
+    return await service.readable_job(session, job_id, principal)
 
 
 @router.get(
@@ -152,7 +87,6 @@ async def import_rows(
     after: int = Query(default=0, ge=0, le=2**31 - 1),  # an integer column: larger is a 500, not a page
     limit: int = Query(default=1000, ge=1, le=10_000),
 ) -> ImportRowsPage:
-    await _job(session, job_id, principal)
-    rows = await ImportRepository(session).rows(job_id, outcome=outcome, after=after, limit=limit)
+    rows = await service.report_rows(session, job_id, principal, outcome=outcome, after=after, limit=limit)
     items = [ImportRowOut.model_validate(r, from_attributes=True) for r in rows]
     return ImportRowsPage(items=items, next_after=items[-1].row_number if len(items) == limit else None)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
 from typing import IO
 
@@ -32,13 +32,19 @@ import pyarrow as pa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from huimin_eligibility import divisions
 from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.common import now
-from huimin_eligibility.imports.models import ImportJob
-from huimin_eligibility.imports.parsing import IrregularFile, read_batches
+from huimin_eligibility.imports.models import ImportJob, ImportRow
+from huimin_eligibility.imports.parsing import IrregularFile, UnreadableFile, file_format, read_batches
 from huimin_eligibility.imports.repository import ChunkCounts, ImportRepository
+from huimin_eligibility.imports.schemas import ImportJobOut
 from huimin_eligibility.imports.validation import Door, RawBatch, validate_batch
-from huimin_shared import idnumber
+from huimin_eligibility.residents.repository import job_readable
+from huimin_eligibility.settings import EligibilitySettings
+from huimin_shared import idnumber, jobs
+from huimin_shared.auth import Principal
+from huimin_shared.errors import FieldProblem, NotFound, OutOfRegion, ValidationFailed
 from huimin_shared.jobs import Job, JobContext, JobKind
 
 log = structlog.get_logger(__name__)
@@ -78,6 +84,90 @@ def new_job(
         created_at=at,
         region=region,
     )
+
+
+# --- the service's entry points (the router parses, authorises and calls one of these) -------------------
+
+
+def _unreadable(reason: str) -> ValidationFailed:
+    return ValidationFailed(f"file: {reason}", errors=[FieldProblem(field="body.file", reason=reason)])
+
+
+async def import_roster(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: EligibilitySettings,
+    principal: Principal,
+    filename: str | None,
+    binary: IO[bytes],
+    mode: str,
+    wake_jobs: Callable[[], Awaitable[None]],
+) -> tuple[ImportJobOut, bool]:
+    """Import an uploaded roster: (the job, whether it runs in the background).
+
+    A small file is staged and applied in the caller's transaction (``session``, the request's). A large
+    one is a durable job: the import row, its validated rows (staged) and the job commit together in a
+    transaction of their own before the answer; any replica runs the job, and one that takes it over
+    resumes after the last chunk. An unreadable file is a 422 naming ``body.file``; nothing is kept."""
+    try:
+        fmt = file_format(filename or "")
+    except UnreadableFile as exc:
+        raise _unreadable(str(exc)) from exc
+    sha256 = sha256_of(binary)
+    binary.seek(0, 2)
+    size = binary.tell()
+    binary.seek(0)
+    job_id = uuid.uuid4()
+    job = new_job(job_id, filename or "roster", fmt, sha256, mode, principal.subject, now(), principal.region)
+    door = Door(cities=tuple(settings.cities), today=divisions.today_in_china())
+    if size > settings.import_inline_max_bytes:
+        try:
+            async with sessions() as job_session, job_session.begin():
+                await stage_file(job_session, job, binary, door)
+                staged = ImportJobOut.model_validate(job, from_attributes=True)
+                await jobs.enqueue(
+                    job_session,
+                    kind=IMPORT,
+                    key=str(job_id),
+                    payload={"import_id": str(job_id)},
+                    region=principal.region,
+                )
+        except UnreadableFile as exc:
+            raise _unreadable(str(exc)) from exc
+        await wake_jobs()
+        return staged, True
+    try:
+        await stage_file(session, job, binary, door)
+    except UnreadableFile as exc:
+        raise _unreadable(str(exc)) from exc
+    finished = await apply_staged(session, job_id, chunk_rows=settings.import_chunk_rows, commit_chunks=False)
+    if finished is None:
+        raise RuntimeError(f"import {job_id} was staged in this transaction but is not running")
+    return ImportJobOut.model_validate(finished, from_attributes=True), False
+
+
+async def readable_job(session: AsyncSession, job_id: uuid.UUID, principal: Principal) -> ImportJobOut:
+    """The job if this token may read it: a region-limited token reads the jobs started in its region."""
+    job = await ImportRepository(session).get_job(job_id)
+    if job is None:
+        raise NotFound(f"no import job {job_id}")
+    if not job_readable(job.region, principal):
+        raise OutOfRegion(f"this token is limited to region {principal.region}; the import job is not of it")
+    return ImportJobOut.model_validate(job, from_attributes=True)
+
+
+async def report_rows(
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    principal: Principal,
+    *,
+    outcome: str | None,
+    after: int,
+    limit: int,
+) -> Sequence[ImportRow]:
+    """A keyset page of the job's row-by-row report, if this token may read the job."""
+    await readable_job(session, job_id, principal)
+    return await ImportRepository(session).rows(job_id, outcome=outcome, after=after, limit=limit)
 
 
 # --- 1. stage ---------------------------------------------------------------------------------------------
