@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -86,9 +86,11 @@ SELECT {", ".join(STAGED_COLUMNS)}, CASE WHEN reason IS NOT NULL THEN 'rejected'
             THEN row_number() OVER (PARTITION BY id_number, category, reason IS NULL ORDER BY row_number) END
 FROM taken"""
 # New residents in ID-number order, ON CONFLICT DO NOTHING (a concurrent import or registration of the
-# same person waits on the key, then skips); then every resident of the chunk is locked in ID-number
-# order — the lock the API takes (ResidentRepository.lock) — so two writers of one person are serialised
-# and one category never overlaps itself.
+# same person waits on the key, then skips); then every resident of the chunk that existed before is
+# locked in ID-number order — the lock the API takes (ResidentRepository.lock) — so two writers of one
+# person are serialised and one category never overlaps itself. A resident this transaction inserted
+# needs no lock: no one else sees it before the commit, and a concurrent writer of the same number waits
+# on its key until then.
 INSERT_RESIDENTS = """
 INSERT INTO residents (id_number, birth_date, sex, registered_at, registered_by)
 SELECT DISTINCT ON (id_number) id_number, birth_date, sex, $1::timestamptz, $2::varchar
@@ -98,6 +100,7 @@ LOCK_RESIDENTS = """
 SELECT count(*) FROM (
     SELECT 1 FROM residents
     WHERE id_number IN (SELECT id_number FROM import_chunk WHERE outcome IS NULL)
+      AND xmin <> pg_current_xact_id()::xid
     ORDER BY id_number FOR UPDATE
 ) locked"""
 CURRENT_VERSIONS = """
@@ -244,6 +247,15 @@ SELECT row_number, id_number_masked, id_number, reason FROM import_chunk WHERE o
 ORDER BY row_number"""
 
 
+def staged_csv(job_id: uuid.UUID, rows: pa.Table) -> IO[bytes]:
+    """Validated rows as the staging table's COPY input (CSV written by Arrow; pure CPU, any thread)."""
+    table = rows.add_column(0, "job_id", pa.array([str(job_id)] * rows.num_rows, pa.string()))
+    buffer = io.BytesIO()
+    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
+    buffer.seek(0)
+    return buffer
+
+
 def _masked(id_number: str | None, masked: str | None) -> str | None:
     if id_number is None:
         return masked
@@ -261,14 +273,13 @@ class ImportRepository:
     # --- staging ---------------------------------------------------------------------------------------
 
     async def stage(self, job_id: uuid.UUID, rows: pa.Table) -> None:
-        """COPY validated rows (validation.STAGED_SCHEMA) into the staging table, as CSV written by Arrow."""
-        if rows.num_rows == 0:
-            return
-        table = rows.add_column(0, "job_id", pa.array([str(job_id)] * rows.num_rows, pa.string()))
-        buffer = io.BytesIO()
-        pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
-        buffer.seek(0)
-        await bulk.copy_csv(self.session, "import_staged_rows", buffer, ["job_id", *STAGED_COLUMNS])
+        """COPY validated rows (validation.STAGED_SCHEMA) into the staging table."""
+        if rows.num_rows:
+            await self.stage_csv(staged_csv(job_id, rows))
+
+    async def stage_csv(self, csv: IO[bytes]) -> None:
+        """COPY rows encoded by ``staged_csv`` into the staging table."""
+        await bulk.copy_csv(self.session, "import_staged_rows", csv, ["job_id", *STAGED_COLUMNS])
 
     async def delete_staged(self, job_id: uuid.UUID) -> None:
         raw = await self._raw()
@@ -294,7 +305,7 @@ class ImportRepository:
         if int(taken.rsplit(" ", 1)[1]) == 0:
             await raw.execute("DROP TABLE import_chunk, import_chunk_certs")
             return None
-        await raw.execute("ANALYZE import_chunk")
+        await raw.execute("ANALYZE import_chunk (row_number, id_number, category, occurrence)")
         registered_at = await _transaction_time(raw)
         await raw.execute(INSERT_RESIDENTS, registered_at, recorded_by)
         await raw.fetchval(LOCK_RESIDENTS)

@@ -22,13 +22,13 @@ ends ``rolled_back``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
 from typing import IO
 
-import pyarrow as pa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,7 +37,7 @@ from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.common import now
 from huimin_eligibility.imports.models import ImportJob, ImportRow
 from huimin_eligibility.imports.parsing import IrregularFile, UnreadableFile, file_format, read_batches
-from huimin_eligibility.imports.repository import ChunkCounts, ImportRepository
+from huimin_eligibility.imports.repository import ChunkCounts, ImportRepository, staged_csv
 from huimin_eligibility.imports.schemas import ImportJobOut
 from huimin_eligibility.imports.validation import Door, RawBatch, validate_batch
 from huimin_eligibility.residents.repository import job_readable
@@ -173,21 +173,41 @@ async def report_rows(
 # --- 1. stage ---------------------------------------------------------------------------------------------
 
 
-def _next_validated(batches: Iterator[RawBatch], region_limit: str | None, door: Door) -> pa.Table | None:
+def _next_staged(
+    batches: Iterator[RawBatch], job_id: uuid.UUID, region_limit: str | None, door: Door
+) -> tuple[int, IO[bytes]] | None:
+    """The next batch read, validated and encoded for COPY (CPU work: Arrow kernels, the row rule for
+    unusual rows), or None at the end of the file."""
     batch = next(batches, None)
-    return None if batch is None else validate_batch(batch, region_limit, door)
+    if batch is None:
+        return None
+    rows = validate_batch(batch, region_limit, door)
+    return rows.num_rows, staged_csv(job_id, rows)
 
 
 async def _stage_batches(
     repository: ImportRepository, job: ImportJob, binary: IO[bytes], door: Door, *, careful: bool
 ) -> int:
+    """Read, validate and COPY the file batch by batch, pipelined: the worker thread reads and validates
+    batch n + 1 while PostgreSQL stores batch n (the two cores both busy)."""
     binary.seek(0)
     batches = read_batches(binary, job.file_format, careful=careful)
     staged = 0
-    # Reading and validating are CPU work (Arrow kernels, the row rule for unusual rows): off the loop.
-    while (rows := await asyncio.to_thread(_next_validated, batches, job.region, door)) is not None:
-        await repository.stage(job.id, rows)
-        staged += rows.num_rows
+    copying: asyncio.Future[None] | None = None
+    try:
+        while (ready := await asyncio.to_thread(_next_staged, batches, job.id, job.region, door)) is not None:
+            count, csv = ready
+            if copying is not None:
+                await copying
+            copying = asyncio.ensure_future(repository.stage_csv(csv)) if count else None
+            staged += count
+        if copying is not None:
+            task, copying = copying, None
+            await task
+    finally:
+        if copying is not None:  # reading failed mid-file: the COPY in flight ends before any rollback
+            with contextlib.suppress(Exception):
+                await copying
     return staged
 
 
