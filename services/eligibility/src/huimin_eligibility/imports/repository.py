@@ -305,7 +305,9 @@ class ImportRepository:
         if int(taken.rsplit(" ", 1)[1]) == 0:
             await raw.execute("DROP TABLE import_chunk, import_chunk_certs")
             return None
-        await raw.execute("ANALYZE import_chunk (row_number, id_number, category, occurrence)")
+        await raw.execute(
+            "ANALYZE import_chunk (row_number, id_number, category, valid_from, occurrence, outcome)"
+        )
         registered_at = await _transaction_time(raw)
         await raw.execute(INSERT_RESIDENTS, registered_at, recorded_by)
         await raw.fetchval(LOCK_RESIDENTS)
