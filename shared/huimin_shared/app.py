@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.util import greenlet_spawn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huimin_shared import db, openapi
@@ -97,9 +98,13 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 async def get_driver_connection(request: Request) -> AsyncIterator[Any]:
     """A pooled asyncpg connection outside any explicit transaction, for a hot path that is one statement
     (its own implicit transaction): no BEGIN and COMMIT round trips around it, as SessionDep has."""
-    async with runtime_of(request).engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        yield raw.driver_connection
+    # Straight from the pool, no SQLAlchemy Connection (~10 % of a look-up's CPU); the pool's reset on
+    # return issues no statement, as no transaction was begun through SQLAlchemy.
+    pooled = await runtime_of(request).engine.raw_connection()
+    try:
+        yield pooled.driver_connection
+    finally:
+        await greenlet_spawn(pooled.close)
 
 
 DriverConnectionDep = Annotated[Any, Depends(get_driver_connection, scope="function")]
