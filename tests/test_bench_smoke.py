@@ -52,3 +52,20 @@ def test_the_year_bench_imports_plays_and_reconciles_a_tiny_year() -> None:
     assert "PostgreSQL's floor, same run" in output
     assert "import + the whole year" in output
     assert "ZERO DIFFERENCES, balanced" in output
+
+
+def test_the_import_bench_measures_the_import_next_to_both_floors() -> None:
+    """The roster import over HTTP, the same file again, PostgreSQL's COPY of it and the register's own
+    write floor (issue 13), each printed; the bench itself exits 1 unless every row was accepted and the
+    second import changed nothing."""
+    output = run_bench("bench/import_bench.py", "--rows", "200")
+    assert "POST /v1/imports (partial), empty register:" in output
+    assert "the same file again" in output
+    assert "PostgreSQL COPY of the same file" in output
+    assert "into empty copies with their indexes and keys" in output
+
+
+def test_the_import_statement_profile_names_the_statements_of_the_apply() -> None:
+    output = run_bench("bench/import_statements.py", "--rows", "200", "--chunk-rows", "50")
+    assert "INSERT_CERTIFICATIONS" in output
+    assert "REPORT" in output
