@@ -93,7 +93,6 @@ def test_the_portal_reaches_the_services_only_over_their_apis() -> None:
 
 # Routers that still do a service's work, being moved out on other branches (issue 12 item 2).
 ROUTERS_BEING_FIXED = {
-    "services/eligibility/src/huimin_eligibility/imports/router.py",  # h13i removes these
     "services/settlement/src/huimin_settlement/bank/router.py",  # h12s removes these
     "services/settlement/src/huimin_settlement/batches/router.py",  # h12s removes these
     "services/settlement/src/huimin_settlement/funding/router.py",  # h12s removes these
