@@ -24,7 +24,7 @@ from typing import Any
 from huimin_eligibility import divisions
 from huimin_eligibility.app import MIGRATIONS
 from huimin_eligibility.common import now
-from huimin_eligibility.imports import repository, service
+from huimin_eligibility.imports import chunk_sql, repository, service
 from huimin_eligibility.imports.parsing import synthetic_csv_lines
 from huimin_eligibility.imports.validation import Door
 from huimin_shared import db, migrations, postgres
@@ -33,7 +33,7 @@ from huimin_shared.synthetic import SyntheticResident, synthetic_residents
 SECONDS: defaultdict[str, float] = defaultdict(float)
 NAMES = {
     value.strip(): name
-    for name, value in vars(repository).items()
+    for name, value in vars(chunk_sql).items()
     if name.isupper() and isinstance(value, str) and len(value) > 30
 }
 TIMED = ("execute", "fetch", "fetchval", "fetchrow")
