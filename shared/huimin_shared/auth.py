@@ -41,6 +41,7 @@ class Role(StrEnum):
     auditor = "auditor"  # 审计
     service = "service"  # another huimin service
     resident = "resident"  # the person themselves (subject = their ID number): their own records only
+    admin = "admin"  # 系统管理员: integration settings (event subscriptions); reads no resident data
 
 
 ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"

@@ -36,6 +36,18 @@ class JobSettings:
     max_attempts: int = 5
 
 
+@dataclass(frozen=True)
+class EventSettings:
+    """How events are delivered to subscribed webhooks (``huimin_shared.events``)."""
+
+    poll_seconds: float = 5.0
+    max_attempts: int = 8
+    backoff_initial_seconds: float = 1.0
+    backoff_max_seconds: float = 600.0
+    timeout_seconds: float = 10.0
+    round_seconds: float = 60.0
+
+
 class SharedSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_file=None)
     service_name: ClassVar[str] = "huimin"
@@ -112,6 +124,31 @@ class SharedSettings(BaseSettings):
     jobs_max_attempts: int = Field(
         default=5, ge=1, description="A job interrupted this many times (its process died each time) fails."
     )
+
+    events_poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often a delivery round looks for events to send."
+    )
+    events_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        description="Failed attempts after which an event is dead-lettered for a subscription.",
+    )
+    events_backoff_initial_seconds: float = Field(
+        default=1.0, ge=0, description="The wait after a first failed delivery; doubles on each failure."
+    )
+    events_backoff_max_seconds: float = Field(
+        default=600.0, ge=0, description="The longest wait between attempts."
+    )
+    events_timeout_seconds: float = Field(default=10.0, gt=0, description="How long a webhook has to answer.")
+
+    def event_settings(self) -> EventSettings:
+        return EventSettings(
+            poll_seconds=self.events_poll_seconds,
+            max_attempts=self.events_max_attempts,
+            backoff_initial_seconds=self.events_backoff_initial_seconds,
+            backoff_max_seconds=self.events_backoff_max_seconds,
+            timeout_seconds=self.events_timeout_seconds,
+        )
 
     def job_settings(self) -> JobSettings:
         return JobSettings(

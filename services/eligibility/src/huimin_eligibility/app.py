@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from huimin_eligibility import __version__
+from huimin_eligibility import __version__, events
 from huimin_eligibility.appeals.router import router as appeals_router
 from huimin_eligibility.applications.router import router as applications_router
 from huimin_eligibility.audit.router import router as audit_router
@@ -22,6 +22,8 @@ from huimin_eligibility.status.router import well_known_router
 from huimin_eligibility.status.signing import signer_lifespan
 from huimin_shared.app import Runtime, build_app
 from huimin_shared.auth import Role
+from huimin_shared.events import TAG as EVENTS_TAG
+from huimin_shared.events import delivery_kind, subscriptions_router
 from huimin_shared.jobs import JobRunner, jobs_router
 
 MIGRATIONS = "huimin_eligibility:migrations"
@@ -104,7 +106,9 @@ async def _lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
         # Imports of large files are durable jobs: any replica runs them, and takes over those whose
         # process died (their lease lapsed), resuming after the last committed chunk.
         runner = JobRunner(
-            runtime.sessions, [import_kind(settings.import_chunk_rows)], settings.job_settings()
+            runtime.sessions,
+            [import_kind(settings.import_chunk_rows), delivery_kind(runtime)],
+            settings.job_settings(),
         )
         app.state.jobs = runner
         runner.start()
@@ -135,7 +139,8 @@ def create_app(settings: EligibilitySettings | None = None) -> FastAPI:
             audit_router,
             well_known_router,
             jobs_router([IMPORT], Role.civil_affairs),
+            subscriptions_router(events.EVENT_TYPES, Role.admin),
         ],
         lifespan_hook=_lifespan,
-        openapi_tags=TAGS,
+        openapi_tags=[*TAGS, EVENTS_TAG],
     )

@@ -3,6 +3,7 @@
 from sqlalchemy.orm import DeclarativeBase
 
 from huimin_shared.db import new_metadata
+from huimin_shared.events import event_tables
 from huimin_shared.jobs import jobs_table
 
 
@@ -12,3 +13,6 @@ class Base(DeclarativeBase):
 
 # Durable background jobs (imports), leased by whichever replica runs them: huimin_shared.jobs.
 jobs = jobs_table(Base.metadata)
+
+# The event outbox, its webhook subscriptions and dead letters (docs/events.md): huimin_shared.events.
+outbox_events, event_subscriptions, event_dead_letters = event_tables(Base.metadata)

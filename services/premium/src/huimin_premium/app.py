@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 
-from huimin_premium import __version__
+from huimin_premium import __version__, events
 from huimin_premium.assessments.router import router as assessments_router
 from huimin_premium.assessments.runner import ASSESSMENT_RUN, assessment_run_kind
 from huimin_premium.deps import READERS, eligibility_client
@@ -18,6 +18,9 @@ from huimin_premium.reports.router import router as reports_router
 from huimin_premium.settings import PremiumSettings
 from huimin_premium.simulations.router import router as simulations_router
 from huimin_shared.app import Runtime, build_app
+from huimin_shared.auth import Role
+from huimin_shared.events import TAG as EVENTS_TAG
+from huimin_shared.events import delivery_kind, subscriptions_router
 from huimin_shared.jobs import JobRunner, jobs_router
 
 MIGRATIONS = "huimin_premium:migrations"
@@ -69,7 +72,10 @@ async def _lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
     await _load_packs(runtime)
     runner = JobRunner(
         runtime.sessions,
-        [assessment_run_kind(lambda: eligibility_client(runtime), chunk=settings.assessment_chunk_rows)],
+        [
+            assessment_run_kind(lambda: eligibility_client(runtime), chunk=settings.assessment_chunk_rows),
+            delivery_kind(runtime),
+        ],
         settings.job_settings(),
     )
     app.state.jobs = runner
@@ -95,10 +101,12 @@ def create_app(settings: PremiumSettings | None = None) -> FastAPI:
             simulations_router,
             reports_router,
             jobs_router([ASSESSMENT_RUN], *READERS),
+            subscriptions_router(events.EVENT_TYPES, Role.admin),
             reads_router,
         ],
         lifespan_hook=_lifespan,
         openapi_tags=[
+            EVENTS_TAG,
             {"name": "packs", "description": "Policy packs (政策参数包) as dated, cited data."},
             {"name": "quotes", "description": "One resident's premium and subsidy (保费测算)."},
             {

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from huimin_settlement import __version__
+from huimin_settlement import __version__, events
 from huimin_settlement.bank.router import router as bank_router
 from huimin_settlement.batches.router import router as batches_router
 from huimin_settlement.deps import READER_ROLES
@@ -17,6 +17,9 @@ from huimin_settlement.reconciliation.router import router as reconciliation_rou
 from huimin_settlement.schedule.router import router as schedule_router
 from huimin_settlement.settings import SettlementSettings
 from huimin_shared.app import Runtime, build_app
+from huimin_shared.auth import Role
+from huimin_shared.events import TAG as EVENTS_TAG
+from huimin_shared.events import delivery_kind, subscriptions_router
 from huimin_shared.jobs import JobRunner, jobs_router
 
 MIGRATIONS = "huimin_settlement:migrations"
@@ -87,10 +90,9 @@ async def _lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
     if not isinstance(settings, SettlementSettings):
         raise TypeError("the settlement app runs on SettlementSettings")
     kinds = [pending_expiry_kind(settings.pending_sweep_seconds)] if settings.pending_sweep_seconds else []
-    runner = JobRunner(runtime.sessions, kinds, settings.job_settings())
+    runner = JobRunner(runtime.sessions, [*kinds, delivery_kind(runtime)], settings.job_settings())
     app.state.jobs = runner
-    if kinds:
-        runner.start()
+    runner.start()
     try:
         yield
     finally:
@@ -114,7 +116,8 @@ def create_app(settings: SettlementSettings | None = None) -> FastAPI:
             reconciliation_router,
             bank_router,
             jobs_router([PENDING_EXPIRY], *READER_ROLES),
+            subscriptions_router(events.EVENT_TYPES, Role.admin),
             reads_router,
         ],
-        openapi_tags=TAGS,
+        openapi_tags=[*TAGS, EVENTS_TAG],
     )

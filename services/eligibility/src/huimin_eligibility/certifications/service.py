@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_eligibility import rules
+from huimin_eligibility import events, rules
 from huimin_eligibility.audit.repository import AuditRepository
 from huimin_eligibility.audit.service import log_reads
 from huimin_eligibility.certifications.models import Certification
@@ -116,6 +116,7 @@ async def certify(
         }
     )
     await _audit(session, principal, at, "certification.certified", record)
+    await events.certification_changed(session, record)
     return record
 
 
@@ -166,6 +167,7 @@ async def exit_certification(
         }
     )
     await _audit(session, principal, at, "certification.exited", new)
+    await events.certification_changed(session, new)
     return new
 
 
@@ -198,6 +200,7 @@ async def correct(
         }
     )
     await _audit(session, principal, at, "certification.corrected", new)
+    await events.certification_changed(session, new)
     return new
 
 

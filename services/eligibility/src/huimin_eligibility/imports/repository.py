@@ -16,6 +16,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_eligibility import events
 from huimin_eligibility.imports.chunk_sql import (
     COUNTS,
     CREATE_CHUNK,
@@ -154,6 +155,7 @@ class ImportRepository:
                 )
         await raw.execute(INSERT_VERSIONS, at, recorded_by)
         await raw.execute(INSERT_CERTIFICATIONS, str(job_id), at, recorded_by)
+        await events.certifications_imported(raw, at, str(job_id))
         processed, accepted, rejected, unchanged, _ = await raw.fetchrow(COUNTS)
         await raw.execute(REPORT, job_id, report_every_row)
         counts = ChunkCounts(processed, accepted, rejected, unchanged)

@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_policy.enums import Category
-from huimin_premium import rules
+from huimin_premium import events, rules
 from huimin_premium.assessments.models import Assessment, AssessmentRun, AssessmentVersion
 from huimin_premium.assessments.repository import AssessmentRepository
 from huimin_premium.packs.service import NATIONAL, PackService
@@ -282,6 +282,7 @@ async def _finish(
         run.status = "complete"
         run.version = number
         run.finished_at = now()
+        await events.assessed(session, assessment, version)
         await context.complete(session)
         await session.commit()
         log.info(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_settlement import events
 from huimin_settlement.batches import rules
 from huimin_settlement.batches.models import Batch
 from huimin_settlement.batches.repository import BatchRepository
@@ -740,9 +741,10 @@ class BatchService:
                 continue
             voided = sum(1 for t in transfers if t.state == "voided")
             reason = "all transfers posted" if not voided else f"{voided} transfers voided by the bank"
-            await self.repository.compare_and_set(
+            if await self.repository.compare_and_set(
                 batch_id, "reserved", "executed", actor, reason, executed_at=datetime.now(UTC)
-            )
+            ):
+                await events.batch_executed(self.repository.session, batch_id)
 
     async def transfers_of(self, batch_id: uuid.UUID) -> list[Transfer]:
         return await self.ledger.repository.list_transfers(
