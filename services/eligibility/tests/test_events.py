@@ -169,6 +169,7 @@ async def test_events_are_signed_and_delivered_in_order_per_subject(
             headers=CIVIL,
         )
         assert exited.status_code == 200, exited.text
+
     # An event of an earlier test, not yet sequenced when this subscription began, may come too: only ours.
     def ours() -> list[Any]:
         mine = [item for item in receiver.on("/ordered") if item.event["data"].get("id_number") in numbers]
