@@ -20,6 +20,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer_port: int  # the sender's port: which process sent it
 
     @property
     def event(self) -> dict[str, Any]:
@@ -51,7 +52,9 @@ def webhook_receiver() -> Iterator[Receiver]:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             with receiver.lock:
-                receiver.received.append(Received(self.path, dict(self.headers.items()), body))
+                receiver.received.append(
+                    Received(self.path, dict(self.headers.items()), body, self.client_address[1])
+                )
                 count = len(receiver.received)
                 failing = self.path in receiver.failing
             if receiver.hold_at is not None and count == receiver.hold_at:
