@@ -63,6 +63,9 @@ async def client(events_database: str) -> AsyncIterator[httpx.AsyncClient]:
     )
     async with api_client(create_app(settings)) as client:
         yield client
+        # A test's webhooks go with its receiver: the next test's deliveries are its own.
+        for item in (await client.get("/v1/subscriptions", headers=ADMIN)).json()["items"]:
+            await client.delete(f"/v1/subscriptions/{item['id']}", headers=ADMIN)
 
 
 async def until(read: Callable[[], Any], what: str) -> Any:

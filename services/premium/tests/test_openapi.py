@@ -13,8 +13,8 @@ async def test_every_route_is_documented_and_role_checked(client: httpx.AsyncCli
         for method, operation in methods.items()
     ]
     # 18 + the grouped read of a version (`/groups`) + publishing a pack (3) + the two job reads + a
-    # person's own lines and read log (DRS-8, 2)
-    assert len(operations) == 26
+    # person's own lines and read log (DRS-8, 2) + the event subscriptions (6, docs/events.md)
+    assert len(operations) == 32
     for path, method, operation in operations:
         assert operation.get("summary"), (path, method)
         assert "**Roles:**" in operation["description"], (path, method)

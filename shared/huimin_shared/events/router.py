@@ -79,7 +79,7 @@ def subscriptions_router(event_types: Sequence[str], *roles: Role) -> APIRouter:
         "",
         status_code=201,
         summary="Subscribe a webhook to this service's events (事件订阅)",
-        description=f"Events ({listed}) are POSTed to `url` as CloudEvents 1.0 in structured JSON mode, signed "
+        description=f"事件订阅: events ({listed}) are POSTed to `url` as CloudEvents 1.0 in structured JSON mode, signed "
         "with HMAC-SHA256 of the body in the `Huimin-Signature` header, from the next event on (replay reaches "
         "back). The secret is in this answer only. A region-limited token is refused.",
         response_model=SubscriptionCreated,
@@ -106,7 +106,7 @@ def subscriptions_router(event_types: Sequence[str], *roles: Role) -> APIRouter:
     @router.get(
         "",
         summary="List the webhook subscriptions (订阅列表)",
-        description="Every subscription with how far its delivery got; secrets are never shown.",
+        description="订阅列表: every subscription with how far its delivery got; secrets are never shown.",
         response_model=SubscriptionList,
         responses=problem_responses(401, 403),
     )
@@ -117,6 +117,7 @@ def subscriptions_router(event_types: Sequence[str], *roles: Role) -> APIRouter:
     @router.get(
         "/{subscription_id}",
         summary="Read one subscription and its delivery state (订阅详情)",
+        description="订阅详情: where delivery got to, its retries and dead letters; never the secret.",
         response_model=SubscriptionOut,
         responses=problem_responses(401, 403, 404, 422),
     )
@@ -130,7 +131,7 @@ def subscriptions_router(event_types: Sequence[str], *roles: Role) -> APIRouter:
         "/{subscription_id}",
         status_code=204,
         summary="Unsubscribe a webhook (取消订阅)",
-        description="Stops delivery to it; its dead letters go with it.",
+        description="取消订阅: stops delivery to it; its dead letters go with it.",
         response_class=Response,
         responses=problem_responses(401, 403, 404, 422),
     )
@@ -146,7 +147,7 @@ def subscriptions_router(event_types: Sequence[str], *roles: Role) -> APIRouter:
         "/{subscription_id}/replay",
         status_code=202,
         summary="Send a subscription's events again from a position (重放)",
-        description="Delivery goes back to the event at position `from` (an event's `huiminsequence`) and "
+        description="重放: delivery goes back to the event at position `from` (an event's `huiminsequence`) and "
         "sends it and every later one again, in order — dead-lettered ones included. Receivers recognise "
         "events they already have by their `id`.",
         response_model=SubscriptionOut,
@@ -171,7 +172,7 @@ def subscriptions_router(event_types: Sequence[str], *roles: Role) -> APIRouter:
     @router.get(
         "/{subscription_id}/dead-letters",
         summary="List the events a subscription gave up on (死信)",
-        description="Events that failed the attempt limit, in position order; replay from a position to send "
+        description="死信: events that failed the attempt limit, in position order; replay from a position to send "
         "them again.",
         response_model=DeadLetterList,
         responses=problem_responses(401, 403, 404, 422),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import uuid
@@ -175,8 +174,12 @@ class JobRunner:
                     self._spawn(job)
             except Exception as exc:  # the database is down or restarting: poll again later
                 log.warning("jobs_claim_failed", owner=self.owner, error=mask_in_text(str(exc))[:500])
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+            # Not wait_for: before 3.12 it swallows a cancel (stop()) that meets the wake-up of a finished job.
+            waiter = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=self._poll_seconds)
+            finally:
+                waiter.cancel()
 
     async def _enqueue_rounds(self) -> None:
         periodic = [(kind.name, kind.every_seconds) for kind in self.kinds if kind.every_seconds]
