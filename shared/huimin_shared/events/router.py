@@ -47,9 +47,13 @@ def _city_wide(principal: Principal) -> Principal:
 
 
 def _check_url(url: str, settings: SharedSettings) -> None:
-    parts = urlsplit(url)
     allowed = ("https",) if settings.environment is Environment.production else ("https", "http")
-    if parts.scheme not in allowed or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError as exc:  # an unclosed IPv6 bracket, a port past 65535 …
+        raise _refuse("body.url", f"is not a URL: {exc}") from exc
+    if parts.scheme not in allowed or not host or any(ch.isspace() for ch in url):
         raise _refuse("body.url", f"must be an absolute {' or '.join(allowed)} URL with a host")
     if parts.username or parts.password:
         raise _refuse("body.url", "must not carry credentials; events are authenticated by their signature")
