@@ -1,7 +1,7 @@
 """The event outbox (issue 16.4): outbox_events, event_subscriptions, event_dead_letters — huimin_shared.events.
 
-Revision ID: 0006_events
-Revises: 0005_reads
+Revision ID: 0007_events
+Revises: 0006_none
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 from huimin_shared.events import create_event_tables, drop_event_tables
 
-revision: str = "0006_events"
-down_revision: str | None = "0005_reads"
+revision: str = "0007_events"
+down_revision: str | None = "0006_none"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
