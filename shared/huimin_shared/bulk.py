@@ -5,6 +5,7 @@ COPY commits or rolls back with the rest of the request, and rows arrive without
 processing:
 
 - ``copy_records`` / ``copy_csv``: COPY rows in;
+- ``copy_stream``: COPY in straight from an async byte stream (a peer's streamed answer), unparsed;
 - ``PipelinedCopy``: COPY in with one chunk in flight while the caller prepares the next;
 - ``fetch_chunks``: a server-side cursor read in lists of rows;
 - ``copy_query_chunks``: ``COPY (query) TO STDOUT`` as byte chunks, with backpressure;
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from typing import IO, Annotated, Any
 
 from fastapi import Depends, Request
@@ -48,6 +49,27 @@ async def copy_csv(session: AsyncSession, table: str, source: IO[bytes], columns
     """COPY CSV text (no header) into ``table``."""
     raw = await driver_connection(session)
     await raw.copy_to_table(table, source=source, columns=list(columns), format="csv")
+
+
+# COPY options that take each line of the input whole, as one text field: CSV whose delimiter and quote
+# are control characters that the input never holds (JSON escapes every control character), so nothing
+# in a line is split, unquoted or unescaped. A blank line arrives as NULL.
+WHOLE_LINES: dict[str, str] = {"format": "csv", "delimiter": "\x1f", "quote": "\x1e"}
+
+
+async def copy_stream(
+    session: AsyncSession,
+    table: str,
+    chunks: AsyncIterable[bytes],
+    columns: Sequence[str],
+    **options: str,
+) -> int:
+    """COPY an async stream of bytes into ``table`` as it arrives (``options`` are COPY's: ``format``,
+    ``delimiter``, ``quote``…; ``WHOLE_LINES`` takes each line as one field). Returns the rows copied. An
+    error raised by the stream aborts the COPY and is raised here."""
+    raw = await driver_connection(session)
+    status = await raw.copy_to_table(table, source=chunks, columns=list(columns), **options)
+    return int(str(status).rsplit(" ", 1)[-1])
 
 
 class PipelinedCopy:

@@ -3,7 +3,8 @@
 It passes ``X-Request-ID`` and the service's token, sets timeouts, retries idempotent calls
 with backoff (stamina) and turns 5xx, 429, refused connections and time-outs into
 ``DependencyUnavailable`` naming the peer, so a caller answers 503 instead of 500.
-``stream_ndjson`` reads a peer's NDJSON stream line by line with the same error mapping.
+``stream_ndjson`` reads a peer's NDJSON stream line by line with the same error mapping; ``stream_bytes``
+passes a streamed body on in the chunks it arrives in (to feed a COPY without parsing it here).
 """
 
 from __future__ import annotations
@@ -188,6 +189,34 @@ class PeerClient:
         except httpx.TransportError as exc:
             raise self._unavailable(
                 f"{method} {path} broke off after line {number}: {exc.__class__.__name__}"
+            ) from exc
+        finally:
+            await response.aclose()
+
+    async def stream_bytes(
+        self, path: str, *, accept: str = NDJSON, headers: Mapping[str, str] | None = None
+    ) -> AsyncIterator[bytes]:
+        """GET ``path`` and yield its body in the chunks it arrives in, never the whole answer in memory.
+        Opening is retried like any GET; a break once bytes were yielded is a ``DependencyUnavailable``
+        saying after how many bytes (a retry would repeat them), and the caller starts over."""
+        all_headers = self._headers({"Accept": accept, **(headers or {})})
+        url = self._base_url + path
+
+        def send() -> Awaitable[httpx.Response]:
+            request = self._http.build_request("GET", url, headers=all_headers, timeout=self._timeout)
+            return self._http.send(request, stream=True)
+
+        response = await self._send("GET", path, self._attempts, send)
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                yield chunk
+        except httpx.TimeoutException as exc:
+            raise self._unavailable(f"GET {path} timed out after {size} bytes") from exc
+        except httpx.TransportError as exc:
+            raise self._unavailable(
+                f"GET {path} broke off after {size} bytes: {exc.__class__.__name__}"
             ) from exc
         finally:
             await response.aclose()

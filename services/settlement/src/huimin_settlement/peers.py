@@ -11,11 +11,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from huimin_policy.enums import NO_CATEGORY
+from huimin_settlement.batches.rules import PAYERS as PAYERS
 from huimin_shared.errors import DependencyUnavailable
 from huimin_shared.http import PeerClient
 from huimin_shared.money import MoneyError, from_fen, to_fen
-
-PAYERS = ("central", "province", "city", "district_or_county")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,16 +179,20 @@ class PremiumClient(PeerClient):
     ) -> AsyncIterator[AssessmentLine]:
         """Every line of the version (of ``categories`` and ``line_kind`` only, when given), streamed as
         NDJSON: never the whole assessment in memory. A line without a category is ``none`` (NO_CATEGORY) here as in premium's filter."""
-        query: list[tuple[str, str]] = [("category", c) for c in sorted(categories or ())]
-        if line_kind is not None:
-            query.append(("line_kind", line_kind))
-        path = f"/v1/assessments/{assessment_id}/versions/{version}/lines"
-        if query:
-            path += "?" + urlencode(query)
         number = 0
-        async for raw in self.stream_ndjson(path):
+        async for raw in self.stream_ndjson(_lines_path(assessment_id, version, categories, line_kind)):
             number += 1
             yield self._parse(raw, number, assessment_id, version)
+
+    def lines_ndjson(
+        self,
+        assessment_id: str,
+        version: int,
+        categories: Sequence[str] | None = None,
+        line_kind: str | None = None,
+    ) -> AsyncIterator[bytes]:
+        """The same lines as ``lines``, as the NDJSON bytes premium sends, unparsed (for a COPY)."""
+        return self.stream_bytes(_lines_path(assessment_id, version, categories, line_kind))
 
     async def groups(self, assessment_id: str, version: int) -> list[AssessmentGroup]:
         """The version's lines summed per region, category, age group and line kind (premium's GROUP BY)."""
@@ -209,6 +212,18 @@ class PremiumClient(PeerClient):
             raise MalformedPeerAnswer(
                 "premium", f"line {number} of assessment {assessment_id} v{version} is malformed: {exc}"
             ) from exc
+
+
+def _lines_path(
+    assessment_id: str, version: int, categories: Sequence[str] | None, line_kind: str | None
+) -> str:
+    """Premium's lines route, of ``categories`` (NO_CATEGORY for lines without one, as premium spells it)
+    and ``line_kind`` when given."""
+    query: list[tuple[str, str]] = [("category", c) for c in sorted(categories or ())]
+    if line_kind is not None:
+        query.append(("line_kind", line_kind))
+    path = f"/v1/assessments/{assessment_id}/versions/{version}/lines"
+    return path + "?" + urlencode(query) if query else path
 
 
 class EligibilityClient(PeerClient):

@@ -162,3 +162,22 @@ class AssessmentGroup(Base):
     province: Mapped[Decimal] = mapped_column(MONEY)
     city: Mapped[Decimal] = mapped_column(MONEY)
     district_or_county: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class BatchTransfer(Base):
+    """The transfers a batch makes — one per region, category and paying level — planned when it is
+    prepared (migration 0007): the line range each covers, its accounts and amount, and the id it is
+    written under. A person's line finds its transfers here by key, never by re-summing the batch."""
+
+    __tablename__ = "batch_transfers"
+
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    category: Mapped[str] = mapped_column(String(30), primary_key=True)
+    payer_level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    transfer_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    debit_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    credit_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    line_first: Mapped[int] = mapped_column(Integer)
+    line_last: Mapped[int] = mapped_column(Integer)

@@ -12,27 +12,17 @@ from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from huimin_settlement.batches.models import AssessmentGroup, AssessmentSnapshot, Batch, BatchEvent, BatchLine
-from huimin_settlement.ledger.repository import readable_by
-from huimin_shared import bulk
-
-LINE_COLUMNS = (
-    "batch_id",
-    "line_no",
-    "id_number",
-    "region_code",
-    "category",
-    "age_group",
-    "line_kind",
-    "adjusts_version",
-    "amount",
-    "central",
-    "province",
-    "city",
-    "district_or_county",
-    "citation",
-    "odd_fen",
+from huimin_settlement.batches.models import (
+    AssessmentGroup,
+    AssessmentSnapshot,
+    Batch,
+    BatchEvent,
+    BatchLine,
+    BatchTransfer,
 )
+from huimin_settlement.batches.rules import ByPayer, LineTotals
+from huimin_settlement.ledger.models import Transfer
+from huimin_settlement.ledger.repository import readable_by
 
 # Instalment 2 of a marginal batch from instalment 1's lines of the same assessment version (B§四(二)):
 # each payer's part is instalment 1's less the odd fen it carried (odd_fen bit 0 central … bit 3
@@ -57,13 +47,15 @@ WHERE c + p + ci + d <> 0
 """
 
 
+# the payers in PAYERS order, in SQL
+PAYER_ORDER = func.array_position(
+    text("ARRAY['central', 'province', 'city', 'district_or_county']::varchar[]"), BatchTransfer.payer_level
+)
+
+
 class BatchRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def line_writer(self) -> bulk.PipelinedCopy:
-        """COPY into batch_lines, one chunk in flight while the caller parses the next."""
-        return await bulk.PipelinedCopy.open(self.session, "batch_lines", LINE_COLUMNS)
 
     async def insert_batch(self, values: dict[str, Any]) -> None:
         await self.session.execute(insert(Batch).values(**values))
@@ -191,6 +183,11 @@ class BatchRepository:
             )
         )
 
+    async def line_control(self, batch_id: uuid.UUID) -> LineTotals:
+        """The batch's lines counted and summed per payer."""
+        count, _total, *payers = await self.line_totals(batch_id)
+        return LineTotals(count, ByPayer.of_yuan(*payers))
+
     async def line_totals(
         self, batch_id: uuid.UUID
     ) -> tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]:
@@ -215,17 +212,32 @@ class BatchRepository:
             Decimal(row[5]),
         )
 
-    async def transfer_groups(self, batch_id: uuid.UUID) -> list[tuple[Any, ...]]:
-        """Per region and category: first and last line, and what each payer owes."""
+    async def blocks(self, batch_id: uuid.UUID) -> list[tuple[Any, ...]]:
+        """Per region and category: line count, first and last line, and what each payer owes."""
         result = await self.session.execute(
             text(
-                "SELECT region_code, category, min(line_no), max(line_no), sum(central), sum(province), sum(city), "
-                "sum(district_or_county) FROM batch_lines WHERE batch_id = :b "
+                "SELECT region_code, category, count(*), min(line_no), max(line_no), sum(central), sum(province), "
+                "sum(city), sum(district_or_county) FROM batch_lines WHERE batch_id = :b "
                 "GROUP BY region_code, category ORDER BY region_code, category"
             ),
             {"b": batch_id},
         )
         return [tuple(row) for row in result.all()]
+
+    async def insert_planned(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(BatchTransfer), list(rows))
+
+    async def planned(self, batch_id: uuid.UUID) -> list[tuple[BatchTransfer, str | None]]:
+        """The batch's transfers as planned, region, category and payer order, with the ledger state of
+        those already written."""
+        statement = (
+            select(BatchTransfer, Transfer.state)
+            .outerjoin(Transfer, Transfer.id == BatchTransfer.transfer_id)
+            .where(BatchTransfer.batch_id == batch_id)
+            .order_by(BatchTransfer.region_code, BatchTransfer.category, PAYER_ORDER)
+        )
+        return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
 
     async def lines(self, batch_id: uuid.UUID, after: int | None, limit: int) -> list[BatchLine]:
         statement = (
@@ -234,17 +246,6 @@ class BatchRepository:
         if after is not None:
             statement = statement.where(BatchLine.line_no > after)
         return list(await self.session.scalars(statement))
-
-    async def lines_of_person(self, id_number: str, year: int | None) -> list[tuple[BatchLine, Batch]]:
-        statement = (
-            select(BatchLine, Batch)
-            .join(Batch, Batch.id == BatchLine.batch_id)
-            .where(BatchLine.id_number == id_number)
-            .order_by(Batch.prepared_at, BatchLine.line_no)
-        )
-        if year is not None:
-            statement = statement.where(Batch.year == year)
-        return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
 
     async def variance(
         self, current: uuid.UUID, previous: uuid.UUID | None, after: str | None, limit: int

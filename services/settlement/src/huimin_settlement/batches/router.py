@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from huimin_settlement.batches import trace as traces
 from huimin_settlement.batches.models import Batch
+from huimin_settlement.batches.rules import ByPayer as PayerParts
 from huimin_settlement.batches.schemas import (
     ApproveIn,
     AssessmentRef,
@@ -30,16 +30,26 @@ from huimin_settlement.batches.schemas import (
     VarianceItem,
     VarianceOut,
 )
-from huimin_settlement.batches.service import BatchRequest, BatchService, PlannedTransfer
+from huimin_settlement.batches.service import (
+    BatchRequest,
+    BatchService,
+    BatchView,
+    PlannedTransfer,
+    control_of,
+)
 from huimin_settlement.deps import BatchReaderDep, FinanceDep, MakerDep, PremiumDep, TraceReaderDep
 from huimin_settlement.ledger.service import today_in_shanghai
-from huimin_settlement.reads.service import ensure_own, log_reads
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
 from huimin_shared.idnumber import ResidentIdNumber
 from huimin_shared.paging import DEFAULT_LIMIT, PageLimit
 
 router = APIRouter(prefix="/v1", tags=["batches"])
+
+
+def by_payer(parts: PayerParts) -> ByPayer:
+    central, province, city, district = parts.yuan()
+    return ByPayer(central=central, province=province, city=city, district_or_county=district)
 
 
 def batch_out(batch: Batch) -> BatchOut:
@@ -57,12 +67,7 @@ def batch_out(batch: Batch) -> BatchOut:
         control=ControlTotals(
             line_count=batch.line_count,
             total=batch.control_total,
-            by_payer=ByPayer(
-                central=batch.control_central,
-                province=batch.control_province,
-                city=batch.control_city,
-                district_or_county=batch.control_district_or_county,
-            ),
+            by_payer=by_payer(control_of(batch).by_payer),
         ),
         prepared_by=batch.prepared_by,
         approved_by=batch.approved_by,
@@ -71,27 +76,27 @@ def batch_out(batch: Batch) -> BatchOut:
     )
 
 
-def planned_out(planned: PlannedTransfer, states: dict[uuid.UUID, str]) -> PlannedTransferOut:
+def planned_out(planned: PlannedTransfer) -> PlannedTransferOut:
+    transfer = planned.transfer
     return PlannedTransferOut(
-        id=planned.id,
-        debit_account_id=planned.debit_account_id,
-        credit_account_id=planned.credit_account_id,
-        amount=planned.amount,
-        region_code=planned.region_code,
-        category=planned.category,
-        payer_level=planned.payer_level,
-        line_first=planned.line_first,
-        line_last=planned.line_last,
-        state=states.get(planned.id),
+        id=transfer.transfer_id,
+        debit_account_id=transfer.debit_account_id,
+        credit_account_id=transfer.credit_account_id,
+        amount=transfer.amount,
+        region_code=transfer.region_code,
+        category=transfer.category,
+        payer_level=transfer.payer_level,
+        line_first=transfer.line_first,
+        line_last=transfer.line_last,
+        state=planned.state,
     )
 
 
-async def batch_detail(service: BatchService, batch: Batch) -> BatchDetail:
-    planned = await service.planned_transfers(batch)
-    states = {t.id: t.state for t in await service.transfers_of(batch.id)}
-    history = [BatchEventOut.model_validate(e) for e in await service.repository.events(batch.id)]
+def batch_detail(view: BatchView) -> BatchDetail:
     return BatchDetail(
-        **batch_out(batch).model_dump(), transfers=[planned_out(p, states) for p in planned], history=history
+        **batch_out(view.batch).model_dump(),
+        transfers=[planned_out(p) for p in view.transfers],
+        history=[BatchEventOut.model_validate(e) for e in view.history],
     )
 
 
@@ -112,21 +117,19 @@ async def batch_detail(service: BatchService, batch: Batch) -> BatchDetail:
 async def prepare_batch(
     body: BatchIn, session: SessionDep, principal: MakerDep, premium: PremiumDep
 ) -> BatchDetail:
-    service = BatchService(session, premium)
-    async with session.begin_nested():  # all or nothing, whatever the caller's transaction does
-        batch = await service.prepare(
-            BatchRequest(
-                city=body.city,
-                year=body.year,
-                kind=body.kind,
-                assessment_id=body.assessment_id,
-                assessment_version=body.assessment_version,
-                instalment=body.instalment,
-                adjusts_batch_id=body.adjusts_batch_id,
-            ),
-            principal,
-        )
-    return await batch_detail(service, batch)
+    view = await BatchService(session, premium).prepare(
+        BatchRequest(
+            city=body.city,
+            year=body.year,
+            kind=body.kind,
+            assessment_id=body.assessment_id,
+            assessment_version=body.assessment_version,
+            instalment=body.instalment,
+            adjusts_batch_id=body.adjusts_batch_id,
+        ),
+        principal,
+    )
+    return batch_detail(view)
 
 
 @router.get(
@@ -145,9 +148,7 @@ async def list_batches(
         str | None, Query(pattern="^(dibao_collective|marginal_instalment|new_entrants|refunds|adjustment)$")
     ] = None,
 ) -> BatchList:
-    if city is not None:
-        principal.ensure_covers(city)
-    batches = await BatchService(session).repository.list_batches(city, principal.region, year, kind)
+    batches = await BatchService(session).list_batches(principal, city, year, kind)
     return BatchList(items=[batch_out(b) for b in batches])
 
 
@@ -160,8 +161,7 @@ async def list_batches(
     responses=problem_responses(401, 403, 404),
 )
 async def get_batch(batch_id: uuid.UUID, session: SessionDep, principal: BatchReaderDep) -> BatchDetail:
-    service = BatchService(session)
-    return await batch_detail(service, await service.get(batch_id, principal))
+    return batch_detail(await BatchService(session).view(batch_id, principal))
 
 
 @router.get(
@@ -186,16 +186,9 @@ async def batch_lines(
     ] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> BatchLinePage:
-    service = BatchService(session)
-    await service.get(batch_id, principal)
-    lines = await service.repository.lines(batch_id, after, limit)
-    await log_reads(session, [line.id_number for line in lines], principal, "batch_lines")
+    lines = await BatchService(session).lines(batch_id, principal, after, limit)
     items = [BatchLineOut.model_validate(line) for line in lines]
     return BatchLinePage(items=items, next_after=items[-1].line_no if len(items) == limit else None)
-
-
-def _by_payer(values: Sequence[Decimal]) -> ByPayer:
-    return ByPayer(central=values[0], province=values[1], city=values[2], district_or_county=values[3])
 
 
 @router.get(
@@ -214,38 +207,18 @@ async def batch_variance(
     after: Annotated[str | None, Query(max_length=18)] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> VarianceOut:
-    service = BatchService(session)
-    batch = await service.get(batch_id, principal)
-    previous = await service.repository.batch(batch.previous_batch_id) if batch.previous_batch_id else None
-    counts, items = await service.repository.variance(
-        batch_id, previous.id if previous else None, after, limit
-    )
-    zero = Decimal("0.00")
-    current = (
-        batch.control_central,
-        batch.control_province,
-        batch.control_city,
-        batch.control_district_or_county,
-    )
-    before = (
-        (
-            previous.control_central,
-            previous.control_province,
-            previous.control_city,
-            previous.control_district_or_county,
-        )
-        if previous
-        else (zero, zero, zero, zero)
-    )
-    difference = tuple(c - p for c, p in zip(current, before, strict=True))
+    variance = await BatchService(session).variance(batch_id, principal, after, limit)
+    previous, items = variance.previous, variance.items
+    current = control_of(variance.batch).by_payer
+    before = control_of(previous).by_payer if previous else PayerParts()
     return VarianceOut(
         batch_id=batch_id,
         previous_batch_id=previous.id if previous else None,
-        counts=counts,
+        counts=variance.counts,
         totals={
-            "current": _by_payer(current),
-            "previous": _by_payer(before),
-            "difference": _by_payer(difference),
+            "current": by_payer(current),
+            "previous": by_payer(before),
+            "difference": by_payer(current - before),
         },
         items=[
             VarianceItem(id_number=i[0], change=i[1], current_amount=i[2], previous_amount=i[3])
@@ -266,8 +239,7 @@ async def batch_variance(
 async def approve_batch(
     batch_id: uuid.UUID, body: ApproveIn, session: SessionDep, principal: FinanceDep, premium: PremiumDep
 ) -> BatchDetail:
-    service = BatchService(session, premium)
-    return await batch_detail(service, await service.approve(batch_id, principal))
+    return batch_detail(await BatchService(session, premium).approve(batch_id, principal))
 
 
 @router.post(
@@ -283,12 +255,10 @@ async def approve_batch(
 async def execute_batch(
     batch_id: uuid.UUID, body: ExecuteIn, session: SessionDep, principal: FinanceDep
 ) -> BatchDetail:
-    service = BatchService(session)
-    async with session.begin_nested():  # all or nothing, whatever the caller's transaction does
-        batch = await service.execute(
-            batch_id, principal, body.value_date or today_in_shanghai(), body.settle
-        )
-    return await batch_detail(service, batch)
+    view = await BatchService(session).execute(
+        batch_id, principal, body.value_date or today_in_shanghai(), body.settle
+    )
+    return batch_detail(view)
 
 
 @router.post(
@@ -301,8 +271,7 @@ async def execute_batch(
 async def cancel_batch(
     batch_id: uuid.UUID, body: CancelIn, session: SessionDep, principal: FinanceDep
 ) -> BatchDetail:
-    service = BatchService(session)
-    return await batch_detail(service, await service.cancel(batch_id, principal, body.reason))
+    return batch_detail(await BatchService(session).cancel(batch_id, principal, body.reason))
 
 
 @router.get(
@@ -321,30 +290,18 @@ async def trace(
     principal: TraceReaderDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> TraceOut:
-    ensure_own(principal, id_number)
-    service = BatchService(session)
     number = str(id_number)
-    found = []
-    for line, batch in await service.repository.lines_of_person(number, year):
-        if not principal.covers(batch.city_code):
-            continue
-        states = {t.id: t.state for t in await service.transfers_of(batch.id)}
-        covering = [
-            planned_out(p, states)
-            for p in await service.planned_transfers(batch)
-            if p.region_code == line.region_code
-            and p.category == line.category
-            and p.line_first <= line.line_no <= p.line_last
-        ]
-        found.append(
+    found = await traces.trace(session, principal, number, year)
+    return TraceOut(
+        id_number=number,
+        lines=[
             TraceLine(
-                batch_id=batch.id,
-                batch_kind=batch.kind,
-                year=batch.year,
-                line=BatchLineOut.model_validate(line),
-                transfers=covering,
+                batch_id=t.batch.id,
+                batch_kind=t.batch.kind,
+                year=t.batch.year,
+                line=BatchLineOut.model_validate(t.line),
+                transfers=[planned_out(p) for p in t.transfers],
             )
-        )
-    if found:
-        await log_reads(session, [number], principal, "trace")
-    return TraceOut(id_number=number, lines=found)
+            for t in found
+        ],
+    )

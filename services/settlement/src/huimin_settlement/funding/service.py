@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_policy.enums import Payer
 from huimin_settlement.batches.repository import BatchRepository
-from huimin_settlement.batches.service import BatchService
+from huimin_settlement.batches.snapshots import SnapshotReader
 from huimin_settlement.funding import rules
 from huimin_settlement.funding.models import FundingRun
 from huimin_settlement.funding.repository import FundingRepository
@@ -57,15 +57,15 @@ class FundingService:
     ) -> tuple[FundingRun, list[Transfer]]:
         """B§三: head count on the base date × per-head subsidy of the annual assessment, per region and payer."""
         principal.ensure_covers(city)
-        if self.eligibility is None:
-            raise RuntimeError("eligibility is missing")
+        if self.eligibility is None or self.premium is None:
+            raise RuntimeError("eligibility or premium is missing")
         await self.ledger.chart(city)
         if await self.repository.run(city, year, "pre_allocation") is not None:
             raise Conflict(
                 f"the {year} pre-allocation of {city} is already made; the year-end settlement trues it up"
             )
         base_date = head_count_on or rules.default_head_count_date(year)
-        snapshot_id = await BatchService(self.session, self.premium).ensure_snapshot(
+        snapshot_id = await SnapshotReader(self.session, self.premium).ensure_snapshot(
             city, assessment_id, assessment_version, "annual"
         )
         rates = self._rates(await self.batches.groups(snapshot_id))

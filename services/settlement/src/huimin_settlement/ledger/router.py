@@ -13,6 +13,7 @@ from huimin_settlement.deps import FinanceDep, IdempotencyKeyHeader, ReaderDep
 from huimin_settlement.idempotency.service import run_idempotent
 from huimin_settlement.ledger import rules
 from huimin_settlement.ledger.models import Account, Balance, Transfer
+from huimin_settlement.ledger.reads import LedgerReads
 from huimin_settlement.ledger.schemas import (
     INT64_MAX,
     AccountDetail,
@@ -35,7 +36,7 @@ from huimin_settlement.ledger.schemas import (
 )
 from huimin_settlement.ledger.service import LedgerService, NewTransfer, today_in_shanghai
 from huimin_shared.app import SessionDep
-from huimin_shared.errors import NotFound, problem_responses
+from huimin_shared.errors import problem_responses
 from huimin_shared.paging import DEFAULT_LIMIT, AfterId, PageLimit
 
 AccountIdPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="The account id.")]
@@ -103,9 +104,7 @@ async def list_accounts(
         str | None, Query(pattern=r"^[1-9]\d{3}00$", description="City code, e.g. 210500.")
     ] = None,
 ) -> AccountList:
-    if city is not None:
-        principal.ensure_covers(city)
-    rows = await LedgerService(session).repository.accounts_with_balances(city, principal.region)
+    rows = await LedgerReads(session).accounts(principal, city)
     return AccountList(items=[account_out(a, b) for a, b in rows])
 
 
@@ -117,15 +116,9 @@ async def list_accounts(
     responses=problem_responses(401, 403, 404),
 )
 async def get_account(account_id: AccountIdPath, session: SessionDep, principal: ReaderDep) -> AccountDetail:
-    service = LedgerService(session)
-    found = await service.repository.account(account_id)
-    if found is None:
-        raise NotFound(f"no account {account_id}")
-    account, balance = found
-    principal.ensure_covers(account.city_code)
-    rebuilt = await service.repository.rebuilt_posted(account_id)
+    view = await LedgerReads(session).account(account_id, principal)
     # dict(), not model_dump(): amounts stay Decimal, so a stored balance beyond an input amount still reads
-    return AccountDetail(**dict(account_out(account, balance)), entries_total=rebuilt)
+    return AccountDetail(**dict(account_out(view.account, view.balance)), entries_total=view.entries_total)
 
 
 @router.get(
@@ -142,12 +135,7 @@ async def account_entries(
     after: AfterId = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> EntryPage:
-    service = LedgerService(session)
-    found = await service.repository.account(account_id)
-    if found is None:
-        raise NotFound(f"no account {account_id}")
-    principal.ensure_covers(found[0].city_code)
-    entries = await service.repository.account_entries(account_id, after, limit)
+    entries = await LedgerReads(session).entries(account_id, principal, after, limit)
     items = [
         EntryOut(
             id=e.id,
@@ -230,11 +218,7 @@ async def list_transfers(
     after: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> TransferPage:
-    if city is not None:
-        principal.ensure_covers(city)
-    found = await LedgerService(session).repository.list_transfers(
-        city=city, region=principal.region, batch_id=batch_id, state=state, after=after, limit=limit
-    )
+    found = await LedgerReads(session).transfers(principal, city, batch_id, state, after, limit)
     items = [TransferOut.model_validate(t) for t in found]
     return TransferPage(items=items, next_after=items[-1].id if len(items) == limit else None)
 
@@ -247,15 +231,9 @@ async def list_transfers(
     responses=problem_responses(401, 403, 404),
 )
 async def get_transfer(transfer_id: uuid.UUID, session: SessionDep, principal: ReaderDep) -> TransferDetail:
-    service = LedgerService(session)
-    transfer = await service.repository.transfer(transfer_id)
-    if transfer is None:
-        raise NotFound(f"no transfer {transfer_id}")
-    principal.ensure_covers(transfer.city_code)
-    entries = await service.repository.entries_of(transfer_id)
-    events = await service.repository.events_of(transfer_id)
+    view = await LedgerReads(session).transfer(transfer_id, principal)
     return TransferDetail(
-        **TransferOut.model_validate(transfer).model_dump(),
+        **TransferOut.model_validate(view.transfer).model_dump(),
         entries=[
             EntryOut(
                 id=e.id,
@@ -264,17 +242,10 @@ async def get_transfer(transfer_id: uuid.UUID, session: SessionDep, principal: R
                 amount=e.amount,
                 created_at=e.created_at,
             )
-            for e in entries
+            for e in view.entries
         ],
-        history=[EventOut.model_validate(e) for e in events],
+        history=[EventOut.model_validate(e) for e in view.history],
     )
-
-
-async def _ensure_transfer_region(service: LedgerService, transfer_id: uuid.UUID, principal: Any) -> None:
-    transfer = await service.repository.transfer(transfer_id)
-    if transfer is None:
-        raise NotFound(f"no transfer {transfer_id}")
-    principal.ensure_covers(transfer.city_code)
 
 
 @router.post(
@@ -293,9 +264,7 @@ async def post_transfer(
     idempotency_key: IdempotencyKeyHeader,
 ) -> JSONResponse:
     async def effect() -> tuple[int, Any]:
-        service = LedgerService(session)
-        await _ensure_transfer_region(service, transfer_id, principal)
-        return 200, transfer_json(await service.post_one(transfer_id, principal.subject))
+        return 200, transfer_json(await LedgerService(session).post_one(transfer_id, principal))
 
     return await run_idempotent(session, request, principal, idempotency_key, {}, effect)
 
@@ -317,9 +286,7 @@ async def void_transfer(
     idempotency_key: IdempotencyKeyHeader,
 ) -> JSONResponse:
     async def effect() -> tuple[int, Any]:
-        service = LedgerService(session)
-        await _ensure_transfer_region(service, transfer_id, principal)
-        return 200, transfer_json(await service.void_one(transfer_id, principal.subject, body.reason))
+        return 200, transfer_json(await LedgerService(session).void_one(transfer_id, principal, body.reason))
 
     return await run_idempotent(
         session, request, principal, idempotency_key, body.model_dump(mode="json"), effect
@@ -345,10 +312,8 @@ async def reverse_transfer(
     idempotency_key: IdempotencyKeyHeader,
 ) -> JSONResponse:
     async def effect() -> tuple[int, Any]:
-        service = LedgerService(session)
-        await _ensure_transfer_region(service, transfer_id, principal)
-        reversal = await service.reverse(
-            transfer_id, principal.subject, body.value_date or today_in_shanghai(), body.memo
+        reversal = await LedgerService(session).reverse(
+            transfer_id, principal, body.value_date or today_in_shanghai(), body.memo
         )
         return 201, transfer_json(reversal)
 

@@ -15,12 +15,27 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_settlement.ledger import rules
+from huimin_settlement.ledger import checks, rules
+from huimin_settlement.ledger.checks import (
+    BalanceLimitExceeded,
+    InsufficientFunds,
+    PeriodClosed,
+    TransferStateConflict,
+)
 from huimin_settlement.ledger.models import Account, Balance, Transfer
 from huimin_settlement.ledger.repository import LedgerRepository
 from huimin_shared.auth import Principal
 from huimin_shared.errors import Conflict, FieldProblem, NotFound, ValidationFailed
-from huimin_shared.money import MAX_YUAN
+
+__all__ = [
+    "BalanceLimitExceeded",
+    "InsufficientFunds",
+    "LedgerService",
+    "NewTransfer",
+    "PeriodClosed",
+    "TransferStateConflict",
+    "today_in_shanghai",
+]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_PENDING_TIMEOUT = timedelta(days=7)
@@ -28,26 +43,6 @@ DEFAULT_PENDING_TIMEOUT = timedelta(days=7)
 
 def today_in_shanghai() -> date:
     return datetime.now(SHANGHAI).date()
-
-
-class InsufficientFunds(Conflict):
-    slug = "insufficient-funds"
-    title = "A guarded account would go below zero"
-
-
-class BalanceLimitExceeded(Conflict):
-    slug = "balance-limit"
-    title = "An account balance would pass the largest amount the ledger holds"
-
-
-class PeriodClosed(Conflict):
-    slug = "period-closed"
-    title = "The accounting period is closed"
-
-
-class TransferStateConflict(Conflict):
-    slug = "transfer-state"
-    title = "The transfer is not in the state this change needs"
 
 
 @dataclass(slots=True)
@@ -121,42 +116,18 @@ class LedgerService:
         if principal is not None:
             for account in accounts.values():
                 principal.ensure_covers(account.city_code)
-        problems: list[FieldProblem] = []
-        for index, transfer in enumerate(transfers):
-            for side in ("debit_account_id", "credit_account_id"):
-                if getattr(transfer, side) not in accounts:
-                    problems.append(
-                        FieldProblem(field=f"body.transfers.{index}.{side}", reason="no such account")
-                    )
-            if transfer.amount <= 0:
-                problems.append(
-                    FieldProblem(field=f"body.transfers.{index}.amount", reason="must be above zero")
-                )
-            if transfer.debit_account_id == transfer.credit_account_id:
-                problems.append(
-                    FieldProblem(
-                        field=f"body.transfers.{index}.credit_account_id", reason="same as the debit account"
-                    )
-                )
+        problems = checks.field_problems(transfers, accounts)
         problems.extend(await self._unknown_corrected_transfers(transfers))
         if problems:
             raise ValidationFailed("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
-        for index, transfer in enumerate(transfers):
-            debit, credit = accounts[transfer.debit_account_id], accounts[transfer.credit_account_id]
-            if debit.city_code != credit.city_code:
-                raise ValidationFailed(
-                    "both accounts of a transfer belong to one city's ledger",
-                    errors=[
-                        FieldProblem(field=f"body.transfers.{index}.credit_account_id", reason="another city")
-                    ],
-                )
+        checks.ensure_one_ledger(transfers, accounts)
         wanted = {(accounts[t.debit_account_id].city_code, rules.period_of(t.value_date)) for t in transfers}
         for city, year in sorted(wanted):  # before the check: a close in flight is waited for (S4)
             await self.repository.lock_period(city, year, exclusive=False)
         closed = await self.repository.closed_periods(wanted)
         if closed:
             city, year = sorted(closed)[0]
-            raise PeriodClosed(
+            raise checks.PeriodClosed(
                 f"period {year} of city {city} is closed (year-end settlement done); book the correction in the "
                 "open period with code 'adjustment' and corrects_transfer_id pointing at what it corrects"
             )
@@ -168,7 +139,7 @@ class LedgerService:
         by_id = {t.id: t for t in stored}
         for transfer in transfers:
             if transfer.id not in written:
-                self._ensure_same(by_id[transfer.id], transfer)
+                checks.ensure_same(by_id[transfer.id], transfer)
         fresh = [t for t in transfers if t.id in written]
         deltas: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
         entries: list[tuple[uuid.UUID, int, Decimal]] = []
@@ -182,8 +153,8 @@ class LedgerService:
                 deltas[transfer.credit_account_id][0] += credit_amount
                 entries.append((transfer.id, transfer.debit_account_id, debit_amount))
                 entries.append((transfer.id, transfer.credit_account_id, credit_amount))
-        self._ensure_funds(balances, accounts, deltas)
-        self._ensure_within_limits(balances, deltas)
+        checks.ensure_funds(balances, accounts, deltas)
+        checks.ensure_within_limits(balances, deltas)
         await self._apply(deltas)
         await self.repository.insert_entries(entries)
         await self.repository.insert_events(
@@ -232,28 +203,6 @@ class LedgerService:
             "posted_at": None if transfer.pending else datetime.now(UTC),
         }
 
-    @staticmethod
-    def _ensure_same(existing: Transfer, wanted: NewTransfer) -> None:
-        """A reused transfer id must name the same movement: accounts, amount, booking date, code, cover
-        year, region and paying level (S4: a retry finds its transfer; a different movement is refused)."""
-        fields = {
-            "debit_account_id": (existing.debit_account_id, wanted.debit_account_id),
-            "credit_account_id": (existing.credit_account_id, wanted.credit_account_id),
-            "amount": (existing.amount, wanted.amount),
-            "value_date": (existing.value_date, wanted.value_date),
-            "code": (existing.code, wanted.code),
-            "cover_year": (existing.cover_year, wanted.cover_year),
-            "region_code": (existing.region_code, wanted.region_code),
-            "payer_level": (existing.payer_level, wanted.payer_level),
-        }
-        differing = [name for name, (stored, asked) in fields.items() if stored != asked]
-        if differing:
-            raise Conflict(
-                f"transfer {existing.id} already exists with another {', '.join(differing)}; a transfer id names "
-                "one movement of money",
-                extra={"differing": differing},
-            )
-
     async def _unknown_corrected_transfers(self, transfers: Sequence[NewTransfer]) -> list[FieldProblem]:
         """``corrects_transfer_id`` must name a transfer that exists (or one written in the same request)."""
         named = {t.corrects_transfer_id for t in transfers if t.corrects_transfer_id is not None}
@@ -269,45 +218,12 @@ class LedgerService:
             if transfer.corrects_transfer_id is not None and transfer.corrects_transfer_id not in known
         ]
 
-    @staticmethod
-    def _ensure_within_limits(balances: dict[int, Balance], deltas: dict[int, list[Decimal]]) -> None:
-        """No posting takes a balance, or what is reserved on an account, beyond MAX_YUAN (what an amount may
-        be, so every balance reads back as one); a change that brings an out-of-range balance back is allowed."""
-        for account_id, changes in sorted(deltas.items()):
-            balance = balances[account_id]
-            stored = (balance.posted, balance.pending_debits, balance.pending_credits)
-            for name, before, change in zip(
-                ("posted", "pending_debits", "pending_credits"), stored, changes, strict=True
-            ):
-                after = before + change
-                if abs(after) > MAX_YUAN and abs(after) > abs(before):
-                    raise BalanceLimitExceeded(
-                        f"account {account_id}'s {name} balance would become {after}, beyond the {MAX_YUAN} yuan "
-                        "an account may hold",
-                        extra={"account_id": account_id, "balance": name},
-                    )
-
-    @staticmethod
-    def _ensure_funds(
-        balances: dict[int, Balance], accounts: dict[int, Account], deltas: dict[int, list[Decimal]]
-    ) -> None:
-        for account_id, (posted, pending_debits, _) in sorted(deltas.items()):
-            balance = balances[account_id]
-            after = rules.available(balance.posted + posted, balance.pending_debits + pending_debits)
-            if balance.guarded and after < 0:
-                account = accounts[account_id]
-                raise InsufficientFunds(
-                    f"account {account.code} ({account.name}) has {rules.available(balance.posted, balance.pending_debits)} "
-                    f"available; these transfers need {-(posted - pending_debits)}, short by {-after}",
-                    extra={"account_id": account_id, "shortfall": str(-after)},
-                )
-
     async def _apply(self, deltas: dict[int, list[Decimal]]) -> None:
         try:
             async with self.session.begin_nested():
                 await self.repository.apply_balance_deltas({k: (v[0], v[1], v[2]) for k, v in deltas.items()})
         except IntegrityError as exc:  # the CHECK is the last word if a check above was ever wrong
-            raise InsufficientFunds(f"the database refused the balance change: {exc.orig}") from exc
+            raise checks.InsufficientFunds(f"the database refused the balance change: {exc.orig}") from exc
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) != "22003":  # numeric_value_out_of_range
                 raise
@@ -353,7 +269,7 @@ class LedgerService:
                 deltas[transfer.credit_account_id][0] += credit_amount
                 entries.append((transfer.id, transfer.debit_account_id, debit_amount))
                 entries.append((transfer.id, transfer.credit_account_id, credit_amount))
-        self._ensure_within_limits(balances, deltas)
+        checks.ensure_within_limits(balances, deltas)
         await self._apply(deltas)
         await self.repository.insert_entries(entries)
         await self.repository.insert_events(
@@ -370,49 +286,51 @@ class LedgerService:
         )
         return changed
 
-    async def post_one(self, transfer_id: uuid.UUID, actor: str) -> Transfer:
-        transfer = await self._existing(transfer_id)
+    async def post_one(self, transfer_id: uuid.UUID, principal: Principal) -> Transfer:
+        transfer = await self._existing(transfer_id, principal)
         if (
             transfer.state == "pending"
             and transfer.timeout_at is not None
             and transfer.timeout_at <= datetime.now(UTC)
         ):
-            raise TransferStateConflict(
+            raise checks.TransferStateConflict(
                 f"transfer {transfer_id} passed its pending deadline {transfer.timeout_at.isoformat()}; it can only "
                 "be voided (the expiry sweep voids it)"
             )
-        (result,) = await self.post([transfer_id], actor)
+        (result,) = await self.post([transfer_id], principal.subject)
         if result.state != "posted":
-            raise TransferStateConflict(
+            raise checks.TransferStateConflict(
                 f"transfer {transfer_id} is {result.state}; only a pending transfer is posted"
             )
         return result
 
-    async def void_one(self, transfer_id: uuid.UUID, actor: str, reason: str | None) -> Transfer:
-        await self._existing(transfer_id)
-        (result,) = await self.void([transfer_id], actor, reason or "voided")
+    async def void_one(self, transfer_id: uuid.UUID, principal: Principal, reason: str | None) -> Transfer:
+        await self._existing(transfer_id, principal)
+        (result,) = await self.void([transfer_id], principal.subject, reason or "voided")
         if result.state != "voided":
-            raise TransferStateConflict(
+            raise checks.TransferStateConflict(
                 f"transfer {transfer_id} is {result.state}; only a pending transfer is voided"
             )
         return result
 
     async def reverse(
-        self, transfer_id: uuid.UUID, actor: str, value_date: date, memo: str | None
+        self, transfer_id: uuid.UUID, principal: Principal, value_date: date, memo: str | None
     ) -> Transfer:
         """A reversing transfer in the open period that points to the original (entries stay as written)."""
-        original = await self._existing(transfer_id)
+        original = await self._existing(transfer_id, principal)
         if original.state != "posted":
-            raise TransferStateConflict(
+            raise checks.TransferStateConflict(
                 f"transfer {transfer_id} is {original.state}; only a posted one is reversed"
             )
         if original.reverses_transfer_id is not None:
-            raise TransferStateConflict(
+            raise checks.TransferStateConflict(
                 f"transfer {transfer_id} is itself a reversal; post a new transfer instead"
             )
         existing = await self.repository.reversal_of(transfer_id)
         if existing is not None:
-            raise TransferStateConflict(f"transfer {transfer_id} was already reversed by {existing.id}")
+            raise checks.TransferStateConflict(
+                f"transfer {transfer_id} was already reversed by {existing.id}"
+            )
         (reversal,) = await self.create_transfers(
             [
                 NewTransfer(
@@ -434,7 +352,7 @@ class LedgerService:
                     reverses_transfer_id=transfer_id,
                 )
             ],
-            actor,
+            principal.subject,
         )
         return reversal
 
@@ -447,8 +365,14 @@ class LedgerService:
         voided = await self._resolve_changed(ids, actor, "voided", "pending deadline passed")
         return [t.id for t in voided]
 
-    async def _existing(self, transfer_id: uuid.UUID) -> Transfer:
+    async def _existing(self, transfer_id: uuid.UUID, principal: Principal) -> Transfer:
         transfer = await self.repository.transfer(transfer_id)
         if transfer is None:
             raise NotFound(f"no transfer {transfer_id}")
+        principal.ensure_covers(transfer.city_code)
         return transfer
+
+    async def transfers_of_batch(self, batch_id: uuid.UUID, state: str | None = None) -> list[Transfer]:
+        return await self.repository.list_transfers(
+            city=None, region=None, batch_id=batch_id, state=state, after=None, limit=10_000
+        )
