@@ -7,7 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huimin_policy.enums import Payer
-from huimin_settlement.batches.rules import BatchKind, due_on, line_amounts_fen, takes_line
+from huimin_settlement.batches.rules import (
+    BLOCK,
+    BatchKind,
+    ByPayer,
+    LineTotals,
+    due_on,
+    line_amounts_fen,
+    line_numbers,
+    takes_line,
+)
 from huimin_settlement.funding.rules import default_head_count_date, legs, per_head, true_up
 from huimin_settlement.ledger.rules import (
     AccountType,
@@ -31,6 +40,40 @@ def test_two_marginal_instalments_add_up_to_the_subsidy_to_the_fen(by_payer) -> 
     first, second = line_amounts_fen(kind, 1, by_payer), line_amounts_fen(kind, 2, by_payer)
     assert tuple(a + b for a, b in zip(first, second, strict=True)) == by_payer
     assert all(abs(a) - abs(b) in (0, 1) for a, b in zip(first, second, strict=True))
+
+
+by_payer = st.tuples(fen_ints, fen_ints, fen_ints, fen_ints).map(ByPayer.of_fen)
+
+
+@given(by_payer, by_payer)
+def test_by_payer_parts_add_up_and_totals_add_line_by_line(a: ByPayer, b: ByPayer) -> None:
+    """P6: a total is its parts' sum; adding and taking away part by part is exact, in fen and in yuan."""
+    assert (a + b).total == a.total + b.total
+    assert (a + b) - b == a
+    assert ByPayer.of_yuan(*a.yuan()) == a
+    assert (LineTotals(1, a) + LineTotals(2, b)) == LineTotals(3, a + b)
+
+
+@given(by_payer)
+def test_instalment_two_is_instalment_one_less_the_odd_fen_it_recorded(assessed: ByPayer) -> None:
+    """B§四(二) / P6 (migration 0004): instalment 1 keeps, per payer, whether the assessed part had an odd fen;
+    instalment 1 less those fen is instalment 2 — what copying instalment 1's lines in SQL relies on."""
+    first, second = assessed.split(1), assessed.split(2)
+    assert first + second == assessed
+    assert first.less_odd_fen(assessed.odd_fen_bits()) == second
+
+
+@given(st.lists(st.tuples(st.sampled_from("ABCDE"), st.sampled_from("xyz")), max_size=300))
+def test_each_region_and_category_has_one_contiguous_block_of_line_numbers(keys) -> None:
+    """S4: lines of one region and category are numbered 1, 2, … within their own block (blocks in order of
+    first appearance), so one transfer per region, category and payer covers one range of lines."""
+    numbers = list(line_numbers(keys))
+    assert len(set(numbers)) == len(numbers)
+    order = list(dict.fromkeys(keys))
+    for key in order:
+        mine = [n for n, k in zip(numbers, keys, strict=True) if k == key]
+        block = order.index(key)
+        assert mine == list(range(block * BLOCK + 1, block * BLOCK + len(mine) + 1))
 
 
 def test_marginal_instalment_of_88_26_is_44_14_and_44_12() -> None:
