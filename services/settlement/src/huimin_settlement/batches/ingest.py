@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_settlement.batches import rules, staging
 from huimin_settlement.batches.repository import BatchRepository
-from huimin_settlement.batches.rules import BatchKind, LineTotals
+from huimin_settlement.batches.rules import BatchKind
 from huimin_settlement.batches.snapshots import Groups
 from huimin_settlement.peers import MalformedPeerAnswer, PremiumClient, parse_line
 from huimin_shared import areas
@@ -47,9 +47,7 @@ class LinePlan:
         return self.kind is BatchKind.marginal_instalment and self.instalment == 1
 
 
-async def stream_lines(
-    session: AsyncSession, premium: PremiumClient, plan: LinePlan, groups: Groups
-) -> LineTotals:
+async def stream_lines(session: AsyncSession, premium: PremiumClient, plan: LinePlan, groups: Groups) -> None:
     """Only the lines of the categories (and, for an adjustment batch, the line kind) the batch takes,
     streamed once from premium into COPY, then written to the batch in one ``INSERT … SELECT``.
 
@@ -62,7 +60,7 @@ async def stream_lines(
     categories = {c for c in groups.categories() if rules.takes_line(plan.pays_kind, c, "regular")}
     wanted = groups.totals(categories, plan.line_kind)
     if wanted.count == 0:  # nothing to read
-        return LineTotals()
+        return
     every_category = categories == groups.categories()
     repository = StagingLoad(session)
     await repository.staging.open()
@@ -91,16 +89,13 @@ async def stream_lines(
         raise MalformedPeerAnswer("premium", "more region and category groups than a batch can number")
     await repository.staging.insert_lines(paid, "k.odd_fen" if plan.records_odd_fen else "NULL", values)
     await repository.staging.close()
-    return await BatchRepository(session).line_control(plan.batch_id)
 
 
-async def second_instalment(session: AsyncSession, first: uuid.UUID, batch_id: uuid.UUID) -> LineTotals:
+async def second_instalment(session: AsyncSession, first: uuid.UUID, batch_id: uuid.UUID) -> None:
     """Instalment 2 from instalment 1's lines of the same assessment version, copied in SQL (B§四(二)):
     the same people, each payer's part less the odd fen instalment 1 carried (``ByPayer.less_odd_fen``)
     — what streaming the version's marginal lines again would give, to the fen."""
-    repository = BatchRepository(session)
-    await repository.copy_second_instalment(first, batch_id, rules.BLOCK)
-    return await repository.line_control(batch_id)
+    await BatchRepository(session).copy_second_instalment(first, batch_id, rules.BLOCK)
 
 
 class StagingLoad:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +46,17 @@ FROM (
 ) AS first
 WHERE c + p + ci + d <> 0
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """The lines of one region and category of a batch: their range and totals."""
+
+    region_code: str
+    category: str
+    line_first: int
+    line_last: int
+    totals: LineTotals
 
 
 # the payers in PAYERS order, in SQL
@@ -183,11 +195,6 @@ class BatchRepository:
             )
         )
 
-    async def line_control(self, batch_id: uuid.UUID) -> LineTotals:
-        """The batch's lines counted and summed per payer."""
-        count, _total, *payers = await self.line_totals(batch_id)
-        return LineTotals(count, ByPayer.of_yuan(*payers))
-
     async def line_totals(
         self, batch_id: uuid.UUID
     ) -> tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]:
@@ -212,7 +219,7 @@ class BatchRepository:
             Decimal(row[5]),
         )
 
-    async def blocks(self, batch_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    async def blocks(self, batch_id: uuid.UUID) -> list[Block]:
         """Per region and category: line count, first and last line, and what each payer owes."""
         result = await self.session.execute(
             text(
@@ -222,7 +229,10 @@ class BatchRepository:
             ),
             {"b": batch_id},
         )
-        return [tuple(row) for row in result.all()]
+        return [
+            Block(region, category, first, last, LineTotals(count, ByPayer.of_yuan(*payers)))
+            for region, category, count, first, last, *payers in result.all()
+        ]
 
     async def insert_planned(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

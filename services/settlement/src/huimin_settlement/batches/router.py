@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from huimin_settlement.batches import trace as traces
 from huimin_settlement.batches.models import Batch
+from huimin_settlement.batches.reads import BatchReads, BatchView, PlannedTransfer, control_of
 from huimin_settlement.batches.rules import ByPayer as PayerParts
 from huimin_settlement.batches.schemas import (
     ApproveIn,
@@ -30,13 +31,7 @@ from huimin_settlement.batches.schemas import (
     VarianceItem,
     VarianceOut,
 )
-from huimin_settlement.batches.service import (
-    BatchRequest,
-    BatchService,
-    BatchView,
-    PlannedTransfer,
-    control_of,
-)
+from huimin_settlement.batches.service import BatchRequest, BatchService
 from huimin_settlement.deps import BatchReaderDep, FinanceDep, MakerDep, PremiumDep, TraceReaderDep
 from huimin_settlement.ledger.service import today_in_shanghai
 from huimin_shared.app import SessionDep
@@ -148,7 +143,7 @@ async def list_batches(
         str | None, Query(pattern="^(dibao_collective|marginal_instalment|new_entrants|refunds|adjustment)$")
     ] = None,
 ) -> BatchList:
-    batches = await BatchService(session).list_batches(principal, city, year, kind)
+    batches = await BatchReads(session).list_batches(principal, city, year, kind)
     return BatchList(items=[batch_out(b) for b in batches])
 
 
@@ -161,7 +156,7 @@ async def list_batches(
     responses=problem_responses(401, 403, 404),
 )
 async def get_batch(batch_id: uuid.UUID, session: SessionDep, principal: BatchReaderDep) -> BatchDetail:
-    return batch_detail(await BatchService(session).view(batch_id, principal))
+    return batch_detail(await BatchReads(session).view(batch_id, principal))
 
 
 @router.get(
@@ -186,7 +181,7 @@ async def batch_lines(
     ] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> BatchLinePage:
-    lines = await BatchService(session).lines(batch_id, principal, after, limit)
+    lines = await BatchReads(session).lines(batch_id, principal, after, limit)
     items = [BatchLineOut.model_validate(line) for line in lines]
     return BatchLinePage(items=items, next_after=items[-1].line_no if len(items) == limit else None)
 
@@ -207,7 +202,7 @@ async def batch_variance(
     after: Annotated[str | None, Query(max_length=18)] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> VarianceOut:
-    variance = await BatchService(session).variance(batch_id, principal, after, limit)
+    variance = await BatchReads(session).variance(batch_id, principal, after, limit)
     previous, items = variance.previous, variance.items
     current = control_of(variance.batch).by_payer
     before = control_of(previous).by_payer if previous else PayerParts()

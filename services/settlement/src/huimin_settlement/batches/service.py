@@ -2,33 +2,30 @@
 person with the finance role (maker-checker), executed once — even when executed twice at once.
 
 The jobs around it live beside it: request checks in ``checks``, premium's figures in ``snapshots``,
-the bulk load of lines in ``ingest``/``staging``, the arithmetic in ``rules``, a person's trace in
-``trace``."""
+the bulk load of lines in ``ingest``/``staging``, the arithmetic in ``rules``, the transfers a batch
+makes in ``transfers``, what the routes read in ``reads``, a person's trace in ``trace``."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_settlement import events
-from huimin_settlement.batches import checks, ingest, rules
+from huimin_settlement.batches import checks, ingest, rules, transfers
 from huimin_settlement.batches.checks import BatchRequest
 from huimin_settlement.batches.errors import AssessmentOutdated, BatchStateConflict, ControlTotalsMismatch
-from huimin_settlement.batches.models import Batch, BatchEvent, BatchLine, BatchTransfer
+from huimin_settlement.batches.models import Batch
+from huimin_settlement.batches.reads import BatchReads, BatchView, control_of
 from huimin_settlement.batches.repository import BatchRepository
-from huimin_settlement.batches.rules import PAYERS, ByPayer, LineTotals
+from huimin_settlement.batches.rules import ByPayer, LineTotals
 from huimin_settlement.batches.snapshots import SnapshotReader
-from huimin_settlement.ledger import rules as ledger_rules
 from huimin_settlement.ledger.models import Transfer
-from huimin_settlement.ledger.service import LedgerService, NewTransfer
+from huimin_settlement.ledger.service import LedgerService
 from huimin_settlement.peers import PremiumClient
-from huimin_settlement.reads.service import log_reads
 from huimin_shared.auth import Principal, Role
 from huimin_shared.errors import Conflict, Forbidden, NotFound
 
@@ -40,45 +37,6 @@ __all__ = [
     "ControlTotalsMismatch",
 ]
 
-BANK_TIMEOUT = timedelta(days=30)
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedTransfer:
-    transfer: BatchTransfer
-    state: str | None  # None until the batch is executed
-
-
-@dataclass(frozen=True, slots=True)
-class BatchView:
-    batch: Batch
-    transfers: list[PlannedTransfer]
-    history: list[BatchEvent]
-
-
-@dataclass(frozen=True, slots=True)
-class Variance:
-    batch: Batch
-    previous: Batch | None
-    counts: dict[str, int]
-    items: list[tuple[str, str, Decimal | None, Decimal | None]]
-
-
-def control_of(batch: Batch) -> LineTotals:
-    """A batch's stored control totals."""
-    by_payer = ByPayer.of_yuan(
-        batch.control_central, batch.control_province, batch.control_city, batch.control_district_or_county
-    )
-    return LineTotals(batch.line_count, by_payer)
-
-
-def _code(kind: rules.BatchKind) -> str:
-    if kind is rules.BatchKind.adjustment:
-        return ledger_rules.TransferCode.adjustment.value
-    if kind is rules.BatchKind.refunds:
-        return ledger_rules.TransferCode.refund.value
-    return ledger_rules.TransferCode.assistance_payment.value
-
 
 class BatchService:
     def __init__(self, session: AsyncSession, premium: PremiumClient | None = None) -> None:
@@ -86,53 +44,17 @@ class BatchService:
         self.premium = premium
         self.repository = BatchRepository(session)
         self.ledger = LedgerService(session)
+        self.reads = BatchReads(session)
 
     async def get(self, batch_id: uuid.UUID, principal: Principal | None = None) -> Batch:
-        batch = await self.repository.batch(batch_id)
-        if batch is None:
-            raise NotFound(f"no batch {batch_id}")
-        if principal is not None:
-            principal.ensure_covers(batch.city_code)
-        return batch
-
-    async def view(self, batch_id: uuid.UUID, principal: Principal | None = None) -> BatchView:
-        """The batch, the transfers it makes (with their ledger state) and its history."""
-        batch = await self.get(batch_id, principal)
-        planned = [PlannedTransfer(t, state) for t, state in await self.repository.planned(batch_id)]
-        return BatchView(batch, planned, await self.repository.events(batch_id))
-
-    async def list_batches(
-        self, principal: Principal, city: str | None, year: int | None, kind: str | None
-    ) -> list[Batch]:
-        if city is not None:
-            principal.ensure_covers(city)
-        return await self.repository.list_batches(city, principal.region, year, kind)
-
-    async def lines(
-        self, batch_id: uuid.UUID, principal: Principal, after: int | None, limit: int
-    ) -> list[BatchLine]:
-        """A page of the batch's lines; each person shown is written to the read log (DRS-8)."""
-        await self.get(batch_id, principal)
-        lines = await self.repository.lines(batch_id, after, limit)
-        await log_reads(self.session, [line.id_number for line in lines], principal, "batch_lines")
-        return lines
-
-    async def variance(
-        self, batch_id: uuid.UUID, principal: Principal, after: str | None, limit: int
-    ) -> Variance:
-        batch = await self.get(batch_id, principal)
-        previous = await self.repository.batch(batch.previous_batch_id) if batch.previous_batch_id else None
-        counts, items = await self.repository.variance(
-            batch_id, previous.id if previous else None, after, limit
-        )
-        return Variance(batch, previous, counts, items)
+        return await self.reads.get(batch_id, principal)
 
     # prepare ------------------------------------------------------------------------------------
     async def prepare(self, request: BatchRequest, principal: Principal) -> BatchView:
         """All or nothing, whatever the caller's transaction does (a savepoint around the whole)."""
         async with self.session.begin_nested():
             batch_id = await self._prepare(request, principal)
-        return await self.view(batch_id)
+        return await self.reads.view(batch_id)
 
     async def _prepare(self, request: BatchRequest, principal: Principal) -> uuid.UUID:
         principal.ensure_covers(request.city)
@@ -169,7 +91,7 @@ class BatchService:
             else None
         )
         if first is not None:
-            totals = await ingest.second_instalment(self.session, first.id, batch_id)
+            await ingest.second_instalment(self.session, first.id, batch_id)
         else:
             plan = ingest.LinePlan(
                 batch_id=batch_id,
@@ -181,11 +103,13 @@ class BatchService:
                 instalment=adjusted.instalment if adjusted is not None else request.instalment,
                 paid_through=paid_through,
             )
-            totals = await ingest.stream_lines(self.session, self.premium, plan, groups)
+            await ingest.stream_lines(self.session, self.premium, plan, groups)
         await snapshots.record(request.city, version, groups)
         previous = await self.repository.previous_of_kind(
             request.city, request.kind.value, request.instalment, adjusted, batch_id
         )
+        blocks = await self.repository.blocks(batch_id)  # one GROUP BY: control totals and transfers
+        totals = sum((block.totals for block in blocks), LineTotals())
         central, province, city, district = totals.by_payer.yuan()
         values: dict[str, Any] = {
             "id": batch_id,
@@ -215,43 +139,15 @@ class BatchService:
         await self.repository.add_event(
             batch_id, rules.BatchState.prepared.value, principal.subject, "prepared"
         )
-        await self._plan_transfers(batch_id, request.city, adjusted.kind if adjusted else request.kind.value)
-        return batch_id
-
-    async def _plan_transfers(self, batch_id: uuid.UUID, city: str, pays_kind: str) -> None:
-        """The transfers the batch will make: one per region, category and paying level (MAF → RIF, or →
-        payee for refunds; a negative net goes back to the fund), each covering its block of lines."""
-        accounts = await self.ledger.chart(city)
-        fund = accounts[ledger_rules.account_code(ledger_rules.AccountType.medical_assistance_fund, city)]
-        payee_type = (
-            ledger_rules.AccountType.external_payee
-            if pays_kind == rules.BatchKind.refunds.value
-            else ledger_rules.AccountType.resident_insurance_fund
+        await transfers.plan(
+            self.repository,
+            self.ledger,
+            batch_id,
+            request.city,
+            adjusted.kind if adjusted else request.kind.value,
+            blocks,
         )
-        payee = accounts[ledger_rules.account_code(payee_type, city)]
-        rows = []
-        for region, category, _count, first, last, *amounts in await self.repository.blocks(batch_id):
-            for payer, amount in zip(PAYERS, amounts, strict=True):
-                if amount == 0:
-                    continue
-                forward = amount > 0
-                rows.append(
-                    {
-                        "batch_id": batch_id,
-                        "region_code": region,
-                        "category": category,
-                        "payer_level": payer,
-                        "transfer_id": ledger_rules.derived_transfer_id(
-                            "batch", batch_id, region, category, payer
-                        ),
-                        "debit_account_id": fund.id if forward else payee.id,
-                        "credit_account_id": payee.id if forward else fund.id,
-                        "amount": abs(Decimal(amount)),
-                        "line_first": first,
-                        "line_last": last,
-                    }
-                )
-        await self.repository.insert_planned(rows)
+        return batch_id
 
     # approve, cancel ----------------------------------------------------------------------------
     async def approve(self, batch_id: uuid.UUID, principal: Principal) -> BatchView:
@@ -290,7 +186,7 @@ class BatchService:
             approved_at=datetime.now(UTC),
         ):
             raise BatchStateConflict(f"batch {batch_id} changed state while being approved")
-        return await self.view(batch_id)
+        return await self.reads.view(batch_id)
 
     async def cancel(self, batch_id: uuid.UUID, principal: Principal, reason: str | None) -> BatchView:
         batch = await self.get(batch_id, principal)
@@ -298,7 +194,7 @@ class BatchService:
             if await self.repository.compare_and_set(
                 batch_id, expected, "cancelled", principal.subject, reason
             ):
-                return await self.view(batch_id)
+                return await self.reads.view(batch_id)
         raise BatchStateConflict(
             f"batch {batch_id} is {batch.state}; only a prepared or approved batch is cancelled"
         )
@@ -326,38 +222,11 @@ class BatchService:
                 await self.reserve(batch, principal.subject, value_date)
             if settle == "ledger":
                 await self.post_reserved(batch_id, principal.subject)
-        return await self.view(batch_id)
+        return await self.reads.view(batch_id)
 
     async def reserve(self, batch: Batch, actor: str, value_date: date) -> None:
         planned = [t for t, _state in await self.repository.planned(batch.id)]
-        timeout_at = datetime.now(UTC) + BANK_TIMEOUT
-        kind = rules.BatchKind(batch.kind)
-        await self.ledger.create_transfers(
-            [
-                NewTransfer(
-                    id=p.transfer_id,
-                    debit_account_id=p.debit_account_id,
-                    credit_account_id=p.credit_account_id,
-                    amount=p.amount,
-                    code=_code(kind),
-                    value_date=value_date,
-                    pending=True,
-                    timeout_at=timeout_at,
-                    citation=rules.CLAUSE[kind],
-                    memo=f"batch {batch.kind} {batch.year}"
-                    + (f" instalment {batch.instalment}" if batch.instalment else ""),
-                    cover_year=batch.year,
-                    region_code=p.region_code,
-                    category=p.category,
-                    payer_level=p.payer_level,
-                    batch_id=batch.id,
-                    batch_line_first=p.line_first,
-                    batch_line_last=p.line_last,
-                )
-                for p in planned
-            ],
-            actor,
-        )
+        await self.ledger.create_transfers(transfers.to_write(batch, planned, value_date), actor)
         if not await self.repository.compare_and_set(
             batch.id,
             "approved",

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_settlement.batches.models import Batch, BatchLine, BatchTransfer
+from huimin_settlement.batches.reads import PlannedTransfer
 from huimin_settlement.batches.repository import PAYER_ORDER
-from huimin_settlement.batches.service import PlannedTransfer
 from huimin_settlement.ledger.models import Transfer
 from huimin_settlement.reads.service import ensure_own, log_reads
 from huimin_shared.auth import Principal
@@ -25,7 +25,7 @@ class TracedLine:
     transfers: list[PlannedTransfer] = field(default_factory=list)
 
 
-def person_to_ledger(id_number: str, year: int | None):  # type: ignore[no-untyped-def]
+def person_to_ledger(id_number: str, year: int | None) -> Select[BatchLine, Batch, BatchTransfer, str]:
     """Line → planned transfer (same batch, region and category; its line range holds the line) →
     the transfer in the ledger, if written yet."""
     covers = and_(
@@ -42,7 +42,7 @@ def person_to_ledger(id_number: str, year: int | None):  # type: ignore[no-untyp
         .outerjoin(Transfer, Transfer.id == BatchTransfer.transfer_id)
         .where(BatchLine.id_number == id_number)
         .order_by(
-            Batch.prepared_at, BatchLine.batch_id, BatchLine.line_no, BatchTransfer.region_code, PAYER_ORDER
+            Batch.prepared_at, BatchLine.line_no, BatchLine.batch_id, BatchTransfer.region_code, PAYER_ORDER
         )
     )
     return statement.where(Batch.year == year) if year is not None else statement
