@@ -27,33 +27,39 @@ CLOSE = "DROP TABLE IF EXISTS pg_temp.premium_lines, pg_temp.premium_parsed"
 FEN_TEXT = r"^-?[0-9]{1,14}(\.[0-9]{1,2})?$"
 
 
-def _fen(path: str) -> str:
+def _fen(value: str) -> str:
     return (
-        f"CASE WHEN jsonb_typeof({path}) = 'string' AND ({path} #>> '{{}}') ~ '{FEN_TEXT}' "
-        f"THEN (({path} #>> '{{}}')::numeric * 100)::bigint END"
+        f"CASE WHEN jsonb_typeof({value}) = 'string' AND ({value} #>> '{{}}') ~ '{FEN_TEXT}' "
+        f"THEN (({value} #>> '{{}}')::numeric * 100)::bigint END"
     )
 
 
 # One typed row per streamed line, as ``peers.parse_line`` reads it (a line without a category is
-# NO_CATEGORY; no line kind is "regular"); ``valid`` is false where parse_line would refuse the line.
+# NO_CATEGORY; no line kind is "regular"); ``valid`` is false where parse_line would refuse the line. Each
+# line is parsed once and each field taken out once (MATERIALIZED: otherwise PostgreSQL inlines the
+# subquery and parses the text again for every field it reads).
 PARSE = f"""
 CREATE TEMP TABLE premium_parsed ON COMMIT DROP AS
-SELECT n, id_number, region_code, category, age_group, line_kind, adjusts_version, citation, c, p, ci, d,
-    (id_number IS NOT NULL AND region_code IS NOT NULL AND has_category AND age_group IS NOT NULL
-     AND subsidy IS NOT NULL AND c IS NOT NULL AND p IS NOT NULL AND ci IS NOT NULL AND d IS NOT NULL
-     AND c + p + ci + d = subsidy) AS valid
-FROM (
+WITH raw AS MATERIALIZED (
+    SELECT n, doc::jsonb AS j FROM premium_lines WHERE doc IS NOT NULL
+), fields AS MATERIALIZED (
     SELECT n, j ->> 'id_number' AS id_number, j ->> 'region_code' AS region_code,
         coalesce(nullif(j ->> 'category', ''), '{NO_CATEGORY}') AS category, j ? 'category' AS has_category,
         j ->> 'age_group' AS age_group, coalesce(nullif(j ->> 'line_kind', ''), 'regular') AS line_kind,
         (j ->> 'adjusts_version')::integer AS adjusts_version, coalesce(j ->> 'citation', '') AS citation,
-        {_fen("j -> 'assistance_subsidy'")} AS subsidy,
-        {_fen("j -> 'by_payer' -> 'central'")} AS c,
-        {_fen("j -> 'by_payer' -> 'province'")} AS p,
-        {_fen("j -> 'by_payer' -> 'city'")} AS ci,
-        {_fen("j -> 'by_payer' -> 'district_or_county'")} AS d
-    FROM (SELECT n, doc::jsonb AS j FROM premium_lines WHERE doc IS NOT NULL) AS raw
-) AS typed
+        j -> 'assistance_subsidy' AS s, j -> 'by_payer' -> 'central' AS jc, j -> 'by_payer' -> 'province' AS jp,
+        j -> 'by_payer' -> 'city' AS jci, j -> 'by_payer' -> 'district_or_county' AS jd
+    FROM raw
+), typed AS MATERIALIZED (
+    SELECT n, id_number, region_code, category, has_category, age_group, line_kind, adjusts_version, citation,
+        {_fen("s")} AS subsidy, {_fen("jc")} AS c, {_fen("jp")} AS p, {_fen("jci")} AS ci, {_fen("jd")} AS d
+    FROM fields
+)
+SELECT n, id_number, region_code, category, age_group, line_kind, adjusts_version, citation, c, p, ci, d,
+    (id_number IS NOT NULL AND region_code IS NOT NULL AND has_category AND age_group IS NOT NULL
+     AND subsidy IS NOT NULL AND c IS NOT NULL AND p IS NOT NULL AND ci IS NOT NULL AND d IS NOT NULL
+     AND c + p + ci + d = subsidy) AS valid
+FROM typed
 """
 
 
