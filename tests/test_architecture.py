@@ -91,13 +91,8 @@ def test_the_portal_reaches_the_services_only_over_their_apis() -> None:
     assert offending == []
 
 
-# Routers that still do a service's work, being moved out on other branches (issue 12 item 2).
-ROUTERS_BEING_FIXED = {
-    "services/settlement/src/huimin_settlement/bank/router.py",  # h12s removes these
-    "services/settlement/src/huimin_settlement/batches/router.py",  # h12s removes these
-    "services/settlement/src/huimin_settlement/funding/router.py",  # h12s removes these
-    "services/settlement/src/huimin_settlement/ledger/router.py",  # h12s removes these
-}
+# Routers that still do a service's work, being moved out on other branches (issue 12 item 2): none now.
+ROUTERS_BEING_FIXED: set[str] = set()
 TRANSACTION_CALLS = {"begin", "begin_nested", "commit", "rollback", "flush"}
 
 

@@ -78,6 +78,5 @@ async def import_confirmations(
     raw = await file.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         raise PayloadTooLarge("a confirmation file is at most 10 MB")
-    async with session.begin_nested():
-        result = await BankService(session).confirm(raw, principal)
+    result = await BankService(session).confirm(raw, principal)
     return ConfirmationResult.model_validate(result)

@@ -54,7 +54,12 @@ class BankService:
         return name, rules.instruction_csv(rows, encoding)
 
     async def confirm(self, raw: bytes, principal: Principal) -> dict[str, Any]:
-        """Post or void the pending transfers a confirmation file names; all rows or none."""
+        """Post or void the pending transfers a confirmation file names; all rows or none (a savepoint
+        around the whole, whatever the caller's transaction does)."""
+        async with self.session.begin_nested():
+            return await self._confirm(raw, principal)
+
+    async def _confirm(self, raw: bytes, principal: Principal) -> dict[str, Any]:
         text = rules.decode(raw)
         if text is None:
             raise ValidationFailed(

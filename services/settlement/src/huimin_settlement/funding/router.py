@@ -156,9 +156,5 @@ async def list_runs(
     city: Annotated[str, Query(pattern=r"^[1-9]\d{3}00$")],
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> FundingRunList:
-    principal.ensure_covers(city)
-    service = FundingService(session)
-    items = []
-    for run in await service.repository.runs(city, year):
-        items.append(run_out(run, await service.ledger.repository.transfers_of_run(run.id)))
-    return FundingRunList(items=items)
+    runs = await FundingService(session).runs(principal, city, year)
+    return FundingRunList(items=[run_out(run, transfers) for run, transfers in runs])

@@ -202,6 +202,16 @@ class FundingService:
             return region
         return city
 
+    async def runs(
+        self, principal: Principal, city: str, year: int
+    ) -> list[tuple[FundingRun, list[Transfer]]]:
+        """The city's funding runs of the year, each with its transfers."""
+        principal.ensure_covers(city)
+        return [
+            (run, await self.ledger.transfers_of_run(run.id))
+            for run in await self.repository.runs(city, year)
+        ]
+
     async def due(self, city: str, year: int) -> dict[tuple[str, str], Decimal]:
         """What the latest version of every assessment of the year says is due, per region and payer:
         its regular lines plus its adjustment lines (changes against the carried lines)."""

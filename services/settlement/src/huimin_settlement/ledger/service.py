@@ -372,6 +372,9 @@ class LedgerService:
         principal.ensure_covers(transfer.city_code)
         return transfer
 
+    async def transfers_of_run(self, run_id: uuid.UUID) -> list[Transfer]:
+        return await self.repository.transfers_of_run(run_id)
+
     async def transfers_of_batch(self, batch_id: uuid.UUID, state: str | None = None) -> list[Transfer]:
         return await self.repository.list_transfers(
             city=None, region=None, batch_id=batch_id, state=state, after=None, limit=10_000
