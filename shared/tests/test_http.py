@@ -178,3 +178,21 @@ async def test_a_stream_timing_out_mid_way_is_a_503(client: EligibilityClient) -
     )
     with pytest.raises(DependencyUnavailable, match="timed out after line 1"):
         await _lines(client)
+
+
+@respx.mock
+async def test_a_byte_stream_passes_chunks_on_and_a_break_names_the_bytes_so_far(
+    client: EligibilityClient,
+) -> None:
+    """``stream_bytes`` (what a COPY is fed from) yields the body as it arrives; a connection broken after
+    some bytes is DependencyUnavailable saying how far it got (a retry would repeat them)."""
+    respx.get("http://eligibility.test/v1/roster").mock(
+        return_value=httpx.Response(200, content=_body(b'{"n": 1}\n{"n"', b": 2}\n"))
+    )
+    assert [chunk async for chunk in client.stream_bytes("/v1/roster")] == [b'{"n": 1}\n{"n"', b": 2}\n"]
+    respx.get("http://eligibility.test/v1/broken").mock(
+        return_value=httpx.Response(200, content=_body(b"12345", httpx.ReadError("reset")))
+    )
+    with pytest.raises(DependencyUnavailable, match="broke off after 5 bytes"):
+        async for _chunk in client.stream_bytes("/v1/broken"):
+            pass
