@@ -109,7 +109,9 @@ async def test_the_sql_condition_takes_the_lines_takes_line_takes(session, kind)
         [k for k in BatchKind if k is not BatchKind.adjustment] if kind is BatchKind.adjustment else [kind]
     )
     cases = list(
-        itertools.product(("dibao", "marginal", "orphan", NO_CATEGORY), ("regular", "adjustment"), (None, 1, 2, 3))
+        itertools.product(
+            ("dibao", "marginal", "orphan", NO_CATEGORY), ("regular", "adjustment"), (None, 1, 2, 3)
+        )
     )
     for pays_kind in pays_kinds:
         condition = staging.takes_sql(kind, pays_kind)
