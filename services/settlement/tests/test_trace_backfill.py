@@ -1,4 +1,4 @@
-"""Migration 0007 (issue 12.5): batches prepared before it get their planned transfers backfilled from
+"""Migration 0008 (issue 12.5): batches prepared before it get their planned transfers backfilled from
 their lines, with the ids and accounts their transfers were written under — a trace and a batch read the
 same before and after."""
 
@@ -22,7 +22,7 @@ FINANCE = bearer(Role.finance, subject="finance-clerk")
 async def test_the_backfill_gives_old_batches_the_transfers_their_trace_shows(
     premium, make_line, make_id
 ) -> None:
-    """S4: a person traced to the ledger through a batch prepared before migration 0007 finds the same
+    """S4: a person traced to the ledger through a batch prepared before migration 0008 finds the same
     transfers (ids, accounts, amounts, line ranges, states) once the table is rebuilt by the migration."""
     people = [make_id("210502", "19800101", 1), make_id("210503", "19700101", 2)]
     premium.publish(
@@ -61,7 +61,7 @@ async def test_the_backfill_gives_old_batches_the_transfers_their_trace_shows(
                 for b in (executed, prepared)
             ]
             assert [len(t["lines"][0]["transfers"]) for t in before] == [2, 2]
-        await asyncio.to_thread(migrations.downgrade, MIGRATIONS, url, "0006_none")
+        await asyncio.to_thread(migrations.downgrade, MIGRATIONS, url, "0007_events")
         await asyncio.to_thread(migrations.upgrade, MIGRATIONS, url)
         engine = db.create_engine(url, pool_size=1)
         async with engine.connect() as connection:

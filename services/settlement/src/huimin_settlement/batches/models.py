@@ -166,7 +166,7 @@ class AssessmentGroup(Base):
 
 class BatchTransfer(Base):
     """The transfers a batch makes — one per region, category and paying level — planned when it is
-    prepared (migration 0007): the line range each covers, its accounts and amount, and the id it is
+    prepared (migration 0008): the line range each covers, its accounts and amount, and the id it is
     written under. A person's line finds its transfers here by key, never by re-summing the batch."""
 
     __tablename__ = "batch_transfers"

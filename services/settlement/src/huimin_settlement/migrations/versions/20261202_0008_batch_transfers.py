@@ -5,8 +5,8 @@ amount and the id the transfer is (or will be) written under. Before this revisi
 whole batch again (GROUP BY region and category) to find one person's transfers. Existing batches are
 backfilled here from their lines, with the same derived ids and accounts their transfers already have.
 
-Revision ID: 0007
-Revises: 0006_none
+Revision ID: 0008
+Revises: 0007_events
 Create Date: 2026-12-02
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006_none"
+revision: str = "0008"
+down_revision: str | None = "0007_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
