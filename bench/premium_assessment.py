@@ -28,7 +28,7 @@ from huimin_premium.app import MIGRATIONS
 from huimin_premium.assessments.models import Assessment, AssessmentRun
 from huimin_premium.assessments.repository import AssessmentRepository
 from huimin_premium.assessments.runner import ASSESSMENT_RUN, assessment_run_kind, paid_hash
-from huimin_premium.assessments.service import ndjson_line
+from huimin_premium.assessments.views import ndjson_line
 from huimin_premium.packs.service import load_shipped
 from huimin_premium.peers import EligibilityClient
 from huimin_premium.simulations.schemas import Changes, SimulationRequest

@@ -24,7 +24,7 @@ from huimin_premium.assessments.schemas import (
     VersionList,
     VersionOut,
 )
-from huimin_premium.assessments.service import AssessmentService, run_out
+from huimin_premium.assessments.service import AssessmentService
 from huimin_premium.deps import READERS
 from huimin_premium.packs.schemas import INT32_MAX, INT64_MAX
 from huimin_shared.app import SessionDep
@@ -72,10 +72,10 @@ async def create_assessment(
     request: Request,
     response: Response,
 ) -> Accepted:
-    assessment, run = await AssessmentService(session).create(principal, body)
+    accepted = await AssessmentService(session).create(principal, body)
     background.add_task(_jobs(request).wake)  # after the commit: the run row is visible to the job
-    response.headers["Location"] = f"/v1/assessments/{assessment.id}/runs/{run.id}"
-    return Accepted(assessment=assessment, run=run_out(run))
+    response.headers["Location"] = f"/v1/assessments/{accepted.assessment.id}/runs/{accepted.run.id}"
+    return accepted
 
 
 @router.get(
@@ -133,10 +133,10 @@ async def rerun_assessment(
 ) -> Run | JSONResponse:
     run, created = await AssessmentService(session).rerun(principal, assessment_id, body)
     if not created:
-        return JSONResponse(run_out(run).model_dump(mode="json"), status_code=200)
+        return JSONResponse(run.model_dump(mode="json"), status_code=200)
     background.add_task(_jobs(request).wake)
     response.headers["Location"] = f"/v1/assessments/{assessment_id}/runs/{run.id}"
-    return run_out(run)
+    return run
 
 
 @router.get(
@@ -222,18 +222,17 @@ async def get_lines(
         Query(max_length=5, description="Only lines of these categories (repeat the parameter for several)."),
     ] = None,
 ) -> LinePage | StreamingResponse:
-    service = AssessmentService(session)
-    if NDJSON in request.headers.get("accept", ""):
-        _assessment, row = await service.version_row(principal, assessment_id, version)
-        version_id = row.id
-        await service.log_streamed_lines(principal, version_id, line_kind, category)
-
-        lines = AssessmentService(reader).stream_lines(version_id, line_kind, category)
-        return StreamingResponse(lines, media_type=NDJSON)
-    items, next_after = await service.lines_page(
-        principal, assessment_id, version, after=after, limit=limit, line_kind=line_kind, categories=category
+    lines = await AssessmentService(session).lines(
+        principal,
+        assessment_id,
+        version,
+        stream_from=reader if NDJSON in request.headers.get("accept", "") else None,
+        after=after,
+        limit=limit,
+        line_kind=line_kind,
+        categories=category,
     )
-    return LinePage(items=items, next_after=next_after)
+    return lines if isinstance(lines, LinePage) else StreamingResponse(lines, media_type=NDJSON)
 
 
 @router.get(
