@@ -155,7 +155,8 @@ async def list_runs(assessment_id: uuid.UUID, session: SessionDep, principal: Re
     "/{assessment_id}/runs/{run_id}",
     operation_id="getAssessmentRun",
     summary="Follow a run's progress",
-    description="Progress of a run (核定进度): roster rows read and residents assessed, committed per chunk; "
+    description="Progress of a run (核定进度): roster rows read, committed per chunk, and residents assessed, "
+    "set when the whole roster has been read; "
     "then `complete` with the version made, `unchanged` with the identical latest version, or `failed`.",
     response_model=Run,
     responses=problem_responses(401, 403, 404, 422),
