@@ -36,11 +36,11 @@ class StagedRosterLost(RuntimeError):
 # valid_from <= day <= valid_to (or open). The calculator is given those held on the day cover starts
 # (1 January, or the day a new entrant joined); someone holding none then is assessed in every known
 # category they are certified in. tests/test_cells.py checks this expression against rules.categories_on.
-# $1 run id, $2 the known categories (text[]), $3 the run's paid list is read from assessment_paid.
+# $1 run id (its staged lines and its paid list, assessment_paid), $2 the known categories (text[]).
 PARSE = """
 INSERT INTO pg_temp.roster (id_number, birth_date, region_code, at_year_start, on_paid_list, held)
 SELECT id_number, birth_date, region_code, at_year_start,
-       EXISTS (SELECT 1 FROM assessment_paid p WHERE p.run_id = $1 AND p.id_number = staged.id_number),
+       id_number IN (SELECT p.id_number FROM assessment_paid AS p WHERE p.run_id = $1),  -- hashed once
        coalesce(
            nullif(ARRAY(SELECT DISTINCT c->>'category' COLLATE "C" AS category
                         FROM jsonb_array_elements(certifications) AS c
