@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 
@@ -156,6 +157,7 @@ async def _finish(
         assessment = await session.get(Assessment, run.assessment_id, with_for_update=True)
         if assessment is None:
             raise RuntimeError("assessment is missing")
+        started = time.perf_counter()
         params = await parameters_for(session, assessment)
         assessed = await writer.assess(
             session,
@@ -210,6 +212,7 @@ async def _finish(
                 previous_run_id=previous.run_id,
                 previous_version=previous.version,
             )
+        written = time.perf_counter()
         version.line_count = await lines.write_totals(session, version.id, run_id)
         assessment.latest_version = number
         run.status = "complete"
@@ -219,5 +222,11 @@ async def _finish(
         await context.complete(session)
         await session.commit()
         log.info(
-            "assessment_version", assessment=str(assessment.id), version=number, lines=version.line_count
+            "assessment_version",
+            assessment=str(assessment.id),
+            version=number,
+            lines=version.line_count,
+            results_and_lines_seconds=round(written - started, 2),
+            totals_seconds=round(time.perf_counter() - written, 2),
+            finish_seconds=round(time.perf_counter() - started, 2),
         )
