@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from huimin_premium.assessments import reads, service
 from huimin_premium.assessments.schemas import (
     Accepted,
     AssessmentList,
@@ -24,7 +25,6 @@ from huimin_premium.assessments.schemas import (
     VersionList,
     VersionOut,
 )
-from huimin_premium.assessments.service import AssessmentService
 from huimin_premium.deps import READERS
 from huimin_premium.packs.schemas import INT32_MAX, INT64_MAX
 from huimin_shared.app import SessionDep
@@ -72,7 +72,7 @@ async def create_assessment(
     request: Request,
     response: Response,
 ) -> Accepted:
-    accepted = await AssessmentService(session).create(principal, body)
+    accepted = await service.create(session, principal, body)
     background.add_task(_jobs(request).wake)  # after the commit: the run row is visible to the job
     response.headers["Location"] = f"/v1/assessments/{accepted.assessment.id}/runs/{accepted.run.id}"
     return accepted
@@ -92,7 +92,7 @@ async def list_assessments(
     year: Annotated[int | None, Query(ge=2007, le=2100, description="Cover year (参保年度).")] = None,
     kind: Kind | None = None,
 ) -> AssessmentList:
-    items = await AssessmentService(session).list(principal, region=region, year=year, kind=kind)
+    items = await reads.list_assessments(session, principal, region=region, year=year, kind=kind)
     return AssessmentList(items=items)
 
 
@@ -104,7 +104,7 @@ async def list_assessments(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> AssessmentOut:
-    return await AssessmentService(session).get(principal, assessment_id)
+    return await reads.get(session, principal, assessment_id)
 
 
 @router.post(
@@ -131,7 +131,7 @@ async def rerun_assessment(
     request: Request,
     response: Response,
 ) -> Run | JSONResponse:
-    run, created = await AssessmentService(session).rerun(principal, assessment_id, body)
+    run, created = await service.rerun(session, principal, assessment_id, body)
     if not created:
         return JSONResponse(run.model_dump(mode="json"), status_code=200)
     background.add_task(_jobs(request).wake)
@@ -148,7 +148,7 @@ async def rerun_assessment(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_runs(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> list[Run]:
-    return await AssessmentService(session).runs(principal, assessment_id)
+    return await reads.runs(session, principal, assessment_id)
 
 
 @router.get(
@@ -162,7 +162,7 @@ async def list_runs(assessment_id: uuid.UUID, session: SessionDep, principal: Re
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_run(assessment_id: uuid.UUID, run_id: RunId, session: SessionDep, principal: Reader) -> Run:
-    return await AssessmentService(session).run(principal, assessment_id, run_id)
+    return await reads.run(session, principal, assessment_id, run_id)
 
 
 @router.get(
@@ -174,7 +174,7 @@ async def get_run(assessment_id: uuid.UUID, run_id: RunId, session: SessionDep, 
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_versions(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> VersionList:
-    return VersionList(items=await AssessmentService(session).versions(principal, assessment_id))
+    return VersionList(items=await reads.versions(session, principal, assessment_id))
 
 
 @router.get(
@@ -189,7 +189,7 @@ async def list_versions(assessment_id: uuid.UUID, session: SessionDep, principal
 async def get_version(
     assessment_id: uuid.UUID, version: VersionNumber, session: SessionDep, principal: Reader
 ) -> VersionOut:
-    return await AssessmentService(session).version(principal, assessment_id, version)
+    return await reads.version(session, principal, assessment_id, version)
 
 
 @router.get(
@@ -223,7 +223,8 @@ async def get_lines(
         Query(max_length=5, description="Only lines of these categories (repeat the parameter for several)."),
     ] = None,
 ) -> LinePage | StreamingResponse:
-    lines = await AssessmentService(session).lines(
+    lines = await reads.lines(
+        session,
         principal,
         assessment_id,
         version,
@@ -250,7 +251,7 @@ async def get_lines(
 async def get_groups(
     assessment_id: uuid.UUID, version: VersionNumber, session: SessionDep, principal: Reader
 ) -> GroupList:
-    return GroupList(items=await AssessmentService(session).groups(principal, assessment_id, version))
+    return GroupList(items=await reads.groups(session, principal, assessment_id, version))
 
 
 @router.get(
@@ -270,4 +271,4 @@ async def get_diff(
     after: Annotated[str | None, Query(pattern=r"^\d{17}[\dX]$")] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> Diff:
-    return await AssessmentService(session).diff(principal, assessment_id, version, after=after, limit=limit)
+    return await reads.diff(session, principal, assessment_id, version, after=after, limit=limit)

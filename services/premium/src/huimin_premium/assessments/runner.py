@@ -25,7 +25,8 @@ from huimin_premium import events, rules
 from huimin_premium.assessments import lines, writer
 from huimin_premium.assessments.models import Assessment, AssessmentRun, AssessmentVersion
 from huimin_premium.assessments.repository import AssessmentRepository
-from huimin_premium.packs.service import NATIONAL, PackService
+from huimin_premium.packs import service as packs
+from huimin_premium.packs.service import NATIONAL
 from huimin_premium.peers import EligibilityClient
 from huimin_shared.jobs import Job, JobContext, JobKind
 
@@ -45,9 +46,8 @@ def paid_hash(id_numbers: list[str]) -> str:
 
 
 async def parameters_for(session: AsyncSession, assessment: Assessment) -> rules.YearParameters:
-    packs = PackService(session)
-    _row, pack = await packs.get(assessment.pack_id, assessment.pack_version)
-    _row, national = await packs.get(NATIONAL, assessment.national_pack_version)
+    _row, pack = await packs.get(session, assessment.pack_id, assessment.pack_version)
+    _row, national = await packs.get(session, NATIONAL, assessment.national_pack_version)
     return rules.resolve(pack, national, assessment.year)
 
 
