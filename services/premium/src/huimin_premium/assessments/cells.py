@@ -65,7 +65,8 @@ class Cell:
 
     @property
     def key(self) -> str:
-        return " ".join(self.categories)
+        """How writer.RESULTS finds a resident's cell: age group, region code, categories held."""
+        return f"{self.age_group}|{self.region_code}|{' '.join(self.categories)}"
 
 
 @dataclass(frozen=True, slots=True)

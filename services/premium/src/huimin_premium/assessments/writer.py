@@ -85,20 +85,21 @@ SELECT ages.age_group, r.region_code, r.held, min(r.birth_date) AS born
 GROUP BY ages.age_group, r.region_code, r.held
 """
 
-# $5 run id; $6… one array per field of cells.CellResult, element i being cell i's.
+# $5 run id; $6… one array per field of cells.CellResult, element i being cell i's; a resident finds their
+# cell by one key (cells.Cell.key: age group, region code and categories held), after their age group.
 RESULTS = f"""
 INSERT INTO assessment_results (run_id, id_number, birth_date, region_code, categories, category, age_group,
     individual_contribution, assistance_subsidy, resident_pays, central, province, city, district_or_county,
     citation)
-SELECT $5, r.id_number, r.birth_date, r.region_code, r.held, o.category, o.age_group,
+SELECT $5, r.id_number, r.birth_date, r.region_code, r.held, o.category, ages.age_group,
     o.individual_contribution, o.assistance_subsidy, o.resident_pays, o.central, o.province, o.city,
     o.district_or_county, o.citation
 {COVERED}
-JOIN unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::numeric[], $11::numeric[], $12::numeric[],
-            $13::numeric[], $14::numeric[], $15::numeric[], $16::numeric[], $17::text[])
-    AS o (age_group, region_code, held, category, individual_contribution, assistance_subsidy, resident_pays,
-          central, province, city, district_or_county, citation)
-    ON o.age_group = ages.age_group AND o.region_code = r.region_code AND o.held = array_to_string(r.held, ' ')
+JOIN unnest($6::text[], $7::text[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[],
+            $12::numeric[], $13::numeric[], $14::numeric[], $15::text[])
+    AS o (cell, category, individual_contribution, assistance_subsidy, resident_pays, central, province, city,
+          district_or_county, citation)
+    ON o.cell = ages.age_group || '|' || r.region_code || '|' || array_to_string(r.held, ' ')
 """
 
 
@@ -141,6 +142,7 @@ async def assess(
     raw = await bulk.driver_connection(session)
     await raw.execute(ROSTER_TABLE)
     await raw.execute(PARSE, run_id, list(cells.KNOWN_CATEGORIES))
+    await raw.execute("ANALYZE pg_temp.roster")  # sizes for the joins below (a temporary table has none)
     parsed = time.perf_counter()
     staged = await raw.fetchval("SELECT count(*) FROM pg_temp.roster")
     if staged != rows_read:
@@ -174,8 +176,6 @@ async def assess(
         RESULTS,
         *covered,
         run_id,
-        [r.cell.age_group for r in results],
-        [r.cell.region_code for r in results],
         [r.cell.key for r in results],
         [r.category for r in results],
         [r.individual_contribution for r in results],
