@@ -12,10 +12,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_policy.enums import Category
+from huimin_policy.packs.files import shipped_packs
 from huimin_premium import rules
 from huimin_premium.assessments import cells, writer
-from huimin_premium.packs.files import shipped_packs
-from huimin_premium.packs.schemas import Category
 from huimin_shared import bulk
 from huimin_shared.synthetic import BENXI_DISTRICTS_AND_COUNTIES
 

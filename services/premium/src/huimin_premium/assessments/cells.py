@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from huimin_policy.enums import Category
 from huimin_premium import rules
-from huimin_premium.packs.schemas import Category
 from huimin_shared import areas
 
 # The categories the rules know (rules.categories_on ignores any other a roster row may carry).

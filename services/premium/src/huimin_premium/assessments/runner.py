@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_policy.enums import Category
 from huimin_premium import events, rules
 from huimin_premium.assessments import lines, writer
 from huimin_premium.assessments.models import Assessment, AssessmentRun, AssessmentVersion

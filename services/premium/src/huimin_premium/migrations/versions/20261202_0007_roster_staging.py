@@ -1,7 +1,7 @@
 """The staged roster of a running assessment run (issue 13): NDJSON lines COPY'd in, parsed in SQL at the end.
 
 Revision ID: 0005_roster
-Revises: 0004_reads
+Revises: 0006_events
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_roster"
-down_revision: str | None = "0004_reads"
+down_revision: str | None = "0006_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
