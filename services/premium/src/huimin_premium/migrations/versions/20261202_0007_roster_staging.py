@@ -1,6 +1,6 @@
 """The staged roster of a running assessment run (issue 13): NDJSON lines COPY'd in, parsed in SQL at the end.
 
-Revision ID: 0005_roster
+Revision ID: 0007_roster
 Revises: 0006_events
 Create Date: 2026-12-02
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_roster"
+revision: str = "0007_roster"
 down_revision: str | None = "0006_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
