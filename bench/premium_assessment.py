@@ -1,4 +1,5 @@
-"""Benchmark the premium assessment path: roster NDJSON → pure calculator → COPY → lines and totals in SQL.
+"""Benchmark the premium assessment path: roster NDJSON → COPY into staging → the rules once per cell joined to
+every resident in SQL → lines and totals in SQL.
 
     .venv/bin/python bench/premium_assessment.py [residents=100000] [--keep]
 
@@ -28,7 +29,7 @@ from huimin_premium.app import MIGRATIONS
 from huimin_premium.assessments.models import Assessment, AssessmentRun
 from huimin_premium.assessments.repository import AssessmentRepository
 from huimin_premium.assessments.runner import ASSESSMENT_RUN, assessment_run_kind, paid_hash
-from huimin_premium.assessments.service import ndjson_line
+from huimin_premium.assessments.views import ndjson_line
 from huimin_premium.packs.service import load_shipped
 from huimin_premium.peers import EligibilityClient
 from huimin_premium.simulations.schemas import Changes, SimulationRequest
@@ -235,8 +236,8 @@ async def main(count: int, keep: bool) -> None:
                 print(
                     f"run 1 ({run.status}): {run.rows_read:,} rows read, {run.rows_assessed:,} assessed, "
                     f"{version.line_count:,} lines in {first:.1f} s "
-                    f"({run.rows_read / first:,.0f} rows/s; stream+compute+COPY {streamed:.1f} s, "
-                    f"lines+totals in SQL {finalise:.1f} s)"
+                    f"({run.rows_read / first:,.0f} rows/s; stream+COPY into staging {streamed:.1f} s, "
+                    f"cells joined, lines+totals in SQL {finalise:.1f} s)"
                 )
                 print(
                     f"  totals: subsidy {total.assistance_subsidy} = city {total.city} + district/county "

@@ -19,7 +19,7 @@ from huimin_premium.app import create_app
 from huimin_premium.assessments.models import Assessment, AssessmentRun, PaidResident
 from huimin_premium.assessments.runner import ASSESSMENT_RUN, assessment_run_kind, paid_hash
 from huimin_premium.packs.service import load_shipped
-from huimin_premium.peers import EligibilityClient, RosterRow
+from huimin_premium.peers import EligibilityClient
 from huimin_premium.settings import PremiumSettings
 from huimin_shared import jobs
 from huimin_shared.auth import Role, mint_token
@@ -50,7 +50,7 @@ class StallingEligibility(EligibilityClient):
         super().__init__(http, "http://127.0.0.1:8001", lambda: "token")
         self.rows = rows
 
-    async def roster(
+    async def roster_lines(
         self,
         *,
         year: int,
@@ -59,13 +59,13 @@ class StallingEligibility(EligibilityClient):
         after: str = "",
         first_eligible_after: date | None = None,
         id_numbers: list[str] | None = None,
-    ) -> AsyncIterator[RosterRow]:
+    ) -> AsyncIterator[bytes]:
         sent = 0
-        async for row in super().roster(year=year, region=region, as_of=as_of, after=after):
+        async for line in super().roster_lines(year=year, region=region, as_of=as_of, after=after):
             if sent == self.rows:
                 await asyncio.Event().wait()  # never set: the process "dies" here
             sent += 1
-            yield row
+            yield line
 
 
 async def _annual_run_with_its_job(engine: AsyncEngine) -> tuple[Any, int, int]:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from huimin_premium.assessments.models import AssessmentLine, AssessmentVersion
-from huimin_premium.assessments.service import ndjson_line
+from huimin_premium.assessments.views import ndjson_line
 
 from .helpers import SOCIAL, mock_roster, money, wait_for_run
 from .scenario import ROSTER_T1, ROSTER_T2, T1, T2, B, D, F, start

@@ -18,9 +18,9 @@ import respx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from huimin_premium.assessments import service as assessments
 from huimin_premium.assessments.models import Assessment, AssessmentRun
 from huimin_premium.assessments.schemas import RunRequest
-from huimin_premium.assessments.service import AssessmentService
 from huimin_shared.auth import Principal, Role
 from huimin_shared.db import session_factory
 from huimin_shared.errors import Conflict
@@ -208,12 +208,11 @@ async def test_one_running_run_per_assessment(live_client: httpx.AsyncClient, en
         with pytest.raises(IntegrityError, match="uq_assessment_runs_one_running"):
             await session.flush()
     async with sessions() as session:
-        service = AssessmentService(session)
         assessment = await session.get(Assessment, assessment_id)
         assert assessment is not None
         request = RunRequest(as_of=datetime.fromisoformat(T2))
         with pytest.raises(Conflict, match="still running"):  # past the pre-check, as in a race
-            await service._new_run(assessment, ASSESSOR, request, [])
+            await assessments._new_run(session, assessment, ASSESSOR, request, [])
         await session.rollback()
     rerun = await live_client.post(
         f"/v1/assessments/{assessment_id}/runs", json={"as_of": T2}, headers=SOCIAL

@@ -95,10 +95,31 @@ class EligibilityClient(PeerClient):
         first_eligible_after: date | None = None,
         id_numbers: list[str] | None = None,
     ) -> AsyncIterator[RosterRow]:
-        """Stream the roster as NDJSON in ID-number order, one row at a time (never the whole roster in
-        memory), from the first ID number greater than ``after``; with ``first_eligible_after``, only the
-        people whose first eligible day comes after it; with ``id_numbers``, only those people
-        (POST /v1/roster/selection).
+        """``roster_lines``, each line parsed and validated as a ``RosterRow``."""
+        async for line in self.roster_lines(
+            year=year,
+            region=region,
+            as_of=as_of,
+            after=after,
+            first_eligible_after=first_eligible_after,
+            id_numbers=id_numbers,
+        ):
+            yield _parsed_json(RosterRow, line, self.service)
+
+    def roster_lines(
+        self,
+        *,
+        year: int,
+        region: str,
+        as_of: datetime,
+        after: str = "",
+        first_eligible_after: date | None = None,
+        id_numbers: list[str] | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Stream the roster as NDJSON lines (bytes, as sent) in ID-number order, one line at a time (never
+        the whole roster in memory), from the first ID number greater than ``after``; with
+        ``first_eligible_after``, only the people whose first eligible day comes after it; with
+        ``id_numbers``, only those people (POST /v1/roster/selection).
 
         Opening it is retried (nothing read yet); a break halfway fails the run.
         """
@@ -108,12 +129,9 @@ class EligibilityClient(PeerClient):
         if first_eligible_after is not None:
             params["first_eligible_after"] = first_eligible_after.isoformat()
         if id_numbers is None:
-            lines = self.stream_ndjson("/v1/roster", params=params)
-        else:
-            named = [number for number in id_numbers if number > after]
-            lines = self.stream_ndjson("/v1/roster/selection", json_body={**params, "id_numbers": named})
-        async for line in lines:
-            yield _parsed_json(RosterRow, line, self.service)
+            return self.stream_ndjson("/v1/roster", params=params)
+        named = [number for number in id_numbers if number > after]
+        return self.stream_ndjson("/v1/roster/selection", json_body={**params, "id_numbers": named})
 
 
 class SettlementClient(PeerClient):

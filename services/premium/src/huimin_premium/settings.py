@@ -16,5 +16,7 @@ class PremiumSettings(SharedSettings):
     eligibility_url: str = "http://127.0.0.1:8001"
     settlement_url: str = "http://127.0.0.1:8003"
     assessment_chunk_rows: int = Field(
-        default=20_000, ge=1, description="Roster rows an assessment run commits at a time (its checkpoint)."
+        default=50_000,
+        ge=1,
+        description="Roster lines an assessment run stages and commits at a time (its checkpoint).",
     )

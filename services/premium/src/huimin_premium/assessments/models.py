@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -196,3 +198,17 @@ class AssessmentTotal(Base):
     province: Mapped[Decimal] = mapped_column(MONEY)
     city: Mapped[Decimal] = mapped_column(MONEY)
     district_or_county: Mapped[Decimal] = mapped_column(MONEY)
+
+
+# The roster as eligibility sent it to a running run: its NDJSON lines, COPY'd in committed chunks with the
+# job's checkpoint, parsed once by PostgreSQL when the run ends (assessments/writer.py) and deleted then.
+# UNLOGGED (no WAL for a staging copy): a PostgreSQL crash empties it, which the run notices — the rows it
+# holds must number the rows the checkpoints counted — and fails instead of assessing part of the roster.
+# No foreign key: a million checks per run for rows that live only while the run does.
+roster_lines = Table(
+    "assessment_roster",
+    Base.metadata,
+    Column("run_id", BigInteger, nullable=False),
+    Column("line", Text, nullable=False),
+    prefixes=["UNLOGGED"],
+)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from huimin_premium.assessments import reads, service
 from huimin_premium.assessments.schemas import (
     Accepted,
     AssessmentList,
@@ -24,7 +25,6 @@ from huimin_premium.assessments.schemas import (
     VersionList,
     VersionOut,
 )
-from huimin_premium.assessments.service import AssessmentService, run_out
 from huimin_premium.deps import READERS
 from huimin_premium.packs.schemas import INT32_MAX, INT64_MAX
 from huimin_shared.app import SessionDep
@@ -72,10 +72,10 @@ async def create_assessment(
     request: Request,
     response: Response,
 ) -> Accepted:
-    assessment, run = await AssessmentService(session).create(principal, body)
+    accepted = await service.create(session, principal, body)
     background.add_task(_jobs(request).wake)  # after the commit: the run row is visible to the job
-    response.headers["Location"] = f"/v1/assessments/{assessment.id}/runs/{run.id}"
-    return Accepted(assessment=assessment, run=run_out(run))
+    response.headers["Location"] = f"/v1/assessments/{accepted.assessment.id}/runs/{accepted.run.id}"
+    return accepted
 
 
 @router.get(
@@ -92,7 +92,7 @@ async def list_assessments(
     year: Annotated[int | None, Query(ge=2007, le=2100, description="Cover year (参保年度).")] = None,
     kind: Kind | None = None,
 ) -> AssessmentList:
-    items = await AssessmentService(session).list(principal, region=region, year=year, kind=kind)
+    items = await reads.list_assessments(session, principal, region=region, year=year, kind=kind)
     return AssessmentList(items=items)
 
 
@@ -104,7 +104,7 @@ async def list_assessments(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> AssessmentOut:
-    return await AssessmentService(session).get(principal, assessment_id)
+    return await reads.get(session, principal, assessment_id)
 
 
 @router.post(
@@ -131,12 +131,12 @@ async def rerun_assessment(
     request: Request,
     response: Response,
 ) -> Run | JSONResponse:
-    run, created = await AssessmentService(session).rerun(principal, assessment_id, body)
+    run, created = await service.rerun(session, principal, assessment_id, body)
     if not created:
-        return JSONResponse(run_out(run).model_dump(mode="json"), status_code=200)
+        return JSONResponse(run.model_dump(mode="json"), status_code=200)
     background.add_task(_jobs(request).wake)
     response.headers["Location"] = f"/v1/assessments/{assessment_id}/runs/{run.id}"
-    return run_out(run)
+    return run
 
 
 @router.get(
@@ -148,20 +148,21 @@ async def rerun_assessment(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_runs(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> list[Run]:
-    return await AssessmentService(session).runs(principal, assessment_id)
+    return await reads.runs(session, principal, assessment_id)
 
 
 @router.get(
     "/{assessment_id}/runs/{run_id}",
     operation_id="getAssessmentRun",
     summary="Follow a run's progress",
-    description="Progress of a run (核定进度): roster rows read and residents assessed, committed per chunk; "
+    description="Progress of a run (核定进度): roster rows read, committed per chunk, and residents assessed, "
+    "set when the whole roster has been read; "
     "then `complete` with the version made, `unchanged` with the identical latest version, or `failed`.",
     response_model=Run,
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_run(assessment_id: uuid.UUID, run_id: RunId, session: SessionDep, principal: Reader) -> Run:
-    return await AssessmentService(session).run(principal, assessment_id, run_id)
+    return await reads.run(session, principal, assessment_id, run_id)
 
 
 @router.get(
@@ -173,7 +174,7 @@ async def get_run(assessment_id: uuid.UUID, run_id: RunId, session: SessionDep, 
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_versions(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> VersionList:
-    return VersionList(items=await AssessmentService(session).versions(principal, assessment_id))
+    return VersionList(items=await reads.versions(session, principal, assessment_id))
 
 
 @router.get(
@@ -188,7 +189,7 @@ async def list_versions(assessment_id: uuid.UUID, session: SessionDep, principal
 async def get_version(
     assessment_id: uuid.UUID, version: VersionNumber, session: SessionDep, principal: Reader
 ) -> VersionOut:
-    return await AssessmentService(session).version(principal, assessment_id, version)
+    return await reads.version(session, principal, assessment_id, version)
 
 
 @router.get(
@@ -222,18 +223,18 @@ async def get_lines(
         Query(max_length=5, description="Only lines of these categories (repeat the parameter for several)."),
     ] = None,
 ) -> LinePage | StreamingResponse:
-    service = AssessmentService(session)
-    if NDJSON in request.headers.get("accept", ""):
-        _assessment, row = await service.version_row(principal, assessment_id, version)
-        version_id = row.id
-        await service.log_streamed_lines(principal, version_id, line_kind, category)
-
-        lines = AssessmentService(reader).stream_lines(version_id, line_kind, category)
-        return StreamingResponse(lines, media_type=NDJSON)
-    items, next_after = await service.lines_page(
-        principal, assessment_id, version, after=after, limit=limit, line_kind=line_kind, categories=category
+    lines = await reads.lines(
+        session,
+        principal,
+        assessment_id,
+        version,
+        stream_from=reader if NDJSON in request.headers.get("accept", "") else None,
+        after=after,
+        limit=limit,
+        line_kind=line_kind,
+        categories=category,
     )
-    return LinePage(items=items, next_after=next_after)
+    return lines if isinstance(lines, LinePage) else StreamingResponse(lines, media_type=NDJSON)
 
 
 @router.get(
@@ -250,7 +251,7 @@ async def get_lines(
 async def get_groups(
     assessment_id: uuid.UUID, version: VersionNumber, session: SessionDep, principal: Reader
 ) -> GroupList:
-    return GroupList(items=await AssessmentService(session).groups(principal, assessment_id, version))
+    return GroupList(items=await reads.groups(session, principal, assessment_id, version))
 
 
 @router.get(
@@ -270,4 +271,4 @@ async def get_diff(
     after: Annotated[str | None, Query(pattern=r"^\d{17}[\dX]$")] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> Diff:
-    return await AssessmentService(session).diff(principal, assessment_id, version, after=after, limit=limit)
+    return await reads.diff(session, principal, assessment_id, version, after=after, limit=limit)

@@ -1,95 +1,43 @@
-"""The assessment run: stream the roster through the pure calculator, COPY results in committed chunks
-with a progress row, then build lines and totals in SQL (so totals equal the sum of lines to the fen).
+"""The assessment run: stage the roster as eligibility sends it, in committed chunks with a progress row, then
+compute every resident's result and build lines and totals in SQL (so totals equal the sum of lines to the fen).
 
 A run is a durable job (``huimin_shared.jobs``, kind ``assessment_run``): any live replica claims it, renews
 its lease while it runs and, if its process died, takes it over once the lease lapses and resumes after the
 last committed chunk (the roster is read in ID-number order as known at the run's ``as_of``, so the rest of
-it is the same). Each chunk's results, the run's counts and the job's checkpoint commit together, and the
-version is made in the transaction that completes the job: once.
+it is the same). Each chunk's lines, the run's count and the job's checkpoint commit together; the results
+(``writer.assess``: the rules once per cell, one join) and the version are made in the transaction that
+completes the job: once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
-from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_policy.enums import Category
 from huimin_premium import events, rules
+from huimin_premium.assessments import lines, writer
 from huimin_premium.assessments.models import Assessment, AssessmentRun, AssessmentVersion
 from huimin_premium.assessments.repository import AssessmentRepository
-from huimin_premium.packs.service import NATIONAL, PackService
-from huimin_premium.peers import EligibilityClient, RosterRow
-from huimin_shared import areas
-from huimin_shared.idnumber import mask
+from huimin_premium.packs import service as packs
+from huimin_premium.packs.service import NATIONAL
+from huimin_premium.peers import EligibilityClient
 from huimin_shared.jobs import Job, JobContext, JobKind
 
 log = structlog.get_logger(__name__)
 
-CHUNK = 20_000  # rows per COPY and commit (each commit is an fsync; 5,000 cost 4x as many)
+CHUNK = 50_000  # roster lines per COPY and commit (each commit is an fsync)
+ASSESSMENT_RUN = "assessment_run"  # the job kind: payload {"run_id": …}
 
 
-class RosterOutOfRegion(RuntimeError):
-    """Eligibility sent a roster row outside the assessment's region: the run must not pay for it."""
-
-
-class Calculator:
-    """The pure calculator with a cache: the outcome depends only on categories, age group and area code."""
-
-    def __init__(self, params: rules.YearParameters) -> None:
-        self.params = params
-        self._cache: dict[tuple[frozenset[Category], str, str], tuple[Any, ...]] = {}
-
-    def result(self, row: RosterRow) -> tuple[Any, ...]:
-        """(categories, category, age_group, amounts…, citation) for one roster row."""
-        certifications = [(c.category, c.valid_from, c.valid_to) for c in row.categories]
-        # The categories in force on the day cover starts: 1 January, or the day a new entrant joined.
-        held = rules.categories_on(certifications, row.first_eligible_on)
-        if not held:
-            held = frozenset(
-                Category(c.category) for c in row.categories if c.category in Category.__members__
-            )
-        group = rules.age_group(row.birth_date, self.params.year)
-        key = (held, group.value, row.region_code)
-        cached = self._cache.get(key)
-        if cached is None:
-            outcome = rules.calculate(row.birth_date, row.region_code, held, self.params)
-            central, province, city, district = rules.payer_amounts(outcome)
-            cached = (
-                sorted(c.value for c in held),
-                outcome.category.value if outcome.category else None,
-                group.value,
-                outcome.individual_contribution.value,
-                outcome.assistance_subsidy.value,
-                outcome.resident_pays.value,
-                central,
-                province,
-                city,
-                district,
-                outcome.citation,
-            )
-            self._cache[key] = cached
-        return cached
-
-
-async def _no_rows() -> AsyncIterator[RosterRow]:
+async def _no_lines() -> AsyncIterator[bytes]:
     return
     yield
-
-
-def selected(kind: str, row: RosterRow, paid: set[str]) -> bool:
-    """Which roster rows an assessment kind covers (B§四(一)–(四))."""
-    if kind == "refunds":
-        return row.id_number in paid
-    if row.id_number in paid:
-        return False  # refunded instead (B§四(四)); never paid for twice (S4)
-    if kind == "annual":
-        return row.certified_at_year_start
-    return not row.certified_at_year_start
 
 
 def paid_hash(id_numbers: list[str]) -> str:
@@ -97,13 +45,9 @@ def paid_hash(id_numbers: list[str]) -> str:
 
 
 async def parameters_for(session: AsyncSession, assessment: Assessment) -> rules.YearParameters:
-    packs = PackService(session)
-    _row, pack = await packs.get(assessment.pack_id, assessment.pack_version)
-    _row, national = await packs.get(NATIONAL, assessment.national_pack_version)
+    _row, pack = await packs.get(session, assessment.pack_id, assessment.pack_version)
+    _row, national = await packs.get(session, NATIONAL, assessment.national_pack_version)
     return rules.resolve(pack, national, assessment.year)
-
-
-ASSESSMENT_RUN = "assessment_run"  # the job kind: payload {"run_id": …}
 
 
 async def run_job(
@@ -124,87 +68,62 @@ async def run_job(
         assessment = await repository.get(run.assessment_id)
         if assessment is None:
             raise LookupError(f"no assessment {run.assessment_id}")
-        params = await parameters_for(session, assessment)
-        paid = await repository.paid(run_id)
         resumed = context.progress.get("after")
         if resumed is None:
-            await repository.clear_results(run_id)  # a first attempt starts clean
-            await context.checkpoint(session, {"rows_read": 0, "rows_assessed": 0, "paid_seen": 0})
-        await session.commit()
+            await writer.clear(session, run_id)  # a first attempt starts clean
+            await context.checkpoint(session, {"rows_read": 0})
+        after = str(resumed or "")
         kind, year, region, as_of = assessment.kind, assessment.year, assessment.region, run.as_of
+        # Refunds read only the people on the paid list (POST /v1/roster/selection), from after ``after``.
+        named = sorted(n for n in await repository.paid(run_id) if n > after) if kind == "refunds" else None
+        await session.commit()
 
-    calculator = Calculator(params)
-    buffer: list[tuple[Any, ...]] = []
     rows_read = int(context.progress.get("rows_read", 0))
-    rows_assessed = int(context.progress.get("rows_assessed", 0))
-    seen_paid = int(context.progress.get("paid_seen", 0))
-    after = str(resumed or "")
     if resumed is not None:
         log.info("assessment_run_resumed", run_id=run_id, rows_read=rows_read)
+    buffer: list[bytes] = []
 
     async def flush() -> None:
+        nonlocal rows_read, after
+        if not buffer:
+            return
+        rows_read += len(buffer)
+        after = str(json.loads(buffer[-1])["id_number"])  # the roster comes in ID-number order
         async with context.sessions() as session:
-            repository = AssessmentRepository(session)
             # The chunk and where it ended, in one transaction: a resumed job starts right after it.
-            await context.checkpoint(
-                session,
-                {
-                    "rows_read": rows_read,
-                    "rows_assessed": rows_assessed,
-                    "paid_seen": seen_paid,
-                    "after": after,
-                },
-            )
-            await repository.record_progress(
-                run_id, rows_read=rows_read, rows_assessed=rows_assessed, now=now()
-            )
-            if buffer:
-                await repository.copy_results(buffer)
+            await context.checkpoint(session, {"rows_read": rows_read, "after": after})
+            await writer.record_progress(session, run_id, rows_read=rows_read, now=now())
+            await writer.stage(session, run_id, buffer)
             await session.commit()
         buffer.clear()
 
     # New entrants are the people not certified at the start of the year (B§四(三)), refunds the people on
     # the paid list (B§四(四)): eligibility sends only them instead of the whole roster (an empty paid list
-    # reads nothing); ``selected`` still decides every row. A resumed run reads on after ``after``.
-    first_eligible_after = date(year, 1, 1) if kind == "new_entrants" else None
-    named = sorted(number for number in paid if number > after) if kind == "refunds" else None
+    # reads nothing); ``cells.selected`` still decides every row. A resumed run reads on after ``after``.
     rows = (
-        eligibility.roster(
+        eligibility.roster_lines(
             year=year,
             region=region,
             as_of=as_of,
             after=after,
-            first_eligible_after=first_eligible_after,
+            first_eligible_after=date(year, 1, 1) if kind == "new_entrants" else None,
             id_numbers=named,
         )
         if named is None or named
-        else _no_rows()
+        else _no_lines()
     )
-    async for row in rows:
-        rows_read += 1
-        after = row.id_number
-        if not areas.contains(region, row.region_code):
-            raise RosterOutOfRegion(
-                f"eligibility's roster for {region} sent a resident of {row.region_code} "
-                f"({mask(row.id_number)}), outside the assessment's region: the run is failed and none "
-                "of it counts"
-            )
-        if not selected(kind, row, paid):
-            continue
-        if kind == "refunds":
-            seen_paid += 1
-        rows_assessed += 1
-        buffer.append((run_id, row.id_number, row.birth_date, row.region_code, *calculator.result(row)))
+    async for line in rows:
+        buffer.append(line)
         if len(buffer) >= chunk:
             await flush()
     await flush()
-    await _finish(run_id, context, now, paid_unmatched=len(paid) - seen_paid if kind == "refunds" else 0)
+    await _finish(run_id, context, now, rows_read=rows_read)
 
 
 async def run_failed(session: AsyncSession, job: Job, error: str) -> None:
-    """The job failed: so does its run, with its partial results cleared (none of it counts)."""
+    """The job failed: so does its run, with its staged roster and partial results cleared (none counts)."""
     run_id = int(job.payload["run_id"])
-    await AssessmentRepository(session).clear_results(run_id)
+    await writer.clear(session, run_id)
     run = await session.get(AssessmentRun, run_id)
     if run is not None and run.status == "running":
         run.status = "failed"
@@ -225,7 +144,7 @@ async def _finish(
     context: JobContext,
     now: Callable[[], datetime],
     *,
-    paid_unmatched: int,
+    rows_read: int,
 ) -> None:
     """Compare with the latest version; make a new version (lines + totals in SQL) only if it differs; the
     job is marked done in the same transaction, so a version is made once."""
@@ -237,9 +156,23 @@ async def _finish(
         assessment = await session.get(Assessment, run.assessment_id, with_for_update=True)
         if assessment is None:
             raise RuntimeError("assessment is missing")
-        count, digest = await repository.results_hash(run_id)
+        started = time.perf_counter()
+        params = await parameters_for(session, assessment)
+        assessed = await writer.assess(
+            session,
+            run_id,
+            kind=assessment.kind,
+            region=assessment.region,
+            params=params,
+            rows_read=rows_read,
+        )
+        await writer.unstage(session, run_id)
+        run.rows_read = rows_read
+        run.rows_assessed = assessed
+        # Refunds assess exactly the listed people the roster has (B§四(四)); the rest are unmatched.
+        run.paid_unmatched = run.paid_listed - assessed if assessment.kind == "refunds" else 0
+        count, digest = await lines.results_hash(session, run_id)
         content_hash = hashlib.sha256(digest.encode()).hexdigest()
-        run.paid_unmatched = paid_unmatched
         run.content_hash = content_hash
         previous = (
             await repository.version(assessment.id, assessment.latest_version)
@@ -250,7 +183,7 @@ async def _finish(
             run.status = "unchanged"
             run.version = previous.version
             run.finished_at = now()
-            await repository.clear_results(run_id)
+            await writer.clear(session, run_id)
             await context.complete(session)
             await session.commit()
             log.info("assessment_unchanged", assessment=str(assessment.id), version=previous.version)
@@ -268,16 +201,18 @@ async def _finish(
         )
         await repository.add(version)
         if previous is None:
-            await repository.write_regular_lines(version.id, run_id)
+            await lines.write_regular_lines(session, version.id, run_id)
         else:
-            await repository.write_adjusted_lines(
+            await lines.write_adjusted_lines(
+                session,
                 version_id=version.id,
                 run_id=run_id,
                 previous_version_id=previous.id,
                 previous_run_id=previous.run_id,
                 previous_version=previous.version,
             )
-        version.line_count = await repository.write_totals(version.id, run_id)
+        written = time.perf_counter()
+        version.line_count = await lines.write_totals(session, version.id, run_id)
         assessment.latest_version = number
         run.status = "complete"
         run.version = number
@@ -286,5 +221,11 @@ async def _finish(
         await context.complete(session)
         await session.commit()
         log.info(
-            "assessment_version", assessment=str(assessment.id), version=number, lines=version.line_count
+            "assessment_version",
+            assessment=str(assessment.id),
+            version=number,
+            lines=version.line_count,
+            results_and_lines_seconds=round(written - started, 2),
+            totals_seconds=round(time.perf_counter() - written, 2),
+            finish_seconds=round(time.perf_counter() - started, 2),
         )

@@ -111,7 +111,9 @@ class Run(BaseModel):
     status: RunStatus
     as_of: datetime
     rows_read: int = Field(description="Roster rows read so far (progress).")
-    rows_assessed: int = Field(description="Residents assessed so far (the rest are other kinds).")
+    rows_assessed: int = Field(
+        description="Residents assessed (the rest are other kinds): 0 until the whole roster has been read."
+    )
     paid_listed: int
     paid_unmatched: int | None = Field(description="Listed as paid but not on the roster (not refunded).")
     version: int | None = Field(

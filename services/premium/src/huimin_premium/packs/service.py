@@ -263,22 +263,6 @@ async def _row_for_update(session: AsyncSession, pack_id: str, version: int) -> 
     return row
 
 
-class PackService:
-    """The calls assessments/ still makes in the old class style; h13p moves it to the functions above,
-    then this goes (services are module functions: docs/architecture.md)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, pack_id: str, version: int) -> tuple[PackVersion, Pack]:
-        return await get(self.session, pack_id, version)
-
-    async def parameters(
-        self, region_code: str, year: int, pinned: PackRef | None = None, national_version: int | None = None
-    ) -> YearParameters:
-        return await parameters(self.session, region_code, year, pinned, national_version)
-
-
 def check_floors(pack: Pack, national: Pack, year: int) -> ValidationReport:
     """P4–P5: where the pack's own rule gives less than a national floor, report the shortfall."""
     if pack.effective_from > reference_date(year):
