@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_policy import codes
 from huimin_premium import rules
 from huimin_premium.assessments.models import (
     Assessment,
@@ -109,6 +110,9 @@ def ndjson_line(line: AssessmentLine) -> str:
                 "resident_pays": format_yuan(line.resident_pays),
                 "by_payer": {p: format_yuan(getattr(line, p)) for p in PAYER_COLUMNS},
                 "citation": line.citation,
+                "insutype": codes.INSUTYPE,
+                "psn_type": codes.psn_type(line.age_group),
+                "assistance_psn_type": codes.assistance_psn_type(line.category),
             },
             ensure_ascii=False,
         )
