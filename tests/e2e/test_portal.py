@@ -548,6 +548,7 @@ async def test_a_refusal_is_appealed_and_answered_by_another_person(
     await page.get_by_label("家庭人口").fill("3")
     await page.get_by_label("申请资助起始日期").fill("2014-11-01")
     await page.get_by_label("困难情况说明").fill("家庭人均收入低于当地最低生活保障标准")
+    await page.get_by_label("证明材料编号").fill("站前社区证〔2014〕21号")
     await page.get_by_role("button", name="提交申请").click()
     await expect(page.get_by_role("status")).to_contain_text("申请已提交")
 
