@@ -20,13 +20,13 @@ async def test_ready_answers_200_when_migrations_are_at_head(client) -> None:  #
     assert response.json()["status"] == "ready"
 
 
-async def test_0007_gives_approved_applications_their_certifications_evidence_and_leaves_others_null() -> (
+async def test_0008_gives_approved_applications_their_certifications_evidence_and_leaves_others_null() -> (
     None
 ):
     """Issue 17: applications submitted before the evidence reference was asked for — an approved one takes
     the 证明文号 its certification recorded; one still waiting shows none (its reviewer must record one)."""
     async with empty_database("eligibility") as url:
-        await asyncio.to_thread(migrations.upgrade, MIGRATIONS, url, "0006_import_fk")
+        await asyncio.to_thread(migrations.upgrade, MIGRATIONS, url, "0007_events")
         engine = db.create_engine(url, pool_size=1)
         try:
             async with engine.begin() as connection:

@@ -3,8 +3,8 @@
 Rows submitted before keep NULL unless approved: an approved one takes its certification's 证明文号,
 the evidence its approval rested on.
 
-Revision ID: 0007_evidence
-Revises: 0006_import_fk
+Revision ID: 0008_evidence
+Revises: 0007_events
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_evidence"
-down_revision: str | None = "0006_import_fk"
+revision: str = "0008_evidence"
+down_revision: str | None = "0007_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
