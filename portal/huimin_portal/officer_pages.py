@@ -100,6 +100,7 @@ APPLICATION_FIELDS = (
     "requested_from",
     "employee_insurance_since",
     "reason",
+    "evidence_ref",
 )
 
 

@@ -56,7 +56,10 @@ async def applications(request: Request, user: Registrar, apis: ApisDep) -> Resp
 async def approve(
     request: Request, application_id: uuid.UUID, user: CivilAffairs, apis: ApisDep, form: Form
 ) -> Response:
-    body = {"authority": text(form, "authority"), "evidence_ref": text(form, "evidence_ref")}
+    body = {"authority": text(form, "authority")}
+    # Left empty, the certification records the application's evidence reference (eligibility's rule).
+    if evidence_ref := optional(form, "evidence_ref"):
+        body["evidence_ref"] = evidence_ref
     if valid_from := optional(form, "valid_from"):
         body["valid_from"] = valid_from
     return await _decide(request, apis, user, application_id, "approve", body)

@@ -1,9 +1,9 @@
 """The community portal in a real browser (Chromium driven by Playwright) on the three real services.
 
 Issue 17's flow, each step done by the person whose job it is, through the pages only:
-a community officer of 平山区 registers 居民P and applies for dibao from 1 October 2014; a
-civil-affairs reviewer (another person) approves it; P's status on 2 October shows dibao with a
-certificate the page verified against eligibility's keys. The 2015 dibao collective batch, prepared
+a community officer of 平山区 registers 居民P and applies for dibao from 1 October 2014 with the evidence
+reference it rests on; a civil-affairs reviewer (another person) sees that evidence, prefilled as the
+证明文号, and approves on it; P's status on 2 October shows dibao with a certificate the page verified against eligibility's keys. The 2015 dibao collective batch, prepared
 by one finance officer (fin-chen), is shown to another (fin-wu) with its variance against 2014's batch
 (P is new) and approved and executed by that second person; the maker sees "you prepared this" and
 no approve button. Reconciliation, R1, the dashboard and the schedule read the same ledger. P signs
@@ -199,6 +199,7 @@ def certified_since_2013(services: Suite) -> None:
                 "id_number": number, "name": f"居民{number[-4:]}", "region_code": area,
                 "community": f"{area}-社区一", "household": f"H-{number[-4:]}", "household_size": 2,
                 "category": "dibao", "requested_from": "2013-01-01", "reason": "家庭人均收入低于低保标准",
+                "evidence_ref": f"民低〔2013〕{number[-4:]}号",
             }  # fmt: skip
             applied = http.post(
                 "/v1/applications", json=sheet, headers=bearer(Role.community_officer, region=area)
@@ -268,6 +269,9 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await page.get_by_label("类别").select_option("dibao")
     await page.get_by_label("申请资助起始日期").fill("2014-10-01")
     await page.get_by_label("困难情况说明").fill("家庭人均收入低于当地最低生活保障标准")
+    await page.get_by_label("证明材料编号").fill(
+        "平民低〔2014〕88号"
+    )  # the evidence the application rests on
     await officer.shot("04-officer-apply")
     await page.get_by_role("button", name="提交申请").click()
     await expect(page.get_by_role("status")).to_contain_text("申请已提交")
@@ -286,12 +290,16 @@ async def test_officer_reviewer_and_finance_do_their_work_in_the_portal(
     await reviewer.open("/applications")
     queue = reviewer.page.locator("article.application", has_text=P)
     await expect(queue.locator(".checker")).to_contain_text("提交人 officer-li，审批人 ca-zhou")
-    await queue.get_by_label("证明文号").fill("平民低〔2014〕88号")
+    await expect(queue.locator(".evidence")).to_have_text(
+        "平民低〔2014〕88号"
+    )  # the reviewer sees the evidence
+    await expect(queue.get_by_label("证明文号")).to_have_value("平民低〔2014〕88号")  # and certifies on it
     await reviewer.shot("05-review-queue")
     await queue.get_by_label("证明文号").press("Enter")  # the keyboard sends the approval form
     await expect(reviewer.page.get_by_role("status")).to_contain_text("已批准")
     decided = reviewer.page.locator("tr", has_text="居民P")
     await expect(decided).to_contain_text("ca-zhou")
+    await expect(decided).to_contain_text("平民低〔2014〕88号")
     await reviewer.shot("06-decisions")
 
     # --- the officer looks P up: dibao on the next day, the certificate verified -----------------
@@ -540,6 +548,7 @@ async def test_a_refusal_is_appealed_and_answered_by_another_person(
     await page.get_by_label("家庭人口").fill("3")
     await page.get_by_label("申请资助起始日期").fill("2014-11-01")
     await page.get_by_label("困难情况说明").fill("家庭人均收入低于当地最低生活保障标准")
+    await page.get_by_label("证明材料编号").fill("站前社区证〔2014〕21号")
     await page.get_by_role("button", name="提交申请").click()
     await expect(page.get_by_role("status")).to_contain_text("申请已提交")
 

@@ -109,6 +109,7 @@ def registered(suite: Suite) -> dict[str, str]:
                 "requested_from": since,
                 "employee_insurance_since": employee_since,
                 "reason": "家庭人均收入低于当地最低生活保障标准",
+                "evidence_ref": f"民低〔{since[:4]}〕{key}号",
             }
             applied = http.post("/v1/applications", json=sheet, headers=officer)
             assert applied.status_code == 201, applied.text
@@ -315,6 +316,7 @@ async def test_a_resumed_year_prints_the_same_complete_funding_table_as_a_fresh_
             "id_number": j_id, "name": "居民J", "region_code": "210504", "community": "210504-社区一",
             "household": "H-J", "household_size": 2, "category": "dibao", "requested_from": "2013-12-01",
             "employee_insurance_since": None, "reason": "家庭人均收入低于当地最低生活保障标准",
+            "evidence_ref": "民低〔2013〕J号",
         }  # fmt: skip
         applied = http.post(
             "/v1/applications", json=sheet, headers=bearer(Role.community_officer, region="210504")

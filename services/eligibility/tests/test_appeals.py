@@ -28,6 +28,7 @@ async def _refused(client: httpx.AsyncClient, number: str) -> str:
         "category": "dibao",
         "requested_from": "2010-03-01",
         "reason": "失业",
+        "evidence_ref": "东明社区证〔2010〕7号",
     }
     submitted = await client.post("/v1/applications", json=sheet, headers=OFFICER)
     assert submitted.status_code == 201, submitted.text

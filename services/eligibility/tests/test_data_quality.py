@@ -116,6 +116,7 @@ async def test_e1_application_refuses_what_registration_refuses(
         "category": "dibao",
         "requested_from": "2010-05-01",
         "reason": "家庭困难",
+        "evidence_ref": "证〔2010〕1号",
     }
     response = await client.post("/v1/applications", json=sheet, headers=OFFICER)
     assert _fields(response) == [field]

@@ -25,6 +25,7 @@ from huimin_eligibility.imports.validation import Door
 from huimin_eligibility.reports import service
 from huimin_eligibility.reports.repository import recorded_between
 from huimin_eligibility.roster.repository import candidates, monthly_candidates
+from huimin_policy import codes
 from huimin_shared.synthetic import synthetic_residents
 
 NDJSON = {**SERVICE, "Accept": "application/x-ndjson"}
@@ -146,11 +147,14 @@ async def _reference_roster(session: AsyncSession, region: str, year: int, as_of
                             "category": p.category.value,
                             "valid_from": p.start.isoformat(),
                             "valid_to": p.end.isoformat() if p.end else None,
+                            "assistance_psn_type": codes.assistance_psn_type(p.category.value),
                         }
                         for p in verdict.categories
                     ],
                     "first_eligible_on": verdict.first_eligible_on.isoformat(),
                     "certified_at_year_start": verdict.certified_at_year_start,
+                    "insutype": codes.INSUTYPE,
+                    "psn_type": rules.psn_type(rules.age_group(candidate.birth_date, year)),
                 }
             )
     return rows
@@ -285,7 +289,12 @@ async def test_review_edge_cases_by_hand(session: AsyncSession, client: httpx.As
     ).json()
     row = next(r for r in page["items"] if r["id_number"] == EDGE_INSURED_THEN_DIBAO)
     assert row["categories"] == [
-        {"category": "marginal", "valid_from": "2010-01-01", "valid_to": "2010-02-28"}
+        {
+            "category": "marginal",
+            "valid_from": "2010-01-01",
+            "valid_to": "2010-02-28",
+            "assistance_psn_type": None,
+        }
     ]
     assert (row["first_eligible_on"], row["certified_at_year_start"]) == ("2010-01-01", True)
 

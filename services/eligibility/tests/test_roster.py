@@ -70,7 +70,12 @@ async def test_roster_holds_everyone_certified_on_any_day_of_the_year(client) ->
     march = rows[people["exits_in_march"]]
     assert march["certified_at_year_start"] is True
     assert march["categories"] == [
-        {"category": "dibao", "valid_from": "2007-05-01", "valid_to": "2010-03-31"}
+        {
+            "category": "dibao",
+            "valid_from": "2007-05-01",
+            "valid_to": "2010-03-31",
+            "assistance_psn_type": "1",
+        }
     ]
     both = rows[people["two_categories"]]
     assert [c["category"] for c in both["categories"]] == ["marginal", "dibao"]

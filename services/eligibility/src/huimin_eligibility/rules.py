@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from huimin_policy import codes
 from huimin_policy.ages import age_group as age_group
 from huimin_policy.ages import age_on as age_on
 from huimin_policy.enums import CATEGORY_BY_VALUE as CATEGORY_BY_VALUE
@@ -26,8 +27,7 @@ from huimin_policy.scope import scope_for as scope_for
 # The enumerations, the age group and which categories are subsidised where (E3/E4, read from the dated,
 # cited packs) are the policy package's; they are named here because the rules below are written in them.
 
-INSUTYPE_URBMI = "391"  # 城镇居民基本医疗保险
-PSN_TYPE = {AgeGroup.minor: "14", AgeGroup.adult: "15", AgeGroup.elderly: "16"}
+INSUTYPE_URBMI = codes.INSUTYPE  # 391 城镇居民基本医疗保险 (huimin_policy.codes, docs/codes.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +60,8 @@ def year_end(year: int) -> date:
 
 
 def psn_type(group: AgeGroup) -> str:
-    """National platform person type: 14 minor, 15 adult, 16 elderly resident."""
-    return PSN_TYPE[group]
+    """National platform person type: 14 minor, 15 adult, 16 elderly resident (huimin_policy.codes)."""
+    return codes.psn_type(group.value)
 
 
 def employee_insured_on(since: date | None, day: date) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from huimin_policy import codes
 from huimin_policy.ages import ELDERLY_FROM, MINOR_BELOW
 from huimin_policy.enums import CATEGORY_PRECEDENCE, AgeGroup, Category
 from huimin_policy.scope import shipped_scopes
@@ -73,6 +74,14 @@ AGE_GROUP = (
     f"(CASE WHEN birth_date > make_date({YEAR} - {MINOR_BELOW}, 1, 1) THEN '{AgeGroup.minor.value}' "
     f"WHEN birth_date <= make_date({YEAR} - {ELDERLY_FROM}, 1, 1) THEN '{AgeGroup.elderly.value}' ELSE '{AgeGroup.adult.value}' END)"
 )
+
+# Platform codes (huimin_policy.codes, docs/codes.md) rendered at read time, none stored: the roster's psn_type
+# is the age group on 1 January of its cover year ($3 is that day); the medical-assistance type is the
+# category's.
+ROSTER_PSN_TYPE = codes.sql_case(
+    AGE_GROUP.replace(YEAR, f"extract(year FROM {FIRST})::int"), codes.PSN_TYPE_BY_AGE_GROUP
+)
+ASSISTANCE_PSN_TYPE = codes.sql_case("category", codes.ASSISTANCE_PSN_TYPE_BY_CATEGORY)
 
 # A person in two categories at once is counted once, under the first of rules.CATEGORY_PRECEDENCE
 # (dibao, severely_disabled, low_income_elderly, marginal — the more generous subsidy first, B§一(二)).
@@ -129,10 +138,13 @@ SELECT json_build_object(
            'sex', sex,
            'region_code', region_code,
            'categories', json_agg(
-               json_build_object('category', category, 'valid_from', valid_from, 'valid_to', valid_to)
+               json_build_object('category', category, 'valid_from', valid_from, 'valid_to', valid_to,
+                                 'assistance_psn_type', {ASSISTANCE_PSN_TYPE})
                ORDER BY valid_from, category COLLATE "C"),
            'first_eligible_on', {EARLIEST_CANDIDATE_DAY},
-           'certified_at_year_start', {EARLIEST_CANDIDATE_DAY} = {FIRST}
+           'certified_at_year_start', {EARLIEST_CANDIDATE_DAY} = {FIRST},
+           'insutype', '{codes.INSUTYPE}',
+           'psn_type', {ROSTER_PSN_TYPE}
        )::text
 FROM ({known}) AS known
 GROUP BY id_number, birth_date, sex, region_code

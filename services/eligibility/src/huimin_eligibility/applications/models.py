@@ -28,6 +28,8 @@ class Application(Base):
     requested_from: Mapped[date] = mapped_column(Date)
     employee_insurance_since: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(1000))
+    # Null only on rows submitted before the evidence reference was asked for (migration 0008_evidence).
+    evidence_ref: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     submitted_by: Mapped[str] = mapped_column(String(200))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

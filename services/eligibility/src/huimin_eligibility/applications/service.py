@@ -101,6 +101,7 @@ async def approve(
 ) -> Application:
     """Approval registers (or updates) the resident from the sheet and creates the certification."""
     application = await _decidable(session, application_id, principal)
+    evidence_ref = certified_evidence(body.evidence_ref, application.evidence_ref)
     fields = {
         "name": application.name,
         "region_code": application.region_code,
@@ -127,7 +128,7 @@ async def approve(
             category=application.category,
             valid_from=body.valid_from or application.requested_from,
             authority=body.authority,
-            evidence_ref=body.evidence_ref,
+            evidence_ref=evidence_ref,
         ),
         principal,
         reason=f"application {application.id}",
@@ -139,6 +140,19 @@ async def approve(
     await session.flush()
     await _audit(session, principal, "application.approved", application)
     return application
+
+
+def certified_evidence(reviewer: str | None, application: str | None) -> str:
+    """The certification's 证明文号: the reviewer's when recorded, otherwise the evidence the application
+    was submitted with (E2: every certification names its evidence)."""
+    if reviewer:
+        return reviewer
+    if application:
+        return application
+    reason = "this application carries no evidence reference: record the 证明文号 to approve it"
+    raise ValidationFailed(
+        f"body.evidence_ref: {reason}", errors=[FieldProblem(field="body.evidence_ref", reason=reason)]
+    )
 
 
 async def reject(

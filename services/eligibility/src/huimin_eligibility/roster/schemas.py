@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from huimin_eligibility.common import AreaCode, Instant, PolicyDate
+from huimin_policy import codes
 from huimin_policy.enums import AgeGroup, Category
 from huimin_shared.idnumber import ResidentIdNumber, Sex
 
@@ -17,6 +18,7 @@ class RosterCategory(BaseModel):
     category: Category
     valid_from: date
     valid_to: date | None
+    assistance_psn_type: str | None = Field(description=codes.ASSISTANCE_PSN_TYPE_DESCRIPTION, examples=["1"])
 
 
 class RosterRow(BaseModel):
@@ -29,6 +31,8 @@ class RosterRow(BaseModel):
     )
     first_eligible_on: date = Field(description="First day in the year the person is eligible.")
     certified_at_year_start: bool = Field(description="Eligible on 1 January of the year.")
+    insutype: str = Field(description=codes.INSUTYPE_DESCRIPTION, examples=["391"])
+    psn_type: str = Field(description=codes.PSN_TYPE_DESCRIPTION, examples=["15"])
 
 
 class RosterPage(BaseModel):

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from huimin_eligibility.common import Instant, PolicyDate
 from huimin_eligibility.rules import ExclusionReason
+from huimin_policy import codes
 from huimin_policy.enums import AgeGroup, Category
 from huimin_shared.idnumber import ResidentIdNumber, Sex
 
@@ -32,10 +33,8 @@ class StatusOut(BaseModel):
     excluded_reason: ExclusionReason | None = Field(
         description="null when eligible; else not_certified, employee_insurance or category_outside_scope."
     )
-    insutype: str = Field(description="National platform insurance type: 391 城镇居民基本医疗保险.")
-    psn_type: str = Field(
-        description="National platform person type: 14 minor, 15 adult, 16 elderly resident."
-    )
+    insutype: str = Field(description=codes.INSUTYPE_DESCRIPTION)
+    psn_type: str = Field(description=codes.PSN_TYPE_DESCRIPTION)
     certificate: str = Field(
         description="JWS compact (EdDSA) over these fields; keys at /.well-known/jwks.json."
     )

@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_policy import codes
 from huimin_premium.assessments.models import (
     Assessment,
     AssessmentLine,
@@ -24,8 +25,9 @@ from huimin_shared.auth import Principal
 
 NO_CATEGORY = "none"  # the category filter's name for lines without a subsidised category
 
-# One line of the NDJSON contract, rendered by PostgreSQL: amounts are numeric(16, 2) as text ("130.00").
-LINES_NDJSON = """
+# One line of the NDJSON contract, rendered by PostgreSQL: amounts are numeric(16, 2) as text ("130.00"); the
+# platform codes come from the category and age group by huimin_policy.codes' map (docs/codes.md), never stored.
+LINES_NDJSON = f"""
 SELECT json_build_object(
     'id', id, 'id_number', id_number, 'region_code', region_code, 'category', category,
     'age_group', age_group, 'line_kind', line_kind, 'adjusts_version', adjusts_version, 'change', change,
@@ -34,7 +36,9 @@ SELECT json_build_object(
     'by_payer', json_build_object(
         'central', central::text, 'province', province::text, 'city', city::text,
         'district_or_county', district_or_county::text),
-    'citation', citation)::text
+    'citation', citation, 'insutype', '{codes.INSUTYPE}',
+    'psn_type', {codes.sql_case("age_group", codes.PSN_TYPE_BY_AGE_GROUP)},
+    'assistance_psn_type', {codes.sql_case("category", codes.ASSISTANCE_PSN_TYPE_BY_CATEGORY)})::text
 FROM assessment_lines
 WHERE version_id = $1 AND ($2::text IS NULL OR line_kind = $2)
   AND ($3::text[] IS NULL OR coalesce(category, 'none') = ANY($3::text[]))

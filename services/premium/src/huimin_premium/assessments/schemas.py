@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from huimin_policy import codes
 from huimin_premium.packs.schemas import PackRef
 from huimin_shared import areas
 from huimin_shared.idnumber import ResidentIdNumber
@@ -188,6 +189,22 @@ class Line(BaseModel):
     resident_pays: Money
     by_payer: PayerAmounts
     citation: str
+
+    # Platform codes, derived from the category and age group when the line is rendered (never stored).
+    @computed_field(description=codes.INSUTYPE_DESCRIPTION, examples=["391"])  # type: ignore[prop-decorator]
+    @property
+    def insutype(self) -> str:
+        return codes.INSUTYPE
+
+    @computed_field(description=codes.PSN_TYPE_DESCRIPTION, examples=["15"])  # type: ignore[prop-decorator]
+    @property
+    def psn_type(self) -> str:
+        return codes.psn_type(self.age_group)
+
+    @computed_field(description=codes.ASSISTANCE_PSN_TYPE_DESCRIPTION, examples=["1"])  # type: ignore[prop-decorator]
+    @property
+    def assistance_psn_type(self) -> str | None:
+        return codes.assistance_psn_type(self.category)
 
 
 class PersonLine(BaseModel):

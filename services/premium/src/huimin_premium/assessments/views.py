@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 
+from huimin_policy import codes
 from huimin_premium.assessments.models import AssessmentLine, AssessmentRun, AssessmentTotal
 from huimin_premium.assessments.schemas import (
     DiffItem,
@@ -78,6 +79,9 @@ def ndjson_line(line: AssessmentLine) -> str:
                 "resident_pays": format_yuan(line.resident_pays),
                 "by_payer": {p: format_yuan(getattr(line, p)) for p in PAYER_COLUMNS},
                 "citation": line.citation,
+                "insutype": codes.INSUTYPE,
+                "psn_type": codes.psn_type(line.age_group),
+                "assistance_psn_type": codes.assistance_psn_type(line.category),
             },
             ensure_ascii=False,
         )

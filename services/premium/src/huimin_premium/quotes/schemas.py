@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
+from huimin_policy import codes
 from huimin_policy.enums import AgeGroup, Category, RegionClass
 from huimin_premium.packs.schemas import PackRef
 from huimin_shared import areas
@@ -142,3 +143,19 @@ class Quote(BaseModel):
         description="Every rule that applied before the most favourable was chosen."
     )
     illustrative: bool = Field(description="True when some amount comes from illustrative pack values.")
+
+    # Platform codes, derived from the category and age group when the answer is rendered (never stored).
+    @computed_field(description=codes.INSUTYPE_DESCRIPTION, examples=["391"])  # type: ignore[prop-decorator]
+    @property
+    def insutype(self) -> str:
+        return codes.INSUTYPE
+
+    @computed_field(description=codes.PSN_TYPE_DESCRIPTION, examples=["15"])  # type: ignore[prop-decorator]
+    @property
+    def psn_type(self) -> str:
+        return codes.psn_type(self.resident.age_group.value)
+
+    @computed_field(description=codes.ASSISTANCE_PSN_TYPE_DESCRIPTION, examples=["1"])  # type: ignore[prop-decorator]
+    @property
+    def assistance_psn_type(self) -> str | None:
+        return codes.assistance_psn_type(self.category.value if self.category else None)

@@ -24,6 +24,12 @@ INSTRUCTION_HEADERS = (
     "出资层级",
     "用途",
     "状态",
+    # Platform codes (huimin_policy.codes, docs/codes.md), last so the columns before keep their places. An
+    # instruction sums a region's category over every age group, so it carries no psn_type.
+    "险种类型",
+    "医疗救助人员类别",
+    "付款基金编码",
+    "收款基金编码",
 )
 CONFIRMATION_HEADERS = ("指令编号", "结果", "银行流水号", "说明")
 SUCCESS = {"成功", "success", "posted", "ok"}

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_policy import codes
 from huimin_settlement.bank import rules
 from huimin_settlement.batches.service import BatchService
 from huimin_settlement.ledger.service import LedgerService
@@ -48,6 +49,10 @@ class BankService:
                     PAYER_NAMES.get(transfer.payer_level or "", ""),
                     transfer.citation or "",
                     transfer.state,
+                    codes.INSUTYPE,
+                    codes.assistance_psn_type(transfer.category) or "",
+                    codes.fund_code(debit.type) or "",
+                    codes.fund_code(credit.type) or "",
                 )
             )
         name = f"payment-instructions-{batch.kind}-{batch.year}-{batch.id}.csv"

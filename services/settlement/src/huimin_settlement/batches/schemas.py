@@ -6,8 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from huimin_policy import codes
 from huimin_settlement.batches.rules import BatchKind
 from huimin_settlement.ledger.schemas import AreaCode, ValueDate
 from huimin_shared.money import Money
@@ -126,6 +127,22 @@ class BatchLineOut(BaseModel):
     city: Money
     district_or_county: Money
     citation: str
+
+    # Platform codes, derived from the category and age group when the line is rendered (never stored).
+    @computed_field(description=codes.INSUTYPE_DESCRIPTION, examples=["391"])  # type: ignore[prop-decorator]
+    @property
+    def insutype(self) -> str:
+        return codes.INSUTYPE
+
+    @computed_field(description=codes.PSN_TYPE_DESCRIPTION, examples=["15"])  # type: ignore[prop-decorator]
+    @property
+    def psn_type(self) -> str:
+        return codes.psn_type(self.age_group)
+
+    @computed_field(description=codes.ASSISTANCE_PSN_TYPE_DESCRIPTION, examples=["1"])  # type: ignore[prop-decorator]
+    @property
+    def assistance_psn_type(self) -> str | None:
+        return codes.assistance_psn_type(self.category)
 
 
 class BatchLinePage(BaseModel):

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from huimin_policy import codes
 from huimin_policy.enums import Payer as PayerLevel
 from huimin_settlement.ledger.rules import (
     AccountType,
@@ -80,6 +81,12 @@ class AccountOut(BaseModel):
     currency: str = Field(examples=["CNY"])
     guarded: bool = Field(description="The balance may never go below zero (enforced by a CHECK).")
     balance: BalanceOut
+
+    @computed_field(description=codes.FUND_CODE_DESCRIPTION, examples=["610100"])  # type: ignore[prop-decorator]
+    @property
+    def fund_code(self) -> str | None:
+        """Derived from the account type when rendered (huimin_policy.codes); not a stored column."""
+        return codes.fund_code(self.type.value)
 
 
 class AccountList(BaseModel):
