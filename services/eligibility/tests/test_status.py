@@ -260,7 +260,7 @@ async def test_minor_and_elderly_age_groups_on_1_january(client) -> None:
 
 async def test_the_status_look_up_keeps_one_generic_plan(session) -> None:
     """Issue 13 (one look-up, planned once): eligibility_status_lookup runs with plan_cache_mode =
-    force_generic_plan (migration 0007_status_plan) — without it PostgreSQL plans its read, read-log insert
+    force_generic_plan (migration 0008_status_plan) — without it PostgreSQL plans its read, read-log insert
     and certifications' aggregate again on every call, the larger part of a look-up's database time."""
     config = (
         await session.execute(

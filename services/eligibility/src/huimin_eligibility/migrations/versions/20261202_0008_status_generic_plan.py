@@ -6,8 +6,8 @@ generic plan a look-up that writes nothing runs 2.3× as many calls a second, an
 row 1.3× (bench/status_sql.py, bench/README.md); a bulk look-up of 1,000 keeps its nested-loop index plan
 (as fast as before). Nothing else changes: the pin, the read and the read log are those of 0004_status.
 
-Revision ID: 0007_status_plan
-Revises: 0006_import_fk
+Revision ID: 0008_status_plan
+Revises: 0007_events
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0007_status_plan"
-down_revision: str | None = "0006_import_fk"
+revision: str = "0008_status_plan"
+down_revision: str | None = "0007_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
