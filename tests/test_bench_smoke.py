@@ -5,13 +5,17 @@ it plays reconciles, which bench/year.py checks itself: exit status 1 otherwise)
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
+from huimin_shared import postgres
 from huimin_shared.testing import server_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +48,43 @@ def test_the_status_bench_measures_the_look_up_next_to_a_bare_route() -> None:
     assert "bare FastAPI async route (reference)" in output
     assert "GET /v1/residents/{id}/status (signed)" in output
     assert "ratio status / bare:" in output
+
+
+@pytest.mark.skipif(
+    shutil.which("pgbench") is None, reason="pgbench (PostgreSQL's client tools) not installed"
+)
+def test_the_status_function_bench_prints_the_look_up_next_to_select_1() -> None:
+    """bench/status_sql.py on a database bench/status.py kept: the function, its variants and SELECT 1 in one
+    run."""
+    name = f"bench_status_sql_{uuid.uuid4().hex[:6]}"
+    try:
+        run_bench(
+            "bench/status.py",
+            "--residents",
+            "50",
+            "--seconds",
+            "1",
+            "--connections",
+            "4",
+            "--python-load",
+            "--database",
+            name,
+        )
+        output = run_bench(
+            "bench/status_sql.py",
+            "--database",
+            name,
+            "--seconds",
+            "1",
+            "--clients",
+            "2",
+            "--only",
+            "select1,current,generic,advisory",
+        )
+    finally:
+        asyncio.run(postgres.drop_database(server_url(), name))
+    for label in ("select1", "current known", "current unknown", "generic known", "advisory known"):
+        assert label in output, output
 
 
 def test_the_year_bench_imports_plays_and_reconciles_a_tiny_year() -> None:

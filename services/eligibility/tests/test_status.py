@@ -2,6 +2,7 @@
 
 import jwt
 from eligibility_helpers import CIVIL, SERVICE, certify, id_number, register, status
+from sqlalchemy import text
 
 from huimin_shared.testing import bearer
 
@@ -255,3 +256,18 @@ async def test_minor_and_elderly_age_groups_on_1_january(client) -> None:
     e = (await status(client, elderly, "2010-06-01")).json()
     assert (m["age_group"], m["psn_type"]) == ("minor", "14")
     assert (e["age_group"], e["psn_type"]) == ("elderly", "16")
+
+
+async def test_the_status_look_up_keeps_one_generic_plan(session) -> None:
+    """Issue 13 (one look-up, planned once): eligibility_status_lookup runs with plan_cache_mode =
+    force_generic_plan (migration 0008_status_plan) — without it PostgreSQL plans its read, read-log insert
+    and certifications' aggregate again on every call, the larger part of a look-up's database time."""
+    config = (
+        await session.execute(
+            text(
+                "SELECT proconfig FROM pg_proc WHERE oid ="
+                " 'eligibility_status_lookup(text[], timestamptz, text, text, text, text)'::regprocedure"
+            )
+        )
+    ).scalar_one()
+    assert "plan_cache_mode=force_generic_plan" in (config or [])
