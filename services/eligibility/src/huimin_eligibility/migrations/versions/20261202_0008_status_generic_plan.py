@@ -7,7 +7,7 @@ row 1.3× (bench/status_sql.py, bench/README.md); a bulk look-up of 1,000 keeps 
 (as fast as before). Nothing else changes: the pin, the read and the read log are those of 0004_status.
 
 Revision ID: 0008_status_plan
-Revises: 0007_events
+Revises: 0008_evidence
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0008_status_plan"
-down_revision: str | None = "0007_events"
+down_revision: str | None = "0008_evidence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
