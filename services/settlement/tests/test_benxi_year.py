@@ -16,6 +16,8 @@ import pytest
 from huimin_shared.auth import Role
 from huimin_shared.testing import bearer
 
+from .conftest import record_own_shares
+
 MAKER = bearer(Role.social_insurance, subject="si-clerk")
 CHECKER = bearer(Role.finance, subject="finance-checker")
 FINANCE = bearer(Role.finance, subject="finance-clerk")
@@ -65,6 +67,8 @@ async def batch_through(client, kind, assessment_id, value_date, instalment=0, s
         "assessment_id": assessment_id,
         "assessment_version": 1,
     }
+    if kind == "marginal_instalment":
+        await record_own_shares(client)  # S3: everybody paid their own share
     batch = await api(client, "POST", "/v1/batches", json=body, headers=MAKER, expect=201)
     await api(client, "POST", f"/v1/batches/{batch['id']}/approve", json={}, headers=CHECKER)
     return await api(

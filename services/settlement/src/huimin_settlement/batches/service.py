@@ -21,6 +21,7 @@ from huimin_settlement.batches.repository import BatchRepository
 from huimin_settlement.ledger import rules as ledger_rules
 from huimin_settlement.ledger.models import Transfer
 from huimin_settlement.ledger.service import LedgerService, NewTransfer
+from huimin_settlement.own_shares.service import OwnShareService
 from huimin_settlement.peers import (
     PAYERS,
     AssessmentLine,
@@ -63,6 +64,7 @@ class BatchRequest:
     assessment_version: int
     instalment: int = 0
     adjusts_batch_id: uuid.UUID | None = None
+    own_shares_paid_by: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,10 @@ class BatchService:
             if request.kind is rules.BatchKind.marginal_instalment and request.instalment == 2
             else None
         )
+        if first is not None and (
+            first.carry_no or await OwnShareService(self.session).any_withheld(first.id)
+        ):
+            first = None  # instalment 1 left people out: stream the version's lines (S3)
         if first is not None:
             totals = await self._second_instalment(request, version, batch_id, first)
         else:
@@ -188,6 +194,10 @@ class BatchService:
                 await self.repository.insert_batch(values)
         except IntegrityError as exc:
             raise Conflict("a live batch of this kind for this assessment version already exists") from exc
+        if request.kind is rules.BatchKind.marginal_instalment:
+            await OwnShareService(self.session).gate(
+                batch_id, request.year, request.own_shares_paid_by or values["due_on"]
+            )
         await self.repository.add_event(
             batch_id, rules.BatchState.prepared.value, principal.subject, "prepared"
         )

@@ -20,7 +20,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
-    Uuid,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,7 +35,9 @@ class OwnSharePayment(Base):
 
     __tablename__ = "own_share_payments"
     __table_args__ = (
-        UniqueConstraint("id_number", "cover_year", "amount", "paid_on", name="uq_own_share_payments_natural"),
+        UniqueConstraint(
+            "id_number", "cover_year", "amount", "paid_on", name="uq_own_share_payments_natural"
+        ),
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_own_share_payments_city_year", "city_code", "cover_year"),
     )

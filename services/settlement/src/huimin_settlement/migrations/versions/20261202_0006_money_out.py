@@ -219,7 +219,9 @@ def upgrade() -> None:
         postgresql_nulls_not_distinct=True,
     )
     op.drop_constraint(op.f("ck_accounts_known_type"), "accounts", type_="check")
-    op.create_check_constraint(op.f("ck_accounts_known_type"), "accounts", f"type IN ({_TYPES}, 'refund_suspense')")
+    op.create_check_constraint(
+        op.f("ck_accounts_known_type"), "accounts", f"type IN ({_TYPES}, 'refund_suspense')"
+    )
 
 
 def downgrade() -> None:
