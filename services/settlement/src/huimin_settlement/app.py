@@ -40,11 +40,12 @@ reconciliation and the bank side.
    `getBatchLines` and `getBatchVariance` show it, `approveBatch` (a different checker) and
    `executeBatch` move the money; `createSupplementaryAllocation` tops the fund up when more is due.
    `listBatches` lists them; `getResidentTrace` follows one resident's money.
-4. **Own shares and refunds**: `recordPayments` / `importPayments` take what residents paid of their own
-   share (a marginal instalment pays only them; `carry` pays the late payers in a later batch,
-   `waiting` lists who waits); `proposePayee` / `approvePayee` keep each resident's payee account;
-   `writeInstructions`, `bankFile`, `importRefundConfirmations` and `retryRefunds` pay refunds person by
-   person. `getPaymentInstructions` / `importConfirmations` are the per-transfer bank file of other batches.
+4. **Own shares and refunds**: `recordOwnSharePayments` / `importOwnSharePayments` take what residents paid
+   of their own share (a marginal instalment pays only them; `carryWithheld` pays the late payers in a later
+   batch, `listWaiting` lists who waits); `proposePayee` / `approvePayee` keep each resident's payee account;
+   `writeRefundInstructions`, `getRefundBankFile`, `importRefundConfirmations` and `retryRefunds` pay refunds
+   person by person. `getPaymentInstructions` / `importConfirmations` are the per-transfer bank file of the
+   other batches.
 5. **Year end**: `createYearEndSettlement` settles city against districts and counties;
    `fileSubmission` records the reports filed; `getReconciliation` and `getFiscalSubsidy` for the
    auditor and premium's R1 report. The ledger routes (`createTransfers`, `listAccounts` …) are

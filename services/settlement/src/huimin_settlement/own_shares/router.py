@@ -107,6 +107,7 @@ def _items(raw: bytes, content_type: str) -> list[tuple[str, Any]]:
 
 @router.post(
     "/own-share-payments",
+    operation_id="recordOwnSharePayments",
     summary="Record own-share payments from the social-insurance system (个人缴费记录)",
     description="What residents paid of their own share, as the social-insurance system recorded it: a JSON "
     '`{"payments": [...]}` or NDJSON (one payment a line, `Content-Type: application/x-ndjson`). Idempotent by '
@@ -128,6 +129,7 @@ async def record_payments(request: Request, session: SessionDep, principal: Reco
 
 @router.post(
     "/own-share-payments/imports",
+    operation_id="importOwnSharePayments",
     summary="Import a file of own-share payments (个人缴费记录导入)",
     description="CSV (UTF-8 or GB18030) or XLSX with columns 身份证号, 区划代码, 缴费年度, 缴费金额, 缴费日期 and "
     "optionally 缴费流水号 (English names id_number, region_code, cover_year, amount, paid_on, reference also "
@@ -152,6 +154,7 @@ async def import_payments(
 
 @router.post(
     "/own-shares/carry-batches",
+    operation_id="carryWithheld",
     summary="Carry people who have since paid to a later batch of the instalment (补发)",
     description="Prepares a batch of the same marginal instalment, assessment version and amounts, paying the "
     "people the regular batch left out (own share not paid by its date) whose payment is now recorded by "
@@ -171,6 +174,7 @@ async def carry(body: CarryIn, session: SessionDep, principal: MakerDep) -> Carr
 
 @router.get(
     "/own-shares/waiting",
+    operation_id="listWaiting",
     summary="Marginal people waiting for their instalment until they pay (待缴费暂缓拨付名单)",
     description="Every marginal instalment line left out of its batch and not carried yet: who (ID number "
     "masked), where, how much, since when (the instalment's due date) and how many days by `on`, and whether a "

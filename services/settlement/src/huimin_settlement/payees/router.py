@@ -34,6 +34,7 @@ AccountIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 @router.post(
     "/payees/{id_number}/proposals",
+    operation_id="proposePayee",
     summary="Propose a resident's payee account (收款账户变更申请)",
     description="A bank account or the social-security card's financial account to refund the person to. One "
     "officer proposes, another approves (maker-checker); until then the active account (if any) stays in use. "
@@ -52,6 +53,7 @@ async def propose_payee(
 
 @router.post(
     "/payee-proposals/{account_id}/approve",
+    operation_id="approvePayee",
     summary="Approve a proposed payee account (审核通过)",
     description="By another officer than the proposer (403 otherwise); the person's active account becomes "
     "superseded. Returned refunds are retried to the approved account.",
@@ -68,6 +70,7 @@ async def approve_payee(
 
 @router.post(
     "/payee-proposals/{account_id}/reject",
+    operation_id="rejectPayee",
     summary="Reject a proposed payee account (退回)",
     description="By another officer than the proposer; the active account (if any) stays in use.",
     response_model=PayeeAccountOut,
@@ -83,6 +86,7 @@ async def reject_payee(
 
 @router.get(
     "/payees/{id_number}",
+    operation_id="getPayee",
     summary="A resident's payee account and its audit trail (收款账户)",
     description="The active and any proposed account, masked, and every change with who made it and when.",
     response_model=PayeeOut,

@@ -31,6 +31,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 @router.post(
     "/refunds/{batch_id}/instructions",
+    operation_id="writeRefundInstructions",
     summary="Write one payment instruction per person of a refunds batch (逐人支付指令)",
     description="For an executed refunds batch (its money moved to the refund payee account): one instruction "
     "per person with a positive line, to their approved payee account, written in one statement. People "
@@ -52,7 +53,8 @@ async def write_instructions(
 
 @router.get(
     "/refunds/{batch_id}/instructions",
-    summary="A refunds batch's per-person instructions (masked)",
+    operation_id="listRefundInstructions",
+    summary="A refunds batch's per-person instructions, masked (逐人指令)",
     description="Every attempt, with its state; ID numbers and accounts masked. A region-limited token sees "
     "its region. Keyset pages by instruction id.",
     response_model=InstructionPage,
@@ -74,6 +76,7 @@ async def list_instructions(
 
 @router.get(
     "/refunds/{batch_id}/bank-file",
+    operation_id="getRefundBankFile",
     summary="The bank's file of per-person refund instructions (逐人支付文件)",
     description="One CSV row per instruction to pay now (`sent`): 指令编号, 批次编号, 次数, 收款人, 证件号码 "
     "(masked), 账户类型, 收款账号, 开户行, 金额(元), 币种, 区划代码, 用途. The account number is written in full "
@@ -100,6 +103,7 @@ async def bank_file(
 
 @router.post(
     "/refunds/confirmations",
+    operation_id="importRefundConfirmations",
     summary="Import the bank's per-person confirmations (逐人回单导入)",
     description="A CSV (UTF-8 or GB18030) with 指令编号, 结果 (成功/失败/退回), 银行流水号, 说明, one row per "
     "instruction: paid, or returned — a returned refund's money goes back into the refund suspense account "
@@ -125,6 +129,7 @@ async def import_refund_confirmations(
 
 @router.post(
     "/refunds/{batch_id}/retries",
+    operation_id="retryRefunds",
     summary="Retry returned refunds to corrected accounts (重新支付)",
     description="For each person whose latest instruction was returned (and whose approved account is now "
     "another one) or awaited an account (and has one now): a new instruction, `sent`, and the money out of the "
