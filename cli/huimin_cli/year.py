@@ -376,7 +376,8 @@ class Year:
     ) -> dict[str, Any]:
         if batch["state"] == "approved":
             if top_up:
-                await self.top_up(value_date, f"{batch['kind']}:{batch['instalment']}")
+                carry = f":carry{batch['carry_no']}" if batch.get("carry_no") else ""
+                await self.top_up(value_date, f"{batch['kind']}:{batch['instalment']}{carry}")
             body = {"value_date": value_date.isoformat(), "settle": settle}
             batch = await self.json(
                 "settlement",

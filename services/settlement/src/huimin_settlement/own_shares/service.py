@@ -121,7 +121,7 @@ class OwnShareService:
             "assessment_id": source.assessment_id,
             "assessment_version": source.assessment_version,
             "adjusts_batch_id": None,
-            "previous_batch_id": source.id,
+            "previous_batch_id": None,  # its people are the regular batch's left-outs: no variance against it
             "due_on": source.due_on,
             "state": "prepared",
             "line_count": 0,
