@@ -23,7 +23,7 @@ from huimin_settlement.own_shares.service import OwnShareService
 from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import FieldProblem, PayloadTooLarge, ValidationFailed, problem_responses
-from huimin_shared.guard import upload_route
+from huimin_shared.guard import body_limit, upload_route
 from huimin_shared.paging import DEFAULT_LIMIT, PageLimit
 
 router = APIRouter(prefix="/v1", tags=["own-shares"])
@@ -119,6 +119,7 @@ def _items(raw: bytes, content_type: str) -> list[tuple[str, Any]]:
     openapi_extra={"requestBody": _BODY},
     responses=problem_responses(401, 403, 413, 422),
 )
+@body_limit(4 * 1024 * 1024)  # 10,000 payments of ~150 bytes
 async def record_payments(request: Request, session: SessionDep, principal: RecorderDep) -> RecordedOut:
     items = _items(await request.body(), request.headers.get("content-type", ""))
     service = OwnShareService(session)
