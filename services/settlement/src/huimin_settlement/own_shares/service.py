@@ -168,6 +168,8 @@ class OwnShareService:
         after: str | None,
         limit: int,
     ) -> dict[str, Any]:
+        if region is None and principal.region is not None and not areas.contains(city, principal.region):
+            principal.ensure_covers(city)  # a token of another city's region: 403
         scope = region or principal.region or city
         if not areas.contains(city, scope):
             raise ValidationFailed(

@@ -35,8 +35,9 @@ class RefundService:
         self.batches = BatchRepository(session)
         self.ledger = LedgerService(session)
 
-    async def _batch(self, batch_id: uuid.UUID, principal: Principal) -> Batch:
-        batch = await self.batches.batch(batch_id)
+    async def _batch(self, batch_id: uuid.UUID, principal: Principal, *, lock: bool = False) -> Batch:
+        """The refunds batch; ``lock`` serialises writing and retrying its instructions (S4: once each)."""
+        batch = await self.batches.batch(batch_id, for_update=lock)
         if batch is None:
             raise NotFound(f"no batch {batch_id}")
         principal.ensure_covers(batch.city_code)
@@ -117,7 +118,7 @@ class RefundService:
 
     # instructions -------------------------------------------------------------------------------
     async def write(self, batch_id: uuid.UUID, value_date: date, principal: Principal) -> dict[str, Any]:
-        batch = await self._batch(batch_id, principal)
+        batch = await self._batch(batch_id, principal, lock=True)
         if batch.state != "executed":
             raise Conflict(
                 f"batch {batch_id} is {batch.state}; per-person instructions are written once it is executed "
@@ -251,7 +252,7 @@ class RefundService:
 
     async def retry(self, batch_id: uuid.UUID, value_date: date, principal: Principal) -> dict[str, Any]:
         """Attempt n + 1 to the person's corrected account, out of the suspense account."""
-        batch = await self._batch(batch_id, principal)
+        batch = await self._batch(batch_id, principal, lock=True)
         ids = await self.repository.retry(batch.id, principal.subject)
         await self._move(
             batch, sorted(ids), False, value_date, principal.subject, f"retried:{min(ids) if ids else ''}"
