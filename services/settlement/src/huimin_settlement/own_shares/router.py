@@ -122,10 +122,7 @@ def _items(raw: bytes, content_type: str) -> list[tuple[str, Any]]:
 @body_limit(4 * 1024 * 1024)  # 10,000 payments of ~150 bytes
 async def record_payments(request: Request, session: SessionDep, principal: RecorderDep) -> RecordedOut:
     items = _items(await request.body(), request.headers.get("content-type", ""))
-    service = OwnShareService(session)
-    payments = service.validate(items)
-    async with session.begin_nested():
-        return RecordedOut.model_validate(await service.record(payments, principal))
+    return RecordedOut.model_validate(await OwnShareService(session).record_items(items, principal))
 
 
 @router.post(
@@ -149,8 +146,7 @@ async def import_payments(
     raw = await file.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         raise PayloadTooLarge("an own-share file is at most 50 MB")
-    async with session.begin_nested():
-        return RecordedOut.model_validate(await OwnShareService(session).import_file(raw, principal))
+    return RecordedOut.model_validate(await OwnShareService(session).import_file(raw, principal))
 
 
 @router.post(
@@ -166,10 +162,9 @@ async def import_payments(
     responses=problem_responses(401, 403, 409, 422),
 )
 async def carry(body: CarryIn, session: SessionDep, principal: MakerDep) -> CarryOut:
-    async with session.begin_nested():
-        result = await OwnShareService(session).carry(
-            body.batch_id, body.paid_by or today_in_shanghai(), principal
-        )
+    result = await OwnShareService(session).carry(
+        body.batch_id, body.paid_by or today_in_shanghai(), principal
+    )
     return CarryOut.model_validate(result)
 
 

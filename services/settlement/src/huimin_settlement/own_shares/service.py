@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from huimin_settlement.batches.models import Batch
 from huimin_settlement.batches.repository import BatchRepository
+from huimin_settlement.db import savepoint
 from huimin_settlement.own_shares import parsing, rules
 from huimin_settlement.own_shares.repository import OwnShareRepository
 from huimin_settlement.own_shares.schemas import OwnSharePaymentIn, row_problems
@@ -41,6 +42,11 @@ class OwnShareService:
         self.batches = BatchRepository(session)
 
     # recording ------------------------------------------------------------------------------------
+    @savepoint
+    async def record_items(self, items: list[tuple[str, Any]], principal: Principal) -> dict[str, int]:
+        """The payments of a request body, each (where, object): validated all, then recorded."""
+        return await self.record(self.validate(items), principal)
+
     async def record(self, payments: list[OwnSharePaymentIn], principal: Principal) -> dict[str, int]:
         """Store the payments not stored yet (natural key: person, cover year, amount, paid date); all or none."""
         for payment in payments:
@@ -63,6 +69,7 @@ class OwnShareService:
             raise _refuse(problems)
         return found
 
+    @savepoint
     async def import_file(self, raw: bytes, principal: Principal) -> dict[str, int]:
         try:
             records = parsing.read(raw)
@@ -89,6 +96,7 @@ class OwnShareService:
         return await self.repository.any_withheld(batch_id)
 
     # carrying -------------------------------------------------------------------------------------
+    @savepoint
     async def carry(self, source_id: uuid.UUID, paid_by: date, principal: Principal) -> dict[str, Any]:
         """A later batch of the same instalment, assessment version and amounts, paying the withheld people of
         ``source_id`` whose own share is now recorded as paid by ``paid_by``; prepared, for maker-checker."""

@@ -46,8 +46,7 @@ AccountIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 async def propose_payee(
     id_number: ResidentIdNumber, body: PayeeProposalIn, session: SessionDep, principal: ProposerDep
 ) -> PayeeAccountOut:
-    async with session.begin_nested():
-        account = await PayeeService(session).propose(id_number, body, principal)
+    account = await PayeeService(session).propose(id_number, body, principal)
     return PayeeAccountOut.model_validate(account_out(account))
 
 
@@ -63,8 +62,7 @@ async def propose_payee(
 async def approve_payee(
     account_id: AccountIdPath, body: DecisionIn, session: SessionDep, principal: ApproverDep
 ) -> PayeeAccountOut:
-    async with session.begin_nested():
-        account = await PayeeService(session).decide(account_id, True, body.reason, principal)
+    account = await PayeeService(session).decide(account_id, True, body.reason, principal)
     return PayeeAccountOut.model_validate(account_out(account))
 
 
@@ -79,8 +77,7 @@ async def approve_payee(
 async def reject_payee(
     account_id: AccountIdPath, body: DecisionIn, session: SessionDep, principal: ApproverDep
 ) -> PayeeAccountOut:
-    async with session.begin_nested():
-        account = await PayeeService(session).decide(account_id, False, body.reason, principal)
+    account = await PayeeService(session).decide(account_id, False, body.reason, principal)
     return PayeeAccountOut.model_validate(account_out(account))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_settlement.db import savepoint
 from huimin_settlement.payees.models import PayeeAccount
 from huimin_settlement.payees.repository import PayeeRepository
 from huimin_settlement.payees.rules import mask_account
@@ -40,6 +41,7 @@ class PayeeService:
         self.session = session
         self.repository = PayeeRepository(session)
 
+    @savepoint
     async def propose(self, id_number: str, body: PayeeProposalIn, principal: Principal) -> PayeeAccount:
         if not areas.is_area_code(body.region_code) or areas.level_of(body.region_code) not in (
             areas.AreaLevel.district,
@@ -75,6 +77,7 @@ class PayeeService:
         )
         return account
 
+    @savepoint
     async def decide(
         self, account_id: int, approve: bool, reason: str | None, principal: Principal
     ) -> PayeeAccount:

@@ -44,10 +44,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 async def write_instructions(
     batch_id: uuid.UUID, body: WriteIn, session: SessionDep, principal: FinanceDep
 ) -> InstructionsOut:
-    async with session.begin_nested():
-        result = await RefundService(session).write(
-            batch_id, body.value_date or today_in_shanghai(), principal
-        )
+    result = await RefundService(session).write(batch_id, body.value_date or today_in_shanghai(), principal)
     return InstructionsOut.model_validate(result)
 
 
@@ -122,8 +119,7 @@ async def import_refund_confirmations(
     raw = await file.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         raise PayloadTooLarge("a confirmation file is at most 50 MB")
-    async with session.begin_nested():
-        result = await RefundService(session).confirm(raw, value_date or today_in_shanghai(), principal)
+    result = await RefundService(session).confirm(raw, value_date or today_in_shanghai(), principal)
     return ConfirmedOut.model_validate(result)
 
 
@@ -140,8 +136,5 @@ async def import_refund_confirmations(
 async def retry_refunds(
     batch_id: uuid.UUID, body: RetryIn, session: SessionDep, principal: FinanceDep
 ) -> InstructionsOut:
-    async with session.begin_nested():
-        result = await RefundService(session).retry(
-            batch_id, body.value_date or today_in_shanghai(), principal
-        )
+    result = await RefundService(session).retry(batch_id, body.value_date or today_in_shanghai(), principal)
     return InstructionsOut.model_validate(result)

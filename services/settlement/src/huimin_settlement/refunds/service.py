@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from huimin_settlement.bank import rules as bank_rules
 from huimin_settlement.batches.models import Batch
 from huimin_settlement.batches.repository import BatchRepository
+from huimin_settlement.db import savepoint
 from huimin_settlement.ledger import rules as ledger_rules
 from huimin_settlement.ledger.service import LedgerService, NewTransfer
 from huimin_settlement.payees.rules import mask_account
@@ -117,6 +118,7 @@ class RefundService:
         await self.ledger.create_transfers(transfers, actor)
 
     # instructions -------------------------------------------------------------------------------
+    @savepoint
     async def write(self, batch_id: uuid.UUID, value_date: date, principal: Principal) -> dict[str, Any]:
         batch = await self._batch(batch_id, principal, lock=True)
         if batch.state != "executed":
@@ -184,6 +186,7 @@ class RefundService:
         }
 
     # the bank's answer --------------------------------------------------------------------------
+    @savepoint
     async def confirm(self, raw: bytes, value_date: date, principal: Principal) -> dict[str, Any]:
         """Per person: 成功 → paid; 失败/退回 → returned, its money back into the suspense account. All rows or
         none; a row repeating what is already recorded changes nothing."""
@@ -250,6 +253,7 @@ class RefundService:
             "unchanged": len(confirmations) - len(fresh),
         }
 
+    @savepoint
     async def retry(self, batch_id: uuid.UUID, value_date: date, principal: Principal) -> dict[str, Any]:
         """Attempt n + 1 to the person's corrected account, out of the suspense account."""
         batch = await self._batch(batch_id, principal, lock=True)
