@@ -43,6 +43,7 @@ WaitingReaderDep = Annotated[
 ]
 
 _ITEM_SCHEMA = OwnSharePaymentIn.model_json_schema()
+# NDJSON is accepted too (described, not declared: generated clients do not take an NDJSON body).
 _BODY: dict[str, Any] = {
     "required": True,
     "content": {
@@ -62,7 +63,6 @@ _BODY: dict[str, Any] = {
             },
             "example": {"payments": [EXAMPLE]},
         },
-        NDJSON: {"schema": _ITEM_SCHEMA, "example": json.dumps(EXAMPLE, ensure_ascii=False) + "\n"},
     },
 }
 
