@@ -9,6 +9,7 @@ from datetime import date
 import openpyxl
 import pytest
 
+from huimin_settlement.own_shares.rules import days_waiting, own_share_paid
 from huimin_shared.auth import Role
 from huimin_shared.idnumber import mask
 from huimin_shared.testing import bearer
@@ -208,3 +209,13 @@ async def test_only_social_insurance_records_payments_and_an_officer_reads_only_
         headers=OFFICER_PINGSHAN,
     )
     assert other.status_code == 403
+
+
+def test_the_gate_pays_a_payment_made_on_or_before_the_batch_date_only() -> None:
+    """S3, the rule the gate's SQL mirrors: paid on the due date counts, the day after does not."""
+    due = date(2010, 1, 15)
+    assert own_share_paid([date(2010, 1, 15)], due)
+    assert not own_share_paid([date(2010, 1, 16)], due)
+    assert not own_share_paid([], due)
+    assert days_waiting(due, date(2010, 3, 15)) == 59
+    assert days_waiting(due, date(2010, 1, 1)) == 0

@@ -173,7 +173,3 @@ class OwnShareRepository:
             },
         )
         return list(result.all())
-
-
-def as_decimal(value: Any) -> Decimal:
-    return Decimal(value)

@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from huimin_settlement.batches.models import Batch
 from huimin_settlement.batches.repository import BatchRepository
 from huimin_settlement.db import savepoint
 from huimin_settlement.own_shares import parsing, rules
@@ -20,7 +19,7 @@ from huimin_settlement.own_shares.repository import OwnShareRepository
 from huimin_settlement.own_shares.schemas import OwnSharePaymentIn, row_problems
 from huimin_shared import areas
 from huimin_shared.auth import Principal
-from huimin_shared.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from huimin_shared.errors import Conflict, FieldProblem, ValidationFailed
 from huimin_shared.idnumber import mask
 
 MARGINAL_INSTALMENT = "marginal_instalment"
@@ -210,12 +209,6 @@ class OwnShareService:
             "items": items,
             "next_after": f"{last.batch_id}:{last.line_no}" if last is not None else None,
         }
-
-    async def source_batch(self, batch_id: uuid.UUID) -> Batch:
-        batch = await self.batches.batch(batch_id)
-        if batch is None:
-            raise NotFound(f"no batch {batch_id}")
-        return batch
 
 
 def _cursor(after: str | None) -> tuple[str, int] | None:
