@@ -2,8 +2,8 @@
 accounts with maker-checker and their audit, per-person refund instructions and the refund suspense
 account (B§四(四)).
 
-Revision ID: 0006_money_out
-Revises: 0005_reads
+Revision ID: 0007_money_out
+Revises: 0006_none
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_money_out"
-down_revision: str | None = "0005_reads"
+revision: str = "0007_money_out"
+down_revision: str | None = "0006_none"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
