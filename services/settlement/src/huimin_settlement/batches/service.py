@@ -165,6 +165,16 @@ class BatchService:
             totals = await self._second_instalment(request, version, batch_id, first)
         else:
             totals = await self._ingest(request, version, batch_id, pays_kind, adjusted, paid_through)
+        if request.kind is rules.BatchKind.marginal_instalment and await OwnShareService(
+            self.session
+        ).withhold(
+            batch_id,
+            request.year,
+            request.own_shares_paid_by or rules.due_on(request.kind, request.year, request.instalment),
+        ):  # S3: people who had not paid their own share left the batch; count what is left
+            totals = _Totals()
+            totals.count, _total, *payers = await self.repository.line_totals(batch_id)
+            totals.fen = [to_fen(amount) for amount in payers]
         previous = await self.repository.previous_of_kind(
             request.city, request.kind.value, request.instalment, adjusted, batch_id
         )
@@ -194,10 +204,6 @@ class BatchService:
                 await self.repository.insert_batch(values)
         except IntegrityError as exc:
             raise Conflict("a live batch of this kind for this assessment version already exists") from exc
-        if request.kind is rules.BatchKind.marginal_instalment:
-            await OwnShareService(self.session).gate(
-                batch_id, request.year, request.own_shares_paid_by or values["due_on"]
-            )
         await self.repository.add_event(
             batch_id, rules.BatchState.prepared.value, principal.subject, "prepared"
         )

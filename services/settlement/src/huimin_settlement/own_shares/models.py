@@ -20,6 +20,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    Uuid,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -63,7 +64,9 @@ class WithheldLine(Base):
         CheckConstraint("central + province + city + district_or_county = amount", name="by_payer_adds_up"),
     )
 
-    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    # No foreign key, like batch_lines: the lines leave their batch while it is being prepared, before its
+    # row is written (in the same transaction); batches are never deleted.
+    batch_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18), index=True)
     region_code: Mapped[str] = mapped_column(String(6))

@@ -79,17 +79,10 @@ class OwnShareService:
 
     # the gate -------------------------------------------------------------------------------------
     async def withhold(self, batch_id: uuid.UUID, year: int, paid_by: date) -> int:
-        """Called by batch preparation for a regular marginal instalment: the lines of people whose own share
-        is not recorded as paid by ``paid_by`` leave the batch (S3)."""
+        """Called by batch preparation for a regular marginal instalment, after its lines are written and
+        before its control totals are counted: the lines of people whose own share is not recorded as paid
+        by ``paid_by`` leave the batch (S3). How many left."""
         return await self.repository.withhold(batch_id, year, paid_by)
-
-    async def gate(self, batch_id: uuid.UUID, year: int, paid_by: date) -> int:
-        """S3 on a just-prepared regular marginal instalment: withhold, then restate its control totals."""
-        withheld = await self.repository.withhold(batch_id, year, paid_by)
-        if withheld:
-            count, *amounts = await self.batches.line_totals(batch_id)
-            await self.repository.set_control(batch_id, count, *amounts)
-        return withheld
 
     async def any_withheld(self, batch_id: uuid.UUID) -> bool:
         return await self.repository.any_withheld(batch_id)

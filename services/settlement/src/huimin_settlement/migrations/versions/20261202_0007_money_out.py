@@ -110,9 +110,6 @@ def upgrade() -> None:
             name=op.f("ck_own_share_withheld_by_payer_adds_up"),
         ),
         sa.ForeignKeyConstraint(
-            ["batch_id"], ["batches.id"], name=op.f("fk_own_share_withheld_batch_id_batches")
-        ),
-        sa.ForeignKeyConstraint(
             ["carried_by_batch_id"],
             ["batches.id"],
             name=op.f("fk_own_share_withheld_carried_by_batch_id_batches"),
