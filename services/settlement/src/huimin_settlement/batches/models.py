@@ -47,7 +47,7 @@ class Batch(Base):
             name="control_by_payer_adds_up",
         ),
         # One live batch per kind, instalment and assessment version (and adjusted batch, for an
-        # adjustment; and carry number, for own-share carries): a second would pay twice (S4). 0003, 0007.
+        # adjustment; and carry number, for own-share carries): a second would pay twice (S4). 0003, 0008.
         Index(
             "uq_batches_live_kind",
             "city_code",
@@ -70,7 +70,7 @@ class Batch(Base):
     kind: Mapped[str] = mapped_column(String(30))
     instalment: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     # A later batch of the same marginal instalment paying people whose own share arrived after it (S3;
-    # own_shares/, migration 0007): 1, 2, …; 0 for every other batch.
+    # own_shares/, migration 0008): 1, 2, …; 0 for every other batch.
     carry_no: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     assessment_id: Mapped[str] = mapped_column(String(64))
     assessment_version: Mapped[int] = mapped_column(Integer)

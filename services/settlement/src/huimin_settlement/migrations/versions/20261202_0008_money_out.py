@@ -2,8 +2,8 @@
 accounts with maker-checker and their audit, per-person refund instructions and the refund suspense
 account (B§四(四)).
 
-Revision ID: 0007_money_out
-Revises: 0006_none
+Revision ID: 0008_money_out
+Revises: 0007_events
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_money_out"
-down_revision: str | None = "0006_none"
+revision: str = "0008_money_out"
+down_revision: str | None = "0007_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
