@@ -214,6 +214,7 @@ async def timed_year(client: httpx.AsyncClient, count: int) -> None:
     finance = headers(Role.finance, subject="bench-finance")
     checker = headers(Role.finance, subject="bench-checker")
     maker = headers(Role.social_insurance, subject="bench-maker")
+    maker_si = headers(Role.social_insurance, subject="bench-social-insurance")
     figures: list[tuple[str, float, str]] = []
 
     async def step(
@@ -256,6 +257,24 @@ async def timed_year(client: httpx.AsyncClient, count: int) -> None:
         "assessment_version": 1,
     }
     dibao = await step("prepare dibao batch (stream + COPY)", "POST", "/v1/batches", maker, json=body)
+    # S3: the social-insurance system sends every marginal person's own share first (NDJSON, 5,000 a request)
+    paid = [
+        json.dumps(
+            {"id_number": line["id_number"], "region_code": line["region_code"], "cover_year": 2010,
+             "amount": "27.00", "paid_on": "2009-12-20"}
+        )
+        for line in (synthetic_line(n)[0] for n in range(count))
+        if line["category"] == "marginal"
+    ]  # fmt: skip
+    started = time.perf_counter()
+    for first in range(0, len(paid), 5000):
+        recorded = await client.post(
+            "/v1/own-share-payments",
+            content="\n".join(paid[first : first + 5000]) + "\n",
+            headers={**maker_si, "Content-Type": "application/x-ndjson"},
+        )
+        assert recorded.status_code == 201, recorded.text
+    figures.append((f"record {len(paid):,} own shares (NDJSON)", time.perf_counter() - started, ""))
     body = {**body, "kind": "marginal_instalment", "instalment": 1}
     marginal = await step("prepare marginal instalment 1", "POST", "/v1/batches", maker, json=body)
     second = await step(

@@ -230,7 +230,8 @@ def summary_tables(result: YearResult) -> list[Figures]:
     for batch in result.batches.values():
         batches.rows.append(
             [
-                batch_name(batch["kind"], batch["instalment"]),
+                batch_name(batch["kind"], batch["instalment"])
+                + (f" 补发 carry {batch['carry_no']}" if batch.get("carry_no") else ""),
                 str(batch.get("due_on") or "—"),
                 str(batch.get("value_date") or "—"),
                 STATE_NAMES.get(batch["state"], batch["state"]),

@@ -9,15 +9,14 @@ Idempotency-Keys, assessments are found by region, year and kind.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 
+from huimin_cli import money_out
 from huimin_shared.auth import Role, mint_token
 from huimin_shared.settings import DEVELOPMENT_JWT_SECRET
 
@@ -78,6 +77,7 @@ class YearResult:
     r1: dict[str, Any] = field(default_factory=dict)
     reconciliation: dict[str, Any] = field(default_factory=dict)
     schedule: dict[str, Any] = field(default_factory=dict)
+    own_shares: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,8 @@ class Year:
         year: int,
         *,
         paid: Iterable[str] = (),
+        late_payers: Mapping[str, date] | None = None,
+        returned: Iterable[str] = (),
         endpoints: Endpoints | None = None,
         staff: Staff | None = None,
         as_of: datetime | None = None,
@@ -102,6 +104,10 @@ class Year:
         self.http = http
         self.year = year
         self.paid = sorted(set(paid))
+        # marginal people whose own share arrives after 15 January (S3) → paid by a carry batch
+        self.late_payers = dict(late_payers or {})
+        # refund people whose first payment the bank returns (B§四(四)) → retried to a corrected account
+        self.returned = sorted(set(returned))
         self.urls = endpoints or Endpoints()
         self.staff = staff or Staff()
         self.as_of = (as_of or datetime.now(UTC)).isoformat()
@@ -152,7 +158,11 @@ class Year:
             Step(
                 date(y, 1, 14), "dibao collective payment, due 15 January (B§四(一))", self.dibao_collective
             ),
+            Step(date(y - 1, 12, 29), "own shares paid, sent by social insurance (S3)", self.own_shares_paid),
             Step(date(y, 1, 14), "marginal instalment 1, due 15 January (B§四(二))", self.marginal(1)),
+            Step(
+                date(y, 3, 15), "late own shares: instalment 1 carried (S3)", self.carried(1, date(y, 3, 15))
+            ),
             Step(date(y, 7, 9), "marginal instalment 2, due 10 July (B§四(二))", self.marginal(2)),
             Step(date(y, 12, 15), "refund assessment (B§四(四))", self.assessment_step("refunds")),
             Step(date(y, 12, 20), "refunds to residents through the bank (B§四(四))", self.refunds),
@@ -312,7 +322,11 @@ class Year:
         items = (
             await self.json("settlement", "GET", "/v1/batches", self.staff.finance_maker, params=params)
         )["items"]
-        live = [b for b in items if b["instalment"] == instalment and b["state"] != "cancelled"]
+        live = [
+            b
+            for b in items
+            if b["instalment"] == instalment and b.get("carry_no", 0) == 0 and b["state"] != "cancelled"
+        ]
         if live:
             batch: dict[str, Any] = await self.json(
                 "settlement", "GET", f"/v1/batches/{live[0]['id']}", self.staff.finance_maker
@@ -352,11 +366,18 @@ class Year:
             self.result.funding[funding_key(run)] = run
 
     async def execute(
-        self, batch: dict[str, Any], value_date: date, settle: str = "ledger", *, top_up: bool = True
+        self,
+        batch: dict[str, Any],
+        value_date: date,
+        settle: str = "ledger",
+        *,
+        top_up: bool = True,
+        record: bool = True,
     ) -> dict[str, Any]:
         if batch["state"] == "approved":
             if top_up:
-                await self.top_up(value_date, f"{batch['kind']}:{batch['instalment']}")
+                carry = f":carry{batch['carry_no']}" if batch.get("carry_no") else ""
+                await self.top_up(value_date, f"{batch['kind']}:{batch['instalment']}{carry}")
             body = {"value_date": value_date.isoformat(), "settle": settle}
             batch = await self.json(
                 "settlement",
@@ -365,7 +386,8 @@ class Year:
                 self.staff.finance_maker,
                 json=body,
             )
-        self.result.batches[f"{batch['kind']}:{batch['instalment']}"] = batch
+        if record:
+            self.result.batches[f"{batch['kind']}:{batch['instalment']}"] = batch
         return batch
 
     async def dibao_collective(self) -> None:
@@ -380,36 +402,28 @@ class Year:
 
         return run
 
+    async def own_shares_paid(self) -> None:
+        await money_out.own_shares_paid(self)
+
+    def carried(self, instalment: int, on: date) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await money_out.carry(self, instalment, on)
+
+        return run
+
     async def refunds(self) -> None:
-        """Refunds go through the bank: payment file out, confirmations back (B§四(四))."""
+        """Refunds reach each person: the batch moves the money to the refund payee account, then one
+        instruction per person goes to the bank and its answers come back (B§四(四))."""
         if not self.paid:
             return
         assessment = await self.assessment("refunds")
         if assessment["line_count"] == 0:
             return
-        batch = await self.execute(
-            await self.batch("refunds", 0, assessment), date(self.year, 12, 20), "bank"
+        batch = await self.execute(await self.batch("refunds", 0, assessment), date(self.year, 12, 20))
+        await money_out.refunds_per_person(self, batch)
+        self.result.batches["refunds:0"] = await self.json(
+            "settlement", "GET", f"/v1/batches/{batch['id']}", self.staff.finance_maker
         )
-        if batch["state"] == "reserved":
-            instructions = await self.call(
-                "settlement",
-                "GET",
-                f"/v1/batches/{batch['id']}/payment-instructions",
-                self.staff.finance_maker,
-                params={"encoding": "gb18030"},
-            )
-            rows = list(csv.DictReader(io.StringIO(instructions.content.decode("gb18030"))))
-            confirmations = "指令编号,结果,银行流水号,说明\r\n" + "".join(
-                f"{row['指令编号']},成功,BANK{self.year}{n:06d},\r\n" for n, row in enumerate(rows)
-            )
-            files = {"file": ("confirmations.csv", confirmations.encode("gb18030"), "text/csv")}
-            await self.json(
-                "settlement", "POST", "/v1/bank/confirmations", self.staff.finance_maker, files=files
-            )
-            batch = await self.json(
-                "settlement", "GET", f"/v1/batches/{batch['id']}", self.staff.finance_maker
-            )
-        self.result.batches["refunds:0"] = batch
 
     async def new_entrants_prepared(self) -> None:
         assessment = await self.assessment("new_entrants")

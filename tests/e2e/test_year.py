@@ -26,6 +26,14 @@ F refund 105.00 = 73.50 + 31.50 · E new entrant 150.00 = 105.00 + 45.00.
 Due for the year 340.00 + 168.00 + 105.00 + 150.00 = 763.00; into the insurance fund 658.00
 (763.00 less the 105.00 refunded to F), of which city 431.60 and districts/counties 226.40.
 Head count on 2009-10-31: A B C D H I (G excluded) → pre-allocation 508.00 + I's 150.00 = 658.00.
+
+Own shares (S3): C paid 27.00 in December; D pays 45.00 only on 1 March 2010, so instalment 1 pays C
+alone (31.50 = 22.05 city + 9.45 district) and D's 52.50 (26.25 + 26.25) waits from 15 January —
+59 days on 15 March — and is paid by a carry batch of instalment 1: 31.50 + 52.50 = 84.00, as before.
+Refunds (B§四(四)): F's refund goes to F's approved social-security-card account; the bank returns it, the
+105.00 waits in the refund suspense account, F's corrected account is approved (another officer) and the
+retry pays it. R1's moved figure counts the refund: 658.00 into the fund + 105.00 refunded = 763.00 =
+assessed.
 """
 
 import io
@@ -146,7 +154,14 @@ async def test_a_benxi_year_moves_the_money_to_the_fen_and_reconciles(
 ) -> None:
     """S3 in order; B§三 funding; B§四(一)–(四) payments; S4 reconciliation; R1."""
     async with httpx.AsyncClient(timeout=WAIT) as http:
-        result = await Year(http, 2010, paid=[registered["F"]], endpoints=endpoints(suite)).play()
+        result = await Year(
+            http,
+            2010,
+            paid=[registered["F"]],
+            late_payers={registered["D"]: date(2010, 3, 1)},
+            returned=[registered["F"]],
+            endpoints=endpoints(suite),
+        ).play()
 
     annual = result.assessments["annual"]["totals"]
     assert annual["assistance_subsidy"] == "508.00"
@@ -168,11 +183,48 @@ async def test_a_benxi_year_moves_the_money_to_the_fen_and_reconciles(
     assert dibao["state"] == "executed"
     assert dibao["control"]["total"] == "340.00"
     assert dibao["control"]["by_payer"]["city"] == "230.00"
-    for instalment in (1, 2):
-        marginal = result.batches[f"marginal_instalment:{instalment}"]
-        assert marginal["control"]["total"] == "84.00"
-        assert marginal["control"]["by_payer"]["city"] == "48.30"
-        assert marginal["control"]["by_payer"]["district_or_county"] == "35.70"
+    # S3: instalment 1 pays C (who paid in December); D, who paid on 1 March, waits and is carried
+    first, carried = result.batches["marginal_instalment:1"], result.batches["marginal_instalment:1:carry1"]
+    assert first["control"]["line_count"] == 1
+    assert (first["control"]["total"], first["control"]["by_payer"]["city"]) == ("31.50", "22.05")
+    assert first["control"]["by_payer"]["district_or_county"] == "9.45"
+    [waiting] = result.own_shares["waiting:1:2010-03-15"]["items"]
+    assert waiting["id_number"] == idnumber.mask(registered["D"])
+    assert (waiting["amount"], waiting["waiting_since"], waiting["days_waiting"]) == (
+        "52.50",
+        "2010-01-15",
+        59,
+    )
+    assert waiting["own_share_paid_on"] == "2010-03-01"
+    assert (carried["state"], carried["carry_no"], carried["instalment"]) == ("executed", 1, 1)
+    assert (
+        carried["control"]["by_payer"]["city"]
+        == carried["control"]["by_payer"]["district_or_county"]
+        == "26.25"
+    )
+    assert carried["approved_by"] != carried["prepared_by"]
+    for marginal in ([first, carried], [result.batches["marginal_instalment:2"]]):
+        assert sum(Decimal(b["control"]["total"]) for b in marginal) == Decimal("84.00")
+        assert sum(Decimal(b["control"]["by_payer"]["city"]) for b in marginal) == Decimal("48.30")
+        assert sum(Decimal(b["control"]["by_payer"]["district_or_county"]) for b in marginal) == Decimal(
+            "35.70"
+        )
+    nobody = httpx.get(
+        suite.url("settlement") + "/v1/own-shares/waiting",
+        params={"city": CITY, "year": 2010},
+        headers=CIVIL_AFFAIRS,
+        timeout=WAIT,
+    ).json()
+    assert nobody["items"] == []
+
+    # B§四(四): F's refund, returned by the bank, waited in suspense and was paid to the corrected account
+    refund = result.own_shares["refund_instructions"]
+    assert [(i["attempt"], i["state"], i["amount"]) for i in sorted(refund["items"], key=lambda i: i["attempt"])] == [
+        (1, "returned", "105.00"), (2, "paid", "105.00")
+    ]  # fmt: skip
+    assert refund["retry"]["retried"] == 1
+    assert all(i["id_number"] == idnumber.mask(registered["F"]) for i in refund["items"])
+    assert all(i["account"].startswith("*") for i in refund["items"])
     assert result.batches["refunds:0"]["control"]["total"] == "105.00"
     assert result.batches["new_entrants:0"]["control"]["total"] == "150.00"
     assert result.batches["new_entrants:0"]["state"] == "executed"
@@ -180,12 +232,14 @@ async def test_a_benxi_year_moves_the_money_to_the_fen_and_reconciles(
     reconciliation = result.reconciliation
     assert reconciliation["totals"] == {"due": "763.00", "moved": "763.00", "difference": "0.00"}
     assert reconciliation["differences"] == []
+    assert reconciliation["refunds_in_suspense"] == []
     assert reconciliation["proofs"]["entries_sum_to_zero"] is True
     assert reconciliation["proofs"]["balances_equal_entries"] is True
 
     assert _account(suite, "medical_assistance_fund")["balance"]["posted"] == "0.00"
     assert _account(suite, "resident_insurance_fund")["balance"]["posted"] == "658.00"
     assert _account(suite, "external_payee")["balance"]["posted"] == "105.00"
+    assert _account(suite, "refund_suspense")["balance"]["posted"] == "0.00"
 
     fiscal = httpx.get(
         suite.url("settlement") + "/v1/reports/fiscal-subsidy",
@@ -193,10 +247,16 @@ async def test_a_benxi_year_moves_the_money_to_the_fen_and_reconciles(
         headers=bearer(Role.auditor),
         timeout=WAIT,
     ).json()
-    assert fiscal["moved"] == {
+    assert fiscal["to_insurance_fund"] == {
         "central": "0.00", "province": "0.00", "city": "431.60", "district_or_county": "226.40", "total": "658.00"
     }  # fmt: skip
-    assert result.r1["cities"][0]["moved"]["total"] == "658.00"  # R1 reads the same figure over REST
+    assert fiscal["refunded"] == {
+        "central": "0.00", "province": "0.00", "city": "73.50", "district_or_county": "31.50", "total": "105.00"
+    }  # fmt: skip
+    assert fiscal["moved"]["total"] == "763.00"
+    # R1 reads the same figure over REST: with the refund, what moved is what was assessed
+    assert result.r1["cities"][0]["moved"]["total"] == "763.00"
+    assert result.r1["cities"][0]["assessed"]["total"] == "763.00"
     schedule = {(item["obligation"], item["month"]): item["status"] for item in result.schedule["items"]}
     assert set(schedule.values()) == {"done"}, schedule
 

@@ -1,5 +1,7 @@
 """Fixtures for the settlement service's tests, on a PostgreSQL database of this worker's own."""
 
+from __future__ import annotations
+
 import itertools
 import json
 import os
@@ -272,7 +274,10 @@ def line(
 class PremiumFake:
     """Publishes assessment versions on respx routes shaped like the agreed premium contract."""
 
+    current: PremiumFake | None = None  # the test's own fake (tests in a worker run one at a time)
+
     def __init__(self, router: respx.Router) -> None:
+        PremiumFake.current = self
         self.router = router
         self.assessments: dict[str, dict[str, object]] = {}
         self.versions: dict[tuple[str, int], tuple[dict[str, object], list[dict[str, object]]]] = {}
@@ -408,3 +413,49 @@ def make_line():
 @pytest.fixture
 def make_id():
     return id_number
+
+
+# --- own shares (S3): what the social-insurance system says people paid ---------------------------
+
+OWN_SHARE_RECORDER = bearer(Role.social_insurance, subject="si-own-shares")
+
+
+async def record_own_shares(
+    client: httpx.AsyncClient,
+    premium: PremiumFake | None = None,
+    *,
+    year: int = 2010,
+    paid_on: str = "2009-12-20",
+    except_for: tuple[str, ...] = (),
+) -> None:
+    """Every marginal person of every published assessment pays their own share on ``paid_on`` (S3), but
+    ``except_for``: the marginal instalments of the other tests pay everybody, as before the gate."""
+    premium = premium or PremiumFake.current
+    assert premium is not None
+    people = {
+        str(item["id_number"]): str(item["region_code"])
+        for _header, lines in premium.versions.values()
+        for item in lines
+        if item["category"] == "marginal" and item["id_number"] not in except_for
+    }
+    if not people:
+        return
+    payments = [
+        {
+            "id_number": number,
+            "region_code": region,
+            "cover_year": year,
+            "amount": "27.00",
+            "paid_on": paid_on,
+        }
+        for number, region in sorted(people.items())
+    ]
+    response = await client.post(
+        "/v1/own-share-payments", json={"payments": payments}, headers=OWN_SHARE_RECORDER
+    )
+    assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+def own_shares_paid():
+    return record_own_shares

@@ -9,6 +9,8 @@ import pytest
 from huimin_shared.auth import Role
 from huimin_shared.testing import bearer
 
+from .conftest import record_own_shares
+
 MAKER = bearer(Role.social_insurance, subject="si-clerk")
 CHECKER = bearer(Role.finance, subject="finance-checker")
 FINANCE = bearer(Role.finance, subject="finance-clerk")
@@ -17,6 +19,8 @@ RIF = "resident_insurance_fund:210500"
 
 
 async def prepare(client, **body):
+    if body.get("kind") == "marginal_instalment":
+        await record_own_shares(client)  # S3: everybody paid their own share
     payload = {"city": "210500", "year": 2010, "assessment_id": "A-2010", "assessment_version": 1, **body}
     return await client.post("/v1/batches", json=payload, headers=MAKER)
 

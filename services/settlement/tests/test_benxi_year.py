@@ -16,6 +16,8 @@ import pytest
 from huimin_shared.auth import Role
 from huimin_shared.testing import bearer
 
+from .conftest import record_own_shares
+
 MAKER = bearer(Role.social_insurance, subject="si-clerk")
 CHECKER = bearer(Role.finance, subject="finance-checker")
 FINANCE = bearer(Role.finance, subject="finance-clerk")
@@ -65,6 +67,8 @@ async def batch_through(client, kind, assessment_id, value_date, instalment=0, s
         "assessment_id": assessment_id,
         "assessment_version": 1,
     }
+    if kind == "marginal_instalment":
+        await record_own_shares(client)  # S3: everybody paid their own share
     batch = await api(client, "POST", "/v1/batches", json=body, headers=MAKER, expect=201)
     await api(client, "POST", f"/v1/batches/{batch['id']}/approve", json={}, headers=CHECKER)
     return await api(
@@ -258,25 +262,27 @@ async def test_a_whole_benxi_year_reconciles_to_zero(client, premium, peers, mak
     assert reconciliation["proofs"]["balances_equal_entries"] is True
     assert reconciliation["balanced"] is True
 
-    # R1: the fiscal subsidy actually moved to the insurance fund for 2010, as premium reads it.
+    # R1: the fiscal subsidy actually moved for 2010, as premium reads it: into the insurance fund, and the
+    # refunds that reached residents (B§四(四)) — so moved can be compared with what was assessed.
     report = await api(
         client, "GET", "/v1/reports/fiscal-subsidy?region=210500&year=2010", headers=PREMIUM_SERVICE
     )
-    assert report == {
-        "region": "210500",
-        "year": 2010,
-        "moved": {
-            "central": "0.00",
-            "province": "0.00",
-            "city": "2774.80",
-            "district_or_county": "1601.20",
-            "total": "4376.00",
-        },
+    assert report["to_insurance_fund"] == {
+        "central": "0.00",
+        "province": "0.00",
+        "city": "2774.80",
+        "district_or_county": "1601.20",
+        "total": "4376.00",
     }
+    # refunds: 126.00 (88.20 city + 37.80 平山区) + 50.00 (25.00 + 25.00 本溪县) = 176.00
+    assert report["refunded"] == {
+        "central": "0.00", "province": "0.00", "city": "113.20", "district_or_county": "62.80", "total": "176.00"
+    }  # fmt: skip
+    assert report["moved"]["total"] == "4552.00"  # = what the assessments say is due
     county = await api(
         client, "GET", "/v1/reports/fiscal-subsidy?region=210522&year=2010", headers=PREMIUM_SERVICE
     )
-    assert county["moved"]["total"] == "771.00"  # 671.00 annual + 100.00 new entrant
+    assert county["to_insurance_fund"]["total"] == "771.00"  # 671.00 annual + 100.00 new entrant
 
     # Schedule, judged on 1 April 2011: money deadlines done on time, the province report overdue.
     await api(

@@ -84,13 +84,14 @@ def expected_lines(
     [(BatchKind.dibao_collective, 0), (BatchKind.marginal_instalment, 1), (BatchKind.marginal_instalment, 2)],
 )
 async def test_the_sql_load_takes_halves_marks_and_numbers_lines_as_the_rules_say(
-    ledger, premium, make_line, make_id, session, kind, instalment
+    ledger, premium, make_line, make_id, session, own_shares_paid, kind, instalment
 ) -> None:
     """B§四(一)/(二), P6, S4: every line the SQL load writes — its number (block per region and category in
     order of first appearance), each payer's part (halved, odd fen first, also below zero) and the odd-fen
     bits of instalment 1 — equals what ``rules`` computes from the same stream."""
     lines = mixed_lines(make_line, make_id)
     premium.publish("MIXED", lines)
+    await own_shares_paid(ledger.client, premium)  # S3: every marginal person has paid their own share
     response = await prepare(ledger.client, "MIXED", kind=kind.value, instalment=instalment)
     assert response.status_code == 201, response.text
     assert await stored_lines(session, response.json()["id"]) == expected_lines(lines, kind, instalment)

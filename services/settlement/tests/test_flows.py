@@ -211,16 +211,19 @@ async def test_fiscal_subsidy_report_contract(ledger, assessment) -> None:
     empty = await ledger.client.get(
         "/v1/reports/fiscal-subsidy?region=210500&year=2010", headers=bearer(Role.service)
     )
+    nothing = {
+        "central": "0.00",
+        "province": "0.00",
+        "city": "0.00",
+        "district_or_county": "0.00",
+        "total": "0.00",
+    }
     assert empty.json() == {
         "region": "210500",
         "year": 2010,
-        "moved": {
-            "central": "0.00",
-            "province": "0.00",
-            "city": "0.00",
-            "district_or_county": "0.00",
-            "total": "0.00",
-        },
+        "moved": nothing,
+        "to_insurance_fund": nothing,
+        "refunded": nothing,
     }
     province = await ledger.client.get("/v1/reports/fiscal-subsidy?region=210000&year=2010", headers=FINANCE)
     assert province.status_code == 422

@@ -32,8 +32,8 @@ async def test_chart_opens_every_account_of_the_money_path_once(ledger, client) 
     """S1, S2: fund accounts per city, finance at four levels, civil affairs per district/county, a payee."""
     accounts = ledger.accounts
     assert (
-        len(accounts) == 6 + 2 * 6
-    )  # central, province, city, MAF, RIF, payee + finance and civil affairs ×6
+        len(accounts) == 7 + 2 * 6
+    )  # central, province, city, MAF, RIF, payee, refund suspense + finance and civil affairs ×6
     assert {
         "central_finance:100000",
         "province_finance:210000",

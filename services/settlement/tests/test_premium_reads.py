@@ -17,7 +17,7 @@ import pytest
 from huimin_shared.auth import Role
 from huimin_shared.testing import bearer
 
-from .conftest import groups_of
+from .conftest import groups_of, record_own_shares
 from .test_flows import head_counts, pre_allocate
 
 MAKER = bearer(Role.social_insurance, subject="si-clerk")
@@ -67,6 +67,8 @@ def adjust(premium, make_line, residents):
 
 
 async def prepare(client, **body):
+    if body.get("kind") == "marginal_instalment":
+        await record_own_shares(client)  # S3: everybody paid their own share
     payload = {"city": "210500", "year": 2010, "assessment_id": "A-2010", "assessment_version": 1, **body}
     response = await client.post("/v1/batches", json=payload, headers=MAKER)
     assert response.status_code == 201, response.text

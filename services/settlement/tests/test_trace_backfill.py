@@ -12,7 +12,7 @@ from huimin_shared import db, migrations
 from huimin_shared.auth import Role
 from huimin_shared.testing import api_client, bearer, service_database
 
-from .conftest import ELIGIBILITY_URL, PREMIUM_URL, Ledger
+from .conftest import ELIGIBILITY_URL, PREMIUM_URL, Ledger, record_own_shares
 
 MAKER = bearer(Role.social_insurance, subject="si-clerk")
 CHECKER = bearer(Role.finance, subject="finance-checker")
@@ -48,6 +48,7 @@ async def test_the_backfill_gives_old_batches_the_transfers_their_trace_shows(
             await client.post(
                 f"/v1/batches/{executed['id']}/execute", json={"value_date": "2010-01-14"}, headers=FINANCE
             )
+            await record_own_shares(client, premium)  # S3: the marginal person has paid their own share
             prepared = (
                 await client.post(
                     "/v1/batches",

@@ -12,8 +12,11 @@ from huimin_settlement.deps import READER_ROLES
 from huimin_settlement.funding.router import router as funding_router
 from huimin_settlement.ledger.expiry import PENDING_EXPIRY, pending_expiry_kind
 from huimin_settlement.ledger.router import router as ledger_router
+from huimin_settlement.own_shares.router import router as own_shares_router
+from huimin_settlement.payees.router import router as payees_router
 from huimin_settlement.reads.router import router as reads_router
 from huimin_settlement.reconciliation.router import router as reconciliation_router
+from huimin_settlement.refunds.router import router as refunds_router
 from huimin_settlement.schedule.router import router as schedule_router
 from huimin_settlement.settings import SettlementSettings
 from huimin_shared.app import Runtime, build_app
@@ -37,8 +40,12 @@ reconciliation and the bank side.
    `getBatchLines` and `getBatchVariance` show it, `approveBatch` (a different checker) and
    `executeBatch` move the money; `createSupplementaryAllocation` tops the fund up when more is due.
    `listBatches` lists them; `getResidentTrace` follows one resident's money.
-4. **Refunds through the bank**: `getPaymentInstructions` is the file for the bank,
-   `importConfirmations` reads its answer back.
+4. **Own shares and refunds**: `recordOwnSharePayments` / `importOwnSharePayments` take what residents paid
+   of their own share (a marginal instalment pays only them; `carryWithheld` pays the late payers in a later
+   batch, `listWaiting` lists who waits); `proposePayee` / `approvePayee` keep each resident's payee account;
+   `writeRefundInstructions`, `getRefundBankFile`, `importRefundConfirmations` and `retryRefunds` pay refunds
+   person by person. `getPaymentInstructions` / `importConfirmations` are the per-transfer bank file of the
+   other batches.
 5. **Year end**: `createYearEndSettlement` settles city against districts and counties;
    `fileSubmission` records the reports filed; `getReconciliation` and `getFiscalSubsidy` for the
    auditor and premium's R1 report. The ledger routes (`createTransfers`, `listAccounts` …) are
@@ -76,6 +83,18 @@ TAGS = [
     {
         "name": "jobs",
         "description": "Periodic work (the pending-transfer expiry sweep) as durable jobs, one replica a round.",
+    },
+    {
+        "name": "own-shares",
+        "description": "Own-share payments from social insurance; marginal instalments wait for them (个人缴费, S3).",
+    },
+    {
+        "name": "payees",
+        "description": "Each resident's payee account for refunds, maker-checker, masked, audited (收款账户, B§四(四)).",
+    },
+    {
+        "name": "refunds",
+        "description": "One payment instruction per person, the bank's answers, returns to suspense and retries (返还).",
     },
     {
         "name": "residents",
@@ -118,6 +137,9 @@ def create_app(settings: SettlementSettings | None = None) -> FastAPI:
             jobs_router([PENDING_EXPIRY], *READER_ROLES),
             subscriptions_router(events.EVENT_TYPES, Role.admin),
             reads_router,
+            own_shares_router,
+            payees_router,
+            refunds_router,
         ],
         openapi_tags=[*TAGS, EVENTS_TAG],
     )

@@ -1,5 +1,9 @@
 """The declarative base of the settlement service's own tables."""
 
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
 from sqlalchemy.orm import DeclarativeBase
 
 from huimin_shared.db import new_metadata
@@ -20,3 +24,20 @@ read_log = read_log_table(Base.metadata)
 
 # The event outbox, its webhook subscriptions and dead letters (docs/events.md): huimin_shared.events.
 outbox_events, event_subscriptions, event_dead_letters = event_tables(Base.metadata)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def savepoint(
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]:
+    """A service write that writes all or nothing: its work runs in a savepoint of the request's transaction
+    (``self.session``), so a refusal half-way leaves nothing behind even where the transaction goes on."""
+
+    @functools.wraps(method)
+    async def wrapped(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with self.session.begin_nested():
+            return await method(self, *args, **kwargs)
+
+    return wrapped

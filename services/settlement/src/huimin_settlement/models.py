@@ -5,6 +5,9 @@ from huimin_settlement.db import Base
 from huimin_settlement.funding import models as funding_models
 from huimin_settlement.idempotency import models as idempotency_models
 from huimin_settlement.ledger import models as ledger_models
+from huimin_settlement.own_shares import models as own_shares_models
+from huimin_settlement.payees import models as payees_models
+from huimin_settlement.refunds import models as refunds_models
 from huimin_settlement.schedule import models as schedule_models
 
 metadata = Base.metadata
@@ -15,5 +18,8 @@ __all__ = [
     "idempotency_models",
     "ledger_models",
     "metadata",
+    "own_shares_models",
+    "payees_models",
+    "refunds_models",
     "schedule_models",
 ]

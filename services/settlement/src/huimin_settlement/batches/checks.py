@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 from huimin_settlement.batches import rules
 from huimin_settlement.batches.errors import AssessmentOutdated, BatchStateConflict
@@ -24,6 +25,7 @@ class BatchRequest:
     assessment_version: int
     instalment: int = 0
     adjusts_batch_id: uuid.UUID | None = None
+    own_shares_paid_by: date | None = None  # S3: own shares recorded as paid by this day (default: due day)
 
 
 def check_shape(request: BatchRequest) -> None:

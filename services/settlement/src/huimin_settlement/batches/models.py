@@ -47,7 +47,7 @@ class Batch(Base):
             name="control_by_payer_adds_up",
         ),
         # One live batch per kind, instalment and assessment version (and adjusted batch, for an
-        # adjustment): a second would pay twice (S4). Migration 0003.
+        # adjustment; and carry number, for own-share carries): a second would pay twice (S4). 0003, 0008.
         Index(
             "uq_batches_live_kind",
             "city_code",
@@ -57,6 +57,7 @@ class Batch(Base):
             "assessment_id",
             "assessment_version",
             "adjusts_batch_id",
+            "carry_no",
             unique=True,
             postgresql_where=text("state <> 'cancelled'"),
             postgresql_nulls_not_distinct=True,
@@ -68,6 +69,9 @@ class Batch(Base):
     year: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(30))
     instalment: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # A later batch of the same marginal instalment paying people whose own share arrived after it (S3;
+    # own_shares/, migration 0008): 1, 2, …; 0 for every other batch.
+    carry_no: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     assessment_id: Mapped[str] = mapped_column(String(64))
     assessment_version: Mapped[int] = mapped_column(Integer)
     adjusts_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("batches.id"))

@@ -54,6 +54,7 @@ def batch_out(batch: Batch) -> BatchOut:
         year=batch.year,
         kind=batch.kind,
         instalment=batch.instalment,
+        carry_no=batch.carry_no,
         assessment=AssessmentRef(id=batch.assessment_id, version=batch.assessment_version),
         adjusts_batch_id=batch.adjusts_batch_id,
         previous_batch_id=batch.previous_batch_id,
@@ -121,6 +122,7 @@ async def prepare_batch(
             assessment_version=body.assessment_version,
             instalment=body.instalment,
             adjusts_batch_id=body.adjusts_batch_id,
+            own_shares_paid_by=body.own_shares_paid_by,
         ),
         principal,
     )

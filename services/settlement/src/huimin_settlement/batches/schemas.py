@@ -41,6 +41,11 @@ class BatchIn(BaseModel):
     adjusts_batch_id: uuid.UUID | None = Field(
         default=None, description="adjustment only: the executed batch it adjusts."
     )
+    own_shares_paid_by: date | None = Field(
+        default=None,
+        description="marginal_instalment only: pay the people whose own share is recorded as paid on or before "
+        "this day (S3); the others wait for a carry batch. Default: the instalment's due date.",
+    )
 
 
 class ByPayer(BaseModel):
@@ -91,6 +96,10 @@ class BatchOut(BaseModel):
     year: int
     kind: BatchKind
     instalment: int
+    carry_no: int = Field(
+        default=0,
+        description="0 for a regular batch; n for the n-th carry batch of a marginal instalment (own shares paid late).",
+    )
     assessment: AssessmentRef
     adjusts_batch_id: uuid.UUID | None
     previous_batch_id: uuid.UUID | None

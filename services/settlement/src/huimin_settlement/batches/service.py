@@ -25,6 +25,7 @@ from huimin_settlement.batches.rules import ByPayer, LineTotals
 from huimin_settlement.batches.snapshots import SnapshotReader
 from huimin_settlement.ledger.models import Transfer
 from huimin_settlement.ledger.service import LedgerService
+from huimin_settlement.own_shares.service import OwnShareService
 from huimin_settlement.peers import PremiumClient
 from huimin_shared.auth import Principal, Role
 from huimin_shared.errors import Conflict, Forbidden, NotFound
@@ -90,6 +91,10 @@ class BatchService:
             if request.kind is rules.BatchKind.marginal_instalment and request.instalment == 2
             else None
         )
+        if first is not None and (
+            first.carry_no or await OwnShareService(self.session).any_withheld(first.id)
+        ):
+            first = None  # instalment 1 left people out: stream the version's lines (S3)
         if first is not None:
             await ingest.second_instalment(self.session, first.id, batch_id)
         else:
@@ -105,6 +110,13 @@ class BatchService:
             )
             await ingest.stream_lines(self.session, self.premium, plan, groups)
         await snapshots.record(request.city, version, groups)
+        if request.kind is rules.BatchKind.marginal_instalment:
+            # S3: people who had not paid their own share by the day leave the batch before it is counted
+            await OwnShareService(self.session).withhold(
+                batch_id,
+                request.year,
+                request.own_shares_paid_by or rules.due_on(request.kind, request.year, request.instalment),
+            )
         previous = await self.repository.previous_of_kind(
             request.city, request.kind.value, request.instalment, adjusted, batch_id
         )

@@ -43,7 +43,7 @@ class Account(Base):
         CheckConstraint("currency = 'CNY'", name="currency_cny"),
         CheckConstraint(
             "type IN ('central_finance', 'province_finance', 'city_finance', 'district_finance', 'civil_affairs', "
-            "'medical_assistance_fund', 'resident_insurance_fund', 'external_payee')",
+            "'medical_assistance_fund', 'resident_insurance_fund', 'external_payee', 'refund_suspense')",
             name="known_type",
         ),
     )

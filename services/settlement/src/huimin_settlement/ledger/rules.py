@@ -24,6 +24,7 @@ class AccountType(StrEnum):
     medical_assistance_fund = "medical_assistance_fund"  # 城市医疗救助基金专账 (N§二)
     resident_insurance_fund = "resident_insurance_fund"  # 城镇居民基本医疗保险基金专账 (N§二)
     external_payee = "external_payee"  # residents paid back a contribution (B§四(四))
+    refund_suspense = "refund_suspense"  # refunds the bank returned or that wait for an account (B§四(四))
 
 
 class Department(StrEnum):
@@ -118,6 +119,7 @@ def chart_of_accounts(city: str, districts: tuple[str, ...]) -> list[AccountSpec
             f"{areas.name_of(city)}城镇居民基本医疗保险基金专账",
         ),
         AccountSpec(AccountType.external_payee, city, Department.external, True, "返还居民（外部收款人）"),
+        AccountSpec(AccountType.refund_suspense, city, Department.civil_affairs, True, "返还退回暂挂户"),
     ]
     for district in districts:
         specs.append(

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from huimin_settlement.refunds.schemas import SuspenseItem
 from huimin_shared.money import Money
 
 
@@ -58,6 +59,11 @@ class ReconciliationOut(BaseModel):
     )
     rows: list[ReconciliationRow]
     differences: list[ReconciliationRow] = Field(description="The rows whose difference is not zero.")
+    refunds_in_suspense: list[SuspenseItem] = Field(
+        default_factory=list,
+        description="Line by line, the refunds the bank returned or that wait for a payee account: their money "
+        "sits in the refund suspense account, so each explains part of a refund row's difference (B§四(四)).",
+    )
     totals: Totals
     proofs: Proofs
     balanced: bool = Field(description="No differences and both proofs hold.")
@@ -75,5 +81,13 @@ class FiscalSubsidyOut(BaseModel):
     region: str
     year: int
     moved: MovedByPayer = Field(
-        description="Net money the ledger moved from medical_assistance_fund to resident_insurance_fund for the year."
+        description="Net money the ledger moved for the year's subsidy: into resident_insurance_fund plus the "
+        "refunds that reached residents (R1: compare with the assessed subsidy)."
+    )
+    to_insurance_fund: MovedByPayer = Field(
+        description="Of which: net from medical_assistance_fund to resident_insurance_fund (N§二)."
+    )
+    refunded: MovedByPayer = Field(
+        description="Of which: refunds that reached residents (B§四(四)); a returned refund in the suspense "
+        "account is not counted until it is paid again."
     )

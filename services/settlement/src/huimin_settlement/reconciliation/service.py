@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from huimin_settlement.batches.repository import BatchRepository
 from huimin_settlement.ledger.repository import LedgerRepository
 from huimin_settlement.reconciliation.repository import ReconciliationRepository
+from huimin_settlement.refunds.service import RefundService
 from huimin_shared import areas
 
 PAYERS = ("central", "province", "city", "district_or_county")
@@ -20,6 +21,7 @@ ZERO = Decimal("0.00")
 
 class ReconciliationService:
     def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.repository = ReconciliationRepository(session)
         self.batches = BatchRepository(session)
         self.ledger = LedgerRepository(session)
@@ -63,6 +65,7 @@ class ReconciliationService:
                 }
             )
         differences = [row for row in rows if row["difference"] != 0]
+        suspense = await RefundService(self.session).suspense(city, year)
         entries_total = await self.ledger.entries_total(city)
         unbalanced = await self.ledger.unbalanced_transfers(city)
         mismatched = await self.ledger.balance_mismatches(city)
@@ -81,6 +84,7 @@ class ReconciliationService:
             "assessments": assessments,
             "rows": rows,
             "differences": differences,
+            "refunds_in_suspense": suspense,
             "totals": {"due": total_due, "moved": total_moved, "difference": total_moved - total_due},
             "proofs": proofs,
             "balanced": not differences
@@ -91,6 +95,18 @@ class ReconciliationService:
     async def fiscal_subsidy(self, region: str, year: int) -> dict[str, Any]:
         city = areas.city_of(region) if areas.level_of(region) is not areas.AreaLevel.city else region
         prefix = areas.prefix_of(region)
-        moved = await self.repository.moved_to_insurance_fund(city, prefix, year)
-        by_payer = {payer: moved.get(payer, ZERO) for payer in PAYERS}
-        return {"region": region, "year": year, "moved": {**by_payer, "total": sum(by_payer.values(), ZERO)}}
+        to_fund = await self.repository.moved_to_insurance_fund(city, prefix, year)
+        refunded = await self.repository.refunded(city, prefix, year)
+
+        def amounts(moved: dict[str, Decimal]) -> dict[str, Decimal]:
+            by_payer = {payer: moved.get(payer, ZERO) for payer in PAYERS}
+            return {**by_payer, "total": sum(by_payer.values(), ZERO)}
+
+        both = {p: to_fund.get(p, ZERO) + refunded.get(p, ZERO) for p in PAYERS}
+        return {
+            "region": region,
+            "year": year,
+            "moved": amounts(both),
+            "to_insurance_fund": amounts(to_fund),
+            "refunded": amounts(refunded),
+        }
