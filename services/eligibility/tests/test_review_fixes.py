@@ -390,6 +390,39 @@ async def test_a_pinned_as_of_never_changes_when_an_in_flight_writer_commits(
     assert datetime.fromisoformat(now_known.json()["as_of"]) >= recorded
 
 
+async def test_a_writer_outside_the_register_does_not_hold_the_pinned_as_of_back(
+    own_url: str, committed_client: httpx.AsyncClient
+) -> None:
+    """2.5 (E2): only a transaction that can record into the register (ROW EXCLUSIVE on resident_versions or
+    certifications, taken by eligibility_transaction_time before its clock) bounds the pinned as_of
+    (migration 0009_pin_writers). A long transaction writing elsewhere — an event delivery round, a job
+    lease — does not: "as known now" stays now, not the moment that transaction began."""
+    engine = create_engine(own_url, pool_size=1)
+    try:
+        async with engine.connect() as elsewhere:
+            await elsewhere.execute(text("SELECT txid_current()"))
+            started = (
+                await elsewhere.execute(
+                    text("SELECT xact_start FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+                )
+            ).scalar_one()
+            await elsewhere.execute(
+                text(
+                    "INSERT INTO read_log (id_number, at, reader, role, purpose) VALUES (:n, now(), 'w', 'w', 'w')"
+                ),
+                {"n": id_number("210502", "19800101", 393)},
+            )
+            pinned = (
+                await committed_client.get(
+                    "/v1/head-counts", params={"region": "210500", "on": "2010-01-01"}, headers=SERVICE
+                )
+            ).json()["as_of"]
+            assert datetime.fromisoformat(pinned) > started
+            await elsewhere.rollback()
+    finally:
+        await engine.dispose()
+
+
 async def test_a_status_look_up_during_a_writer_that_has_its_time_but_has_not_written_stays_repeatable(
     own_url: str, committed_client: httpx.AsyncClient
 ) -> None:

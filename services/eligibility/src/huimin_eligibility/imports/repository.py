@@ -132,9 +132,9 @@ class ImportRepository:
         registered_at = await _transaction_time(raw)
         await raw.execute(INSERT_RESIDENTS, registered_at, recorded_by)
         await raw.fetchval(LOCK_RESIDENTS)
-        at: datetime = await raw.fetchval(
-            "SELECT clock_timestamp()"
-        )  # after the lock: later than any record it supersedes
+        # After the lock (later than any record it supersedes), and as every writer reads it: ROW EXCLUSIVE
+        # on the two tables a status answer reads first, so a look-up cannot pin a time past it (0004_status).
+        at: datetime = await raw.fetchval("SELECT eligibility_transaction_time()")
         await raw.execute(CURRENT_VERSIONS)
         if region_limit is not None:
             await raw.execute(OUTSIDE_REGION, region_limit, areas.prefix_of(region_limit))
