@@ -16,12 +16,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from huimin_cli.year_base import CITY, YearError, _detail
 from huimin_shared.auth import Role
 
 if TYPE_CHECKING:
     from huimin_cli.year import Year
-
-CITY = "210500"
 
 
 def account_of(id_number: str, attempt: int = 1) -> str:
@@ -150,8 +149,6 @@ async def carry(year: Year, instalment: int, on: date) -> None:
 
 
 def raise_for(year: Year, response: Any) -> None:
-    from huimin_cli.year import YearError, _detail
-
     raise YearError(f"settlement answered {response.status_code}: {_detail(response)}")
 
 

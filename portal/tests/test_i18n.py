@@ -4,6 +4,8 @@ import re
 import string
 from pathlib import Path
 
+import pytest
+
 import huimin_portal
 from huimin_portal import i18n
 
@@ -51,3 +53,14 @@ def test_chinese_is_the_default_and_english_is_there() -> None:
     assert i18n.translate("en", "nav.residents") == "Residents"
     assert i18n.translate("en", "status.eligible", on="2010-03-01") == "Subsidised on 2010-03-01"
     assert i18n.translate("en", "no.such.label", default="fallback") == "fallback"
+
+
+def test_a_label_without_both_languages_is_refused_when_the_table_is_read() -> None:
+    assert i18n.parse('"a.b" = { zh = "甲", en = "A" }') == {"a.b": ("甲", "A")}
+    with pytest.raises(ValueError, match=r"'a\.b' needs both zh and en"):
+        i18n.parse('"a.b" = { zh = "甲" }')
+
+
+def test_the_label_table_ships_inside_the_package() -> None:
+    """messages.toml sits in huimin_portal/, which hatch packs whole into the wheel (pyproject)."""
+    assert (PACKAGE / "messages.toml").is_file()

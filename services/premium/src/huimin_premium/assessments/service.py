@@ -19,7 +19,6 @@ from huimin_premium.assessments.schemas import (
     Accepted,
     AssessmentRequest,
     Kind,
-    PersonLine,
     Run,
     RunRequest,
 )
@@ -172,14 +171,3 @@ async def rerun(
         if latest_run.as_of == request.as_of and latest_run.paid_hash == paid_hash(paid):
             return run_out(latest_run), False
     return run_out(await _new_run(session, assessment, principal, request, paid)), True
-
-
-class AssessmentService:
-    """The one call reads/router.py still makes in the old class style (a person's own lines); it goes when
-    that router calls ``reads.person_lines`` (services are module functions: docs/architecture.md)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def person_lines(self, principal: Principal, id_number: str) -> list[PersonLine]:
-        return await reads.person_lines(self.session, principal, id_number)

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from huimin_premium.assessments import reads as assessment_reads
 from huimin_premium.assessments.schemas import PersonLines
-from huimin_premium.assessments.service import AssessmentService
 from huimin_premium.deps import READERS
 from huimin_premium.reads import service
 from huimin_shared.app import SessionDep
@@ -34,7 +34,7 @@ ReadLogReader = Annotated[Principal, Depends(require_roles(Role.auditor, Role.ci
 async def person_assessments(
     id_number: ResidentIdNumber, session: SessionDep, principal: PersonReader
 ) -> PersonLines:
-    items = await AssessmentService(session).person_lines(principal, id_number)
+    items = await assessment_reads.person_lines(session, principal, id_number)
     return PersonLines(id_number=id_number, items=items)
 
 
