@@ -34,11 +34,23 @@ Refunds (B§四(四)): F's refund goes to F's approved social-security-card acco
 105.00 waits in the refund suspense account, F's corrected account is approved (another officer) and the
 retry pays it. R1's moved figure counts the refund: 658.00 into the fund + 105.00 refunded = 763.00 =
 assessed.
+
+Events (issue 16.4, docs/events.md): before anybody is registered an admin subscribes a webhook on each
+service. Hand-counted from the year: eligibility certifies the nine people A–I (9 `certified`) and exits H
+and I (2 `exited`, each after its person's `certified`; nobody is corrected); premium makes one version of
+each of the year's three assessments — annual, refunds, new entrants (3 `assessed`); settlement executes
+five payment batches — dibao collective, instalment 1, its carry, instalment 2, new entrants (5
+`batch-paid`) — and the refunds batch (1 `refunded`). Every delivery is signed with its subscription's
+secret; the events of one subject arrive in the order they happened; ids are unique.
 """
 
 import io
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -49,6 +61,8 @@ from huimin_cli.year import CITY, Endpoints, Year, YearError, YearResult
 from huimin_policy.packs.files import restated
 from huimin_shared import idnumber
 from huimin_shared.auth import Role
+from huimin_shared.events import SIGNATURE_HEADER, verify
+from huimin_shared.events.testing import Receiver, webhook_receiver
 from huimin_shared.testing import bearer
 
 from .suite import WAIT, Suite
@@ -99,8 +113,38 @@ def publish_benxi_through_2015(suite: Suite) -> None:
         assert approved.status_code == 200, approved.text
 
 
+@dataclass
+class Subscribed:
+    receiver: Receiver
+    secrets: dict[str, str]  # service → the secret its subscription signs with
+
+
 @pytest.fixture(scope="module")
-def registered(suite: Suite) -> dict[str, str]:
+def subscribed(suite: Suite) -> Iterator[Subscribed]:
+    """An admin subscribes one webhook path per service before the year starts (docs/events.md)."""
+    admin = bearer(Role.admin, subject="integration-admin")
+    with webhook_receiver() as receiver:
+        secrets = {}
+        created = []
+        for service in ("eligibility", "premium", "settlement"):
+            answer = httpx.post(
+                suite.url(service) + "/v1/subscriptions",
+                json={"url": f"{receiver.url}/{service}", "description": "e2e year (社保局)"},
+                headers=admin,
+                timeout=WAIT,
+            )
+            assert answer.status_code == 201, answer.text
+            secrets[service] = answer.json()["secret"]
+            created.append((service, answer.json()["id"]))
+        yield Subscribed(receiver, secrets)
+        for service, subscription in created:  # the later files' events go nowhere
+            httpx.delete(
+                suite.url(service) + f"/v1/subscriptions/{subscription}", headers=admin, timeout=WAIT
+            )
+
+
+@pytest.fixture(scope="module")
+def registered(suite: Suite, subscribed: Subscribed) -> dict[str, str]:
     """Community officers apply for each person (the detail sheet); civil affairs decides (another user)."""
     publish_benxi_through_2015(suite)
     with httpx.Client(base_url=suite.url("eligibility"), timeout=WAIT) as http:
@@ -150,9 +194,9 @@ def endpoints(suite: Suite) -> Endpoints:
 
 
 async def test_a_benxi_year_moves_the_money_to_the_fen_and_reconciles(
-    suite: Suite, registered: dict[str, str]
+    suite: Suite, registered: dict[str, str], subscribed: Subscribed
 ) -> None:
-    """S3 in order; B§三 funding; B§四(一)–(四) payments; S4 reconciliation; R1."""
+    """S3 in order; B§三 funding; B§四(一)–(四) payments; S4 reconciliation; R1; the year's events (16.4)."""
     async with httpx.AsyncClient(timeout=WAIT) as http:
         result = await Year(
             http,
@@ -259,6 +303,92 @@ async def test_a_benxi_year_moves_the_money_to_the_fen_and_reconciles(
     assert result.r1["cities"][0]["assessed"]["total"] == "763.00"
     schedule = {(item["obligation"], item["month"]): item["status"] for item in result.schedule["items"]}
     assert set(schedule.values()) == {"done"}, schedule
+
+    _the_year_s_events_arrived_signed_and_in_order(subscribed, registered, result)
+
+
+def _events(
+    subscribed: Subscribed, service: str, wanted: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """The service's events that ``wanted`` keeps, each once (a redelivery has the same id), as received —
+    every delivery's signature checked against the subscription's secret first."""
+    unique: dict[str, dict[str, Any]] = {}
+    for item in subscribed.receiver.on(f"/{service}"):
+        assert verify(subscribed.secrets[service], item.body, item.headers[SIGNATURE_HEADER]), service
+        event = item.event
+        if wanted(event) and event["id"] not in unique:
+            unique[event["id"]] = event
+    return list(unique.values())
+
+
+def _until_counted(
+    subscribed: Subscribed, service: str, count: int, wanted: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """Waits (bounded by HUIMIN_READY_TIMEOUT_SECONDS, the suite's one bound) until ``count`` wanted events
+    arrived; no assertion on how long it took."""
+    deadline = time.monotonic() + WAIT
+    while len(events := _events(subscribed, service, wanted)) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return events
+
+
+def _in_order_per_subject(events: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each subject's event types in the order received; positions must rise within a subject."""
+    by_subject: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_subject.setdefault(event["subject"], []).append(event)
+    for subject, mine in by_subject.items():
+        positions = [event["huiminsequence"] for event in mine]
+        assert positions == sorted(positions), subject
+    return {s: [e["type"].split(".")[3] for e in mine] for s, mine in by_subject.items()}
+
+
+def _the_year_s_events_arrived_signed_and_in_order(
+    subscribed: Subscribed, people: dict[str, str], result: YearResult
+) -> None:
+    residents = {f"residents/{idnumber.mask(number)}": key for key, number in people.items()}
+    certified = _until_counted(subscribed, "eligibility", 11, lambda e: e["subject"] in residents)
+    assert len(certified) == 11  # one event per id …
+    assert len({e["huiminsequence"] for e in certified}) == 11  # … and one id per event: ids unique
+    assert {residents[s]: types for s, types in _in_order_per_subject(certified).items()} == {
+        "A": ["certified"], "B": ["certified"], "C": ["certified"], "D": ["certified"], "E": ["certified"],
+        "F": ["certified"], "G": ["certified"], "H": ["certified", "exited"], "I": ["certified", "exited"],
+    }  # fmt: skip
+    assert {e["data"]["id_number"] for e in certified} == set(people.values())
+    exits = {
+        e["data"]["id_number"]: e["data"]["valid_to"] for e in certified if e["type"].endswith("exited.v1")
+    }
+    assert exits == {people["H"]: "2010-05-31", people["I"]: "2009-11-30"}
+
+    assessed = _until_counted(
+        subscribed, "premium", 3, lambda e: e["data"].get("year") == 2010 and e["data"].get("region") == CITY
+    )
+    assert len(assessed) == 3  # one event per id …
+    assert len({e["huiminsequence"] for e in assessed}) == 3  # … and one id per event: ids unique
+    versions = {(e["data"]["kind"], e["data"]["assessment"], e["data"]["version"]) for e in assessed}
+    assert versions == {
+        (kind, version["id"], version["version"]) for kind, version in result.assessments.items()
+    }
+    assert {kind for kind, _, _ in versions} == {"annual", "refunds", "new_entrants"}
+    assert all(types == ["assessed"] for types in _in_order_per_subject(assessed).values())
+
+    paid = _until_counted(
+        subscribed,
+        "settlement",
+        6,
+        lambda e: e["data"].get("year") == 2010 and e["data"].get("city_code") == CITY,
+    )
+    assert len(paid) == 6  # one event per id …
+    assert len({e["huiminsequence"] for e in paid}) == 6  # … and one id per event: ids unique
+    kinds = _in_order_per_subject(paid)
+    batches = {f"batches/{batch['id']}": key for key, batch in result.batches.items()}
+    assert {batches[subject]: types for subject, types in kinds.items()} == {
+        "dibao_collective:0": ["batch-paid"], "marginal_instalment:1": ["batch-paid"],
+        "marginal_instalment:1:carry1": ["batch-paid"], "marginal_instalment:2": ["batch-paid"],
+        "new_entrants:0": ["batch-paid"], "refunds:0": ["refunded"],
+    }  # fmt: skip
+    totals = {batches[e["subject"]]: e["data"]["control_total"] for e in paid}
+    assert totals == {key: result.batches[key]["control"]["total"] for key in totals}
 
 
 def _account(suite: Suite, account_type: str) -> dict:

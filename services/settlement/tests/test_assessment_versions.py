@@ -19,8 +19,10 @@ RIF = "resident_insurance_fund:210500"
 
 
 async def prepare(client, **body):
-    if body.get("kind") == "marginal_instalment":
-        await record_own_shares(client)  # S3: everybody paid their own share
+    if body.get("kind") in ("marginal_instalment", "adjustment"):
+        await record_own_shares(
+            client
+        )  # S3: everybody (new people of a later version too) paid their own share
     payload = {"city": "210500", "year": 2010, "assessment_id": "A-2010", "assessment_version": 1, **body}
     return await client.post("/v1/batches", json=payload, headers=MAKER)
 

@@ -117,6 +117,15 @@ class BatchService:
                 request.year,
                 request.own_shares_paid_by or rules.due_on(request.kind, request.year, request.instalment),
             )
+        elif adjusted is not None and adjusted.kind == rules.BatchKind.marginal_instalment.value:
+            # S3: its change is paid only to people the adjusted batch (or a carry of it) paid
+            await OwnShareService(self.session).withhold_adjustment(
+                batch_id,
+                adjusted.id,
+                request.assessment_version,
+                request.year,
+                request.own_shares_paid_by or rules.due_on(request.kind, request.year),
+            )
         previous = await self.repository.previous_of_kind(
             request.city, request.kind.value, request.instalment, adjusted, batch_id
         )
@@ -180,7 +189,7 @@ class BatchService:
                 f"batch {batch_id}: control totals say {batch.line_count} lines totalling {batch.control_total}; "
                 f"its lines now count {count} totalling {total}. The batch is not approved; cancel and prepare it again"
             )
-        if self.premium is not None:
+        if self.premium is not None and batch.carry_no == 0:  # a carry's newer change: adjustments (S3)
             latest = await self.premium.latest_version(batch.assessment_id)
             if latest != batch.assessment_version:
                 raise AssessmentOutdated(

@@ -16,6 +16,19 @@ _LINE_COLUMNS = (
 )
 
 
+# A person still waiting in batch :adjusted — a line of theirs withheld from it, or from an adjustment of it
+# made from an assessment version before :version, not paid yet by a reserved or executed carry: an
+# adjustment of that batch must not pay them their change either (S3).
+_STILL_WAITING_IN_ADJUSTED = """
+    EXISTS (SELECT 1 FROM own_share_withheld a JOIN batches s ON s.id = a.batch_id
+            WHERE a.id_number = {person}.id_number
+              AND (s.id = :adjusted OR (s.adjusts_batch_id = :adjusted AND s.assessment_version < :version
+                                        AND s.state <> 'cancelled'))
+              AND NOT EXISTS (SELECT 1 FROM batches c
+                              WHERE c.id = a.carried_by_batch_id AND c.state IN ('reserved', 'executed')))
+"""
+
+
 class OwnShareRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -68,6 +81,30 @@ class OwnShareRepository:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def withhold_adjustment(
+        self, batch_id: uuid.UUID, adjusted: uuid.UUID, version: int, year: int, paid_by: date
+    ) -> int:
+        """An adjustment of a marginal instalment batch: as ``withhold``, and also the lines of people whose
+        line of the adjusted batch is still withheld (the adjusted batch never paid them). How many left."""
+        result = await self.session.execute(
+            text(
+                f"""
+                WITH moved AS (
+                    DELETE FROM batch_lines l
+                    WHERE l.batch_id = :batch AND (NOT EXISTS (
+                        SELECT 1 FROM own_share_payments p
+                        WHERE p.id_number = l.id_number AND p.cover_year = :year AND p.paid_on <= :paid_by)
+                        OR {_STILL_WAITING_IN_ADJUSTED.format(person="l")})
+                    RETURNING l.*
+                )
+                INSERT INTO own_share_withheld (batch_id, {_LINE_COLUMNS}, paid_by)
+                SELECT batch_id, {_LINE_COLUMNS}, :paid_by FROM moved
+                """
+            ),
+            {"batch": batch_id, "adjusted": adjusted, "version": version, "year": year, "paid_by": paid_by},
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def any_withheld(self, batch_id: uuid.UUID) -> bool:
         return bool(
             await self.session.scalar(
@@ -97,9 +134,13 @@ class OwnShareRepository:
             or 1
         )
 
-    async def carry(self, source: uuid.UUID, batch_id: uuid.UUID, year: int, paid_by: date) -> None:
+    async def carry(
+        self, source: Any, batch_id: uuid.UUID, paid_by: date, adjusted: uuid.UUID | None
+    ) -> None:
         """Copy the withheld lines of ``source`` whose person has now paid into batch ``batch_id`` (their line
-        numbers kept) and mark them carried — two statements, whatever the number of people."""
+        numbers kept) and mark them carried — two statements, whatever the number of people. For an
+        adjustment ``source``, only people no longer waiting in the ``adjusted`` batch it adjusts."""
+        waiting = f"AND NOT {_STILL_WAITING_IN_ADJUSTED.format(person='w')}" if adjusted is not None else ""
         await self.session.execute(
             text(
                 f"""
@@ -108,13 +149,21 @@ class OwnShareRepository:
                     WHERE w.batch_id = :source AND w.carried_by_batch_id IS NULL AND EXISTS (
                         SELECT 1 FROM own_share_payments p
                         WHERE p.id_number = w.id_number AND p.cover_year = :year AND p.paid_on <= :paid_by)
+                        {waiting}
                     RETURNING w.*
                 )
                 INSERT INTO batch_lines (batch_id, {_LINE_COLUMNS})
                 SELECT :batch, {_LINE_COLUMNS} FROM carried
                 """
             ),
-            {"batch": batch_id, "source": source, "year": year, "paid_by": paid_by},
+            {
+                "batch": batch_id,
+                "source": source.id,
+                "year": source.year,
+                "paid_by": paid_by,
+                "adjusted": adjusted,
+                "version": source.assessment_version,
+            },
         )
 
     async def set_control(self, batch_id: uuid.UUID, count: int, *amounts: Decimal) -> None:

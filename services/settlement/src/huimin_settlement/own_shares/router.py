@@ -156,7 +156,8 @@ async def import_payments(
     description="Prepares a batch of the same marginal instalment, assessment version and amounts, paying the "
     "people the regular batch left out (own share not paid by its date) whose payment is now recorded by "
     "`paid_by`. Approve and execute it like any batch (maker-checker). 409 with `nothing_to_carry` when nobody "
-    "has paid since.",
+    "has paid since. Given an adjustment batch of a marginal instalment, it carries the changes withheld from "
+    "it, of people whose instalment line has since been carried.",
     response_model=CarryOut,
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(401, 403, 409, 422),

@@ -80,7 +80,8 @@ class CarryIn(BaseModel):
         },
     )
     batch_id: uuid.UUID = Field(
-        description="The regular marginal instalment batch whose withheld people are carried."
+        description="The regular marginal instalment batch, or an adjustment batch of one, whose withheld "
+        "people are carried."
     )
     paid_by: date | None = Field(
         default=None, description="Own shares recorded as paid on or before this day are paid; default today."

@@ -26,6 +26,7 @@ from huimin_shared.errors import Conflict, FieldProblem, ValidationFailed
 from huimin_shared.idnumber import mask
 
 MARGINAL_INSTALMENT = "marginal_instalment"
+ADJUSTMENT = "adjustment"
 
 
 def _refuse(problems: list[tuple[str, str]]) -> ValidationFailed:
@@ -87,6 +88,15 @@ class OwnShareService:
         by ``paid_by`` leave the batch (S3). How many left."""
         return await self.repository.withhold(batch_id, year, paid_by)
 
+    async def withhold_adjustment(
+        self, batch_id: uuid.UUID, adjusted: uuid.UUID, version: int, year: int, paid_by: date
+    ) -> int:
+        """Called by batch preparation for an adjustment of a marginal instalment batch, before it is counted:
+        a person's change is paid only to someone the adjusted batch (or a carry of it) paid, and who has paid
+        their own share by ``paid_by`` (S3). The others' lines are withheld like an instalment's and carried by
+        ``carry`` with the adjustment batch's id. How many left."""
+        return await self.repository.withhold_adjustment(batch_id, adjusted, version, year, paid_by)
+
     async def any_withheld(self, batch_id: uuid.UUID) -> bool:
         return await self.repository.any_withheld(batch_id)
 
@@ -101,9 +111,15 @@ class OwnShareService:
                 "no such batch", errors=[FieldProblem(field="body.batch_id", reason="no such batch")]
             )
         principal.ensure_covers(source.city_code)
-        if source.kind != MARGINAL_INSTALMENT or source.carry_no != 0:
+        adjusted = (
+            await self.batches.batch(source.adjusts_batch_id)
+            if source.kind == ADJUSTMENT and source.adjusts_batch_id is not None
+            else None
+        )
+        pays_kind = adjusted.kind if adjusted is not None else source.kind
+        if pays_kind != MARGINAL_INSTALMENT or source.carry_no != 0:
             raise ValidationFailed(
-                "only a regular marginal instalment batch has withheld people to carry",
+                "only a regular marginal instalment batch, or an adjustment of one, has withheld people to carry",
                 errors=[
                     FieldProblem(
                         field="body.batch_id", reason=f"a {source.kind} batch, carry {source.carry_no}"
@@ -123,7 +139,7 @@ class OwnShareService:
             "carry_no": carry_no,
             "assessment_id": source.assessment_id,
             "assessment_version": source.assessment_version,
-            "adjusts_batch_id": None,
+            "adjusts_batch_id": source.adjusts_batch_id,  # a carry of an adjustment adjusts the same batch
             "previous_batch_id": None,  # its people are the regular batch's left-outs: no variance against it
             "due_on": source.due_on,
             "state": "prepared",
@@ -140,7 +156,7 @@ class OwnShareService:
                 await self.batches.insert_batch(values)
         except IntegrityError as exc:
             raise Conflict(f"a carry batch of {source_id} is being prepared at the same time; retry") from exc
-        await self.repository.carry(source.id, batch_id, source.year, paid_by)
+        await self.repository.carry(source, batch_id, paid_by, adjusted.id if adjusted is not None else None)
         blocks = await self.batches.blocks(batch_id)  # one GROUP BY: control totals and transfers
         totals = sum((block.totals for block in blocks), LineTotals())
         count, total = totals.count, totals.total
@@ -152,7 +168,7 @@ class OwnShareService:
             )
         await self.repository.set_control(batch_id, count, total, central, province, city, district)
         await transfers.plan(
-            self.batches, LedgerService(self.session), batch_id, source.city_code, source.kind, blocks
+            self.batches, LedgerService(self.session), batch_id, source.city_code, pays_kind, blocks
         )
         await self.batches.add_event(
             batch_id, "prepared", principal.subject, f"carries {count} people withheld from batch {source_id}"
