@@ -213,13 +213,26 @@ async def bank_round(year: Year, batch_id: str, answers: Mapping[str, str], on: 
     )
 
 
+async def batch_lines(year: Year, batch_id: str) -> list[dict[str, Any]]:
+    """Every line of the batch, page after page (keyset on the line number)."""
+    lines: list[dict[str, Any]] = []
+    after: int | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 10_000} | ({"after": after} if after is not None else {})
+        page = await year.json(
+            "settlement", "GET", f"/v1/batches/{batch_id}/lines", year.staff.finance_maker, params=params
+        )
+        lines.extend(page["items"])
+        after = page["next_after"]
+        if after is None:
+            return lines
+
+
 async def refunds_per_person(year: Year, batch: dict[str, Any]) -> None:
     """One instruction per person to their payee account; the bank returns the first payment of the people
     in ``year.returned``; their corrected accounts are approved and the refund is paid again."""
     y = year.year
-    lines = (
-        await year.json("settlement", "GET", f"/v1/batches/{batch['id']}/lines", year.staff.finance_maker)
-    )["items"]
+    lines = await batch_lines(year, batch["id"])
     accounts = {line["id_number"]: await ensure_payee(year, line, 1) for line in lines}
     await year.json(
         "settlement",
