@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, status
 
 from huimin_settlement.deps import BatchReaderDep, ReporterDep
 from huimin_settlement.ledger.service import today_in_shanghai
+from huimin_settlement.schedule import service
 from huimin_settlement.schedule.schemas import DeadlineOut, ScheduleOut, SubmissionIn
-from huimin_settlement.schedule.service import ScheduleService
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
 
@@ -36,7 +36,7 @@ async def get_schedule(
 ) -> ScheduleOut:
     principal.ensure_covers(city)
     today = on or today_in_shanghai()
-    items = await ScheduleService(session).schedule(city, year, today)
+    items = await service.schedule(session, city, year, today)
     return ScheduleOut(city=city, year=year, on=today, items=[DeadlineOut.model_validate(i) for i in items])
 
 
@@ -50,8 +50,9 @@ async def get_schedule(
     responses=problem_responses(401, 403, 409, 422),
 )
 async def file_submission(body: SubmissionIn, session: SessionDep, principal: ReporterDep) -> ScheduleOut:
-    service = ScheduleService(session)
-    await service.file(
+    today = today_in_shanghai()
+    items = await service.file(
+        session,
         principal,
         city=body.city,
         year=body.year,
@@ -59,9 +60,8 @@ async def file_submission(body: SubmissionIn, session: SessionDep, principal: Re
         month=body.month,
         submitted_on=body.submitted_on,
         reference=body.reference,
+        today=today,
     )
-    today = today_in_shanghai()
-    items = await service.schedule(body.city, body.year, today)
     return ScheduleOut(
         city=body.city, year=body.year, on=today, items=[DeadlineOut.model_validate(i) for i in items]
     )
