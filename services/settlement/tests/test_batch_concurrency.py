@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from huimin_settlement.app import create_app
-from huimin_settlement.batches.service import BatchService
+from huimin_settlement.batches import service as batch_service
 from huimin_settlement.settings import SettlementSettings
 from huimin_shared.auth import Role
 from huimin_shared.testing import api_client, bearer
@@ -77,10 +77,10 @@ async def test_a_crash_before_posting_rolls_back_and_the_rerun_posts_the_same_to
     """S4: the process dies between reserving and posting; nothing half-done remains; the rerun pays 540.00."""
     ledger, city, batch = approved_batch
 
-    async def crash(self, batch_id, actor):
+    async def crash(session, batch_id, actor):
         raise RuntimeError("power cut between reserve and post")
 
-    monkeypatch.setattr(BatchService, "post_reserved", crash)
+    monkeypatch.setattr(batch_service, "post_reserved", crash)
     crashed = await ledger.client.post(
         f"/v1/batches/{batch['id']}/execute", json={"value_date": "2010-01-14"}, headers=FINANCE
     )

@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from huimin_policy.enums import NO_CATEGORY
-from huimin_settlement.batches import ingest, rules, staging
+from huimin_settlement.batches import ingest, rules, snapshots, staging
 from huimin_settlement.batches.rules import BatchKind, ByPayer
-from huimin_settlement.batches.snapshots import SnapshotReader
 from huimin_settlement.peers import PremiumClient
 from huimin_shared.auth import Role
 from huimin_shared.money import format_fen
@@ -186,7 +185,7 @@ async def test_a_batch_narrowed_to_some_people_pays_those_people_only(
     async with httpx.AsyncClient() as http:
         client = PremiumClient(http, "http://premium.test", lambda: "token")
         version = await client.assessment_version("SOME", 1)
-        groups = await SnapshotReader(session, client).groups(version, "210500")
+        groups = await snapshots.groups(client, version, "210500")
         plan = ingest.LinePlan(
             batch_id=uuid.uuid4(),
             city="210500",

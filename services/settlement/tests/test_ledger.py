@@ -9,8 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from huimin_settlement.ledger import rules
+from huimin_settlement.ledger import service as ledger_service
 from huimin_settlement.ledger.repository import LedgerRepository
-from huimin_settlement.ledger.service import LedgerService, NewTransfer
+from huimin_settlement.ledger.service import NewTransfer
 from huimin_shared.auth import Role
 from huimin_shared.testing import bearer
 
@@ -303,7 +304,6 @@ async def test_closed_period_refuses_back_dated_transfers_and_takes_adjustments_
 async def test_pending_transfer_past_its_deadline_is_voided(ledger, session) -> None:
     """Two-phase: a pending transfer neither posted nor voided by its deadline is voided."""
     await ledger.fund(MAF, "100.00")
-    service = LedgerService(session)
     expired = NewTransfer(
         id=rules.derived_transfer_id("test-expiry"),
         debit_account_id=ledger.accounts[MAF],
@@ -314,7 +314,7 @@ async def test_pending_transfer_past_its_deadline_is_voided(ledger, session) -> 
         pending=True,
         timeout_at=datetime.now(UTC) - timedelta(seconds=1),
     )
-    await service.create_transfers([expired], "test")
+    await ledger_service.create_transfers(session, [expired], "test")
     assert (await ledger.balance(MAF))["available"] == "20.00"
     refused = await ledger.client.post(f"/v1/transfers/{expired.id}/post", headers=ledger.key())
     assert refused.status_code == 409
@@ -328,7 +328,8 @@ async def test_expire_pending_sweeps_overdue_reservations(ledger, session) -> No
     """Two-phase: the sweep voids every pending transfer past its deadline and releases the amounts."""
     await ledger.fund(MAF, "100.00")
     ids = [rules.derived_transfer_id("sweep", n) for n in range(3)]
-    await LedgerService(session).create_transfers(
+    await ledger_service.create_transfers(
+        session,
         [
             NewTransfer(
                 id=i,

@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from huimin_settlement.funding import service as funding_service
 from huimin_settlement.funding.repository import FundingRepository
-from huimin_settlement.funding.service import FundingService
-from huimin_settlement.ledger.service import LedgerService, NewTransfer, PeriodClosed, today_in_shanghai
+from huimin_settlement.ledger import service as ledger_service
+from huimin_settlement.ledger.repository import LedgerRepository
+from huimin_settlement.ledger.service import NewTransfer, PeriodClosed, today_in_shanghai
 from huimin_shared.auth import Principal, Role
 from huimin_shared.errors import Conflict
 from huimin_shared.testing import bearer
@@ -216,9 +218,8 @@ async def test_a_reused_transfer_id_with_another_movement_is_refused(
 
 async def _open_city(live_engine, city: str) -> dict[str, int]:
     async with AsyncSession(live_engine) as session, session.begin():
-        ledger = LedgerService(session)
-        await ledger.open_chart(city, [city[:4] + "02"])
-        return {code: account.id for code, account in (await ledger.chart(city)).items()}
+        await ledger_service.open_chart(session, city, [city[:4] + "02"])
+        return {code: account.id for code, account in (await ledger_service.chart(session, city)).items()}
 
 
 async def test_closing_a_period_waits_for_a_transfer_in_flight_and_later_ones_are_refused(
@@ -244,12 +245,12 @@ async def test_closing_a_period_waits_for_a_transfer_in_flight_and_later_ones_ar
 
     writer = AsyncSession(live_engine)
     await writer.begin()
-    await LedgerService(writer).create_transfers([movement()], "writer")
+    await ledger_service.create_transfers(writer, [movement()], "writer")
     closer = AsyncSession(live_engine)
 
     async def close() -> bool:
         async with closer.begin():
-            return await LedgerService(closer).repository.close_period(live_city, 2010, "closer")
+            return await LedgerRepository(closer).close_period(live_city, 2010, "closer")
 
     closing = asyncio.create_task(close())
     await asyncio.sleep(0.5)
@@ -260,7 +261,7 @@ async def test_closing_a_period_waits_for_a_transfer_in_flight_and_later_ones_ar
     await closer.close()
     async with AsyncSession(live_engine) as late, late.begin():
         with pytest.raises(PeriodClosed):
-            await LedgerService(late).create_transfers([movement()], "late")
+            await ledger_service.create_transfers(late, [movement()], "late")
 
 
 async def test_the_year_end_settlement_takes_the_funding_lock_first(live_engine, live_city) -> None:
@@ -275,8 +276,8 @@ async def test_the_year_end_settlement_takes_the_funding_lock_first(live_engine,
 
     async def settle() -> None:
         async with settler.begin():
-            await FundingService(settler).settle_year(
-                principal, city=live_city, year=2010, value_date=date(2010, 12, 31)
+            await funding_service.settle_year(
+                settler, principal, city=live_city, year=2010, value_date=date(2010, 12, 31)
             )
 
     settling = asyncio.create_task(settle())

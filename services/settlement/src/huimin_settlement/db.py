@@ -4,6 +4,7 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
 from huimin_shared.db import new_metadata
@@ -30,14 +31,15 @@ R = TypeVar("R")
 
 
 def savepoint(
-    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]],
-) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]:
+    function: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
     """A service write that writes all or nothing: its work runs in a savepoint of the request's transaction
-    (``self.session``), so a refusal half-way leaves nothing behind even where the transaction goes on."""
+    (the session, its first argument), so a refusal half-way leaves nothing behind even where the
+    transaction goes on."""
 
-    @functools.wraps(method)
-    async def wrapped(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        async with self.session.begin_nested():
-            return await method(self, *args, **kwargs)
+    @functools.wraps(function)
+    async def wrapped(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with session.begin_nested():
+            return await function(session, *args, **kwargs)
 
     return wrapped

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from huimin_settlement.bank.service import BankService
+from huimin_settlement.bank import service
 from huimin_settlement.deps import FinanceDep
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import PayloadTooLarge, problem_responses
@@ -52,7 +52,7 @@ async def payment_instructions(
     principal: FinanceDep,
     encoding: Annotated[Literal["utf-8", "gb18030"], Query()] = "utf-8",
 ) -> Response:
-    name, body = await BankService(session).instructions(batch_id, principal, encoding)
+    name, body = await service.instructions(session, batch_id, principal, encoding)
     return Response(
         body,
         media_type=f"text/csv; charset={encoding}",
@@ -78,5 +78,5 @@ async def import_confirmations(
     raw = await file.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         raise PayloadTooLarge("a confirmation file is at most 10 MB")
-    result = await BankService(session).confirm(raw, principal)
+    result = await service.confirm(session, raw, principal)
     return ConfirmationResult.model_validate(result)

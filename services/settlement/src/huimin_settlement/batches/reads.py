@@ -46,47 +46,48 @@ def control_of(batch: Batch) -> LineTotals:
     return LineTotals(batch.line_count, by_payer)
 
 
-class BatchReads:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.repository = BatchRepository(session)
+async def get(session: AsyncSession, batch_id: uuid.UUID, principal: Principal | None = None) -> Batch:
+    batch = await BatchRepository(session).batch(batch_id)
+    if batch is None:
+        raise NotFound(f"no batch {batch_id}")
+    if principal is not None:
+        principal.ensure_covers(batch.city_code)
+    return batch
 
-    async def get(self, batch_id: uuid.UUID, principal: Principal | None = None) -> Batch:
-        batch = await self.repository.batch(batch_id)
-        if batch is None:
-            raise NotFound(f"no batch {batch_id}")
-        if principal is not None:
-            principal.ensure_covers(batch.city_code)
-        return batch
 
-    async def view(self, batch_id: uuid.UUID, principal: Principal | None = None) -> BatchView:
-        """The batch, the transfers it makes (with their ledger state) and its history."""
-        batch = await self.get(batch_id, principal)
-        planned = [PlannedTransfer(t, state) for t, state in await self.repository.planned(batch_id)]
-        return BatchView(batch, planned, await self.repository.events(batch_id))
+async def view(session: AsyncSession, batch_id: uuid.UUID, principal: Principal | None = None) -> BatchView:
+    """The batch, the transfers it makes (with their ledger state) and its history."""
+    batch = await get(session, batch_id, principal)
+    planned = [PlannedTransfer(t, state) for t, state in await BatchRepository(session).planned(batch_id)]
+    return BatchView(batch, planned, await BatchRepository(session).events(batch_id))
 
-    async def list_batches(
-        self, principal: Principal, city: str | None, year: int | None, kind: str | None
-    ) -> list[Batch]:
-        if city is not None:
-            principal.ensure_covers(city)
-        return await self.repository.list_batches(city, principal.region, year, kind)
 
-    async def lines(
-        self, batch_id: uuid.UUID, principal: Principal, after: int | None, limit: int
-    ) -> list[BatchLine]:
-        """A page of the batch's lines; each person shown is written to the read log (DRS-8)."""
-        await self.get(batch_id, principal)
-        lines = await self.repository.lines(batch_id, after, limit)
-        await log_reads(self.session, [line.id_number for line in lines], principal, "batch_lines")
-        return lines
+async def list_batches(
+    session: AsyncSession, principal: Principal, city: str | None, year: int | None, kind: str | None
+) -> list[Batch]:
+    if city is not None:
+        principal.ensure_covers(city)
+    return await BatchRepository(session).list_batches(city, principal.region, year, kind)
 
-    async def variance(
-        self, batch_id: uuid.UUID, principal: Principal, after: str | None, limit: int
-    ) -> Variance:
-        batch = await self.get(batch_id, principal)
-        previous = await self.repository.batch(batch.previous_batch_id) if batch.previous_batch_id else None
-        counts, items = await self.repository.variance(
-            batch_id, previous.id if previous else None, after, limit
-        )
-        return Variance(batch, previous, counts, items)
+
+async def lines(
+    session: AsyncSession, batch_id: uuid.UUID, principal: Principal, after: int | None, limit: int
+) -> list[BatchLine]:
+    """A page of the batch's lines; each person shown is written to the read log (DRS-8)."""
+    await get(session, batch_id, principal)
+    lines = await BatchRepository(session).lines(batch_id, after, limit)
+    await log_reads(session, [line.id_number for line in lines], principal, "batch_lines")
+    return lines
+
+
+async def variance(
+    session: AsyncSession, batch_id: uuid.UUID, principal: Principal, after: str | None, limit: int
+) -> Variance:
+    batch = await get(session, batch_id, principal)
+    previous = (
+        await BatchRepository(session).batch(batch.previous_batch_id) if batch.previous_batch_id else None
+    )
+    counts, items = await BatchRepository(session).variance(
+        batch_id, previous.id if previous else None, after, limit
+    )
+    return Variance(batch, previous, counts, items)

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from huimin_settlement.batches import reads, service
 from huimin_settlement.batches import trace as traces
 from huimin_settlement.batches.models import Batch
-from huimin_settlement.batches.reads import BatchReads, BatchView, PlannedTransfer, control_of
+from huimin_settlement.batches.reads import BatchView, PlannedTransfer, control_of
 from huimin_settlement.batches.rules import ByPayer as PayerParts
 from huimin_settlement.batches.schemas import (
     ApproveIn,
@@ -31,7 +32,7 @@ from huimin_settlement.batches.schemas import (
     VarianceItem,
     VarianceOut,
 )
-from huimin_settlement.batches.service import BatchRequest, BatchService
+from huimin_settlement.batches.service import BatchRequest
 from huimin_settlement.deps import BatchReaderDep, FinanceDep, MakerDep, PremiumDep, TraceReaderDep
 from huimin_settlement.ledger.service import today_in_shanghai
 from huimin_shared.app import SessionDep
@@ -113,7 +114,9 @@ def batch_detail(view: BatchView) -> BatchDetail:
 async def prepare_batch(
     body: BatchIn, session: SessionDep, principal: MakerDep, premium: PremiumDep
 ) -> BatchDetail:
-    view = await BatchService(session, premium).prepare(
+    view = await service.prepare(
+        session,
+        premium,
         BatchRequest(
             city=body.city,
             year=body.year,
@@ -145,7 +148,7 @@ async def list_batches(
         str | None, Query(pattern="^(dibao_collective|marginal_instalment|new_entrants|refunds|adjustment)$")
     ] = None,
 ) -> BatchList:
-    batches = await BatchReads(session).list_batches(principal, city, year, kind)
+    batches = await reads.list_batches(session, principal, city, year, kind)
     return BatchList(items=[batch_out(b) for b in batches])
 
 
@@ -158,7 +161,7 @@ async def list_batches(
     responses=problem_responses(401, 403, 404),
 )
 async def get_batch(batch_id: uuid.UUID, session: SessionDep, principal: BatchReaderDep) -> BatchDetail:
-    return batch_detail(await BatchReads(session).view(batch_id, principal))
+    return batch_detail(await reads.view(session, batch_id, principal))
 
 
 @router.get(
@@ -183,7 +186,7 @@ async def batch_lines(
     ] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> BatchLinePage:
-    lines = await BatchReads(session).lines(batch_id, principal, after, limit)
+    lines = await reads.lines(session, batch_id, principal, after, limit)
     items = [BatchLineOut.model_validate(line) for line in lines]
     return BatchLinePage(items=items, next_after=items[-1].line_no if len(items) == limit else None)
 
@@ -204,7 +207,7 @@ async def batch_variance(
     after: Annotated[str | None, Query(max_length=18)] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> VarianceOut:
-    variance = await BatchReads(session).variance(batch_id, principal, after, limit)
+    variance = await reads.variance(session, batch_id, principal, after, limit)
     previous, items = variance.previous, variance.items
     current = control_of(variance.batch).by_payer
     before = control_of(previous).by_payer if previous else PayerParts()
@@ -236,7 +239,7 @@ async def batch_variance(
 async def approve_batch(
     batch_id: uuid.UUID, body: ApproveIn, session: SessionDep, principal: FinanceDep, premium: PremiumDep
 ) -> BatchDetail:
-    return batch_detail(await BatchService(session, premium).approve(batch_id, principal))
+    return batch_detail(await service.approve(session, premium, batch_id, principal))
 
 
 @router.post(
@@ -252,8 +255,8 @@ async def approve_batch(
 async def execute_batch(
     batch_id: uuid.UUID, body: ExecuteIn, session: SessionDep, principal: FinanceDep
 ) -> BatchDetail:
-    view = await BatchService(session).execute(
-        batch_id, principal, body.value_date or today_in_shanghai(), body.settle
+    view = await service.execute(
+        session, batch_id, principal, body.value_date or today_in_shanghai(), body.settle
     )
     return batch_detail(view)
 
@@ -268,7 +271,7 @@ async def execute_batch(
 async def cancel_batch(
     batch_id: uuid.UUID, body: CancelIn, session: SessionDep, principal: FinanceDep
 ) -> BatchDetail:
-    return batch_detail(await BatchService(session).cancel(batch_id, principal, body.reason))
+    return batch_detail(await service.cancel(session, batch_id, principal, body.reason))
 
 
 @router.get(

@@ -32,68 +32,65 @@ class Groups(dict[GroupKey, LineTotals]):
         return found
 
 
-class SnapshotReader:
-    def __init__(self, session: AsyncSession, premium: PremiumClient) -> None:
-        self.premium = premium
-        self.repository = BatchRepository(session)
-
-    async def groups(self, version: AssessmentVersion, city: str | None = None) -> Groups:
-        """Premium's grouped read of a version (one GROUP BY there), checked against the version's header
-        totals to the fen; with ``city``, every group must lie in it."""
-        groups = Groups()
-        prefix = areas.prefix_of(city) if city is not None else ""
-        for group in await self.premium.groups(version.id, version.version):
-            if not group.region_code.startswith(prefix):
-                raise MalformedPeerAnswer("premium", f"a line lies in {group.region_code}, outside {city}")
-            key = (group.region_code, group.category, group.age_group, group.line_kind)
-            if key in groups:
-                raise MalformedPeerAnswer("premium", f"group {key} is sent twice")
-            groups[key] = LineTotals(group.count, ByPayer.of_fen(group.by_payer_fen))
-        seen = groups.totals()
-        header = LineTotals(version.line_count, ByPayer.of_yuan(*(version.by_payer[p] for p in PAYERS)))
-        if seen != header or seen.total != version.total:
-            raise MalformedPeerAnswer(
-                "premium",
-                f"assessment {version.id} v{version.version} sent groups of {seen.count} lines totalling "
-                f"{seen.total}; its header says {version.line_count} lines totalling {version.total}",
-            )
-        return groups
-
-    async def record(self, city: str, version: AssessmentVersion, groups: Groups) -> int | None:
-        """Keep what the version said (once per version: a second record of it writes nothing)."""
-        return await self.repository.insert_snapshot(
-            _snapshot_values(city, version, groups.totals()), _group_values(groups)
+async def groups(premium: PremiumClient, version: AssessmentVersion, city: str | None = None) -> Groups:
+    """Premium's grouped read of a version (one GROUP BY there), checked against the version's header
+    totals to the fen; with ``city``, every group must lie in it."""
+    groups = Groups()
+    prefix = areas.prefix_of(city) if city is not None else ""
+    for group in await premium.groups(version.id, version.version):
+        if not group.region_code.startswith(prefix):
+            raise MalformedPeerAnswer("premium", f"a line lies in {group.region_code}, outside {city}")
+        key = (group.region_code, group.category, group.age_group, group.line_kind)
+        if key in groups:
+            raise MalformedPeerAnswer("premium", f"group {key} is sent twice")
+        groups[key] = LineTotals(group.count, ByPayer.of_fen(group.by_payer_fen))
+    seen = groups.totals()
+    header = LineTotals(version.line_count, ByPayer.of_yuan(*(version.by_payer[p] for p in PAYERS)))
+    if seen != header or seen.total != version.total:
+        raise MalformedPeerAnswer(
+            "premium",
+            f"assessment {version.id} v{version.version} sent groups of {seen.count} lines totalling "
+            f"{seen.total}; its header says {version.line_count} lines totalling {version.total}",
         )
+    return groups
 
-    async def ensure_snapshot(self, city: str, assessment_id: str, version_no: int, kind: str) -> int:
-        """The snapshot of an assessment version (read from premium once, pinned, latest only): premium's
-        grouped read, checked against the version's header totals."""
-        existing = await self.repository.snapshot(assessment_id, version_no)
-        version = await self.premium.assessment_version(assessment_id, version_no)
-        if version.version != version.latest_version:
-            raise AssessmentOutdated(
-                f"assessment {assessment_id} v{version_no} is outdated: the latest version is v{version.latest_version}",
-                extra={"latest_version": version.latest_version},
-            )
-        if existing is not None:
-            return existing.id
-        if version.status != "complete" or version.kind != kind or not areas.contains(city, version.region):
-            raise ValidationFailed(
-                f"assessment {assessment_id} v{version_no} is a {version.status} {version.kind} assessment of "
-                f"{version.region}; a complete {kind} assessment of {city} is needed",
-                errors=[
-                    FieldProblem(
-                        field="body.assessment_id", reason=f"not a complete {kind} assessment of {city}"
-                    )
-                ],
-            )
-        snapshot_id = await self.record(city, version, await self.groups(version))
-        if snapshot_id is None:
-            found = await self.repository.snapshot(assessment_id, version_no)
-            if found is None:
-                raise RuntimeError("found is missing")
-            return found.id
-        return snapshot_id
+
+async def record(session: AsyncSession, city: str, version: AssessmentVersion, groups: Groups) -> int | None:
+    """Keep what the version said (once per version: a second record of it writes nothing)."""
+    return await BatchRepository(session).insert_snapshot(
+        _snapshot_values(city, version, groups.totals()), _group_values(groups)
+    )
+
+
+async def ensure_snapshot(
+    session: AsyncSession, premium: PremiumClient, city: str, assessment_id: str, version_no: int, kind: str
+) -> int:
+    """The snapshot of an assessment version (read from premium once, pinned, latest only): premium's
+    grouped read, checked against the version's header totals."""
+    existing = await BatchRepository(session).snapshot(assessment_id, version_no)
+    version = await premium.assessment_version(assessment_id, version_no)
+    if version.version != version.latest_version:
+        raise AssessmentOutdated(
+            f"assessment {assessment_id} v{version_no} is outdated: the latest version is v{version.latest_version}",
+            extra={"latest_version": version.latest_version},
+        )
+    if existing is not None:
+        return existing.id
+    if version.status != "complete" or version.kind != kind or not areas.contains(city, version.region):
+        raise ValidationFailed(
+            f"assessment {assessment_id} v{version_no} is a {version.status} {version.kind} assessment of "
+            f"{version.region}; a complete {kind} assessment of {city} is needed",
+            errors=[
+                FieldProblem(field="body.assessment_id", reason=f"not a complete {kind} assessment of {city}")
+            ],
+        )
+    snapshot_id = await record(session, city, version, await groups(premium, version))
+    if snapshot_id is None:
+        found = await BatchRepository(session).snapshot(assessment_id, version_no)
+        if found is None:
+            raise RuntimeError("found is missing")
+        return found.id
+    return snapshot_id
 
 
 def _snapshot_values(city: str, version: AssessmentVersion, seen: LineTotals) -> dict[str, Any]:

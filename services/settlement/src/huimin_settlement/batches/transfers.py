@@ -6,19 +6,21 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from huimin_settlement.batches import rules
 from huimin_settlement.batches.models import Batch, BatchTransfer
 from huimin_settlement.batches.repository import BatchRepository, Block
 from huimin_settlement.batches.rules import PAYERS
 from huimin_settlement.ledger import rules as ledger_rules
-from huimin_settlement.ledger.service import LedgerService, NewTransfer
+from huimin_settlement.ledger import service as ledger
+from huimin_settlement.ledger.service import NewTransfer
 
 BANK_TIMEOUT = timedelta(days=30)
 
 
 async def plan(
-    repository: BatchRepository,
-    ledger: LedgerService,
+    session: AsyncSession,
     batch_id: uuid.UUID,
     city: str,
     pays_kind: str,
@@ -26,7 +28,7 @@ async def plan(
 ) -> None:
     """The transfers the batch will make: one per region, category and paying level (MAF → RIF, or →
     payee for refunds; a negative net goes back to the fund), each covering its block of lines."""
-    accounts = await ledger.chart(city)
+    accounts = await ledger.chart(session, city)
     fund = accounts[ledger_rules.account_code(ledger_rules.AccountType.medical_assistance_fund, city)]
     payee_type = (
         ledger_rules.AccountType.external_payee
@@ -56,7 +58,7 @@ async def plan(
                     "line_last": block.line_last,
                 }
             )
-    await repository.insert_planned(rows)
+    await BatchRepository(session).insert_planned(rows)
 
 
 def to_write(batch: Batch, planned: list[BatchTransfer], value_date: date) -> list[NewTransfer]:

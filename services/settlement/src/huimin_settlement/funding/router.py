@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from huimin_settlement.deps import EligibilityDep, FinanceDep, IdempotencyKeyHeader, PremiumDep, ReaderDep
+from huimin_settlement.funding import service
 from huimin_settlement.funding.models import FundingRun
 from huimin_settlement.funding.schemas import (
     FundingRunList,
@@ -17,7 +18,6 @@ from huimin_settlement.funding.schemas import (
     SupplementIn,
     YearEndIn,
 )
-from huimin_settlement.funding.service import FundingService
 from huimin_settlement.idempotency.service import run_idempotent
 from huimin_settlement.ledger.models import Transfer
 from huimin_settlement.ledger.schemas import TransferOut
@@ -65,7 +65,10 @@ async def pre_allocate(
     idempotency_key: IdempotencyKeyHeader,
 ) -> JSONResponse:
     async def effect() -> tuple[int, Any]:
-        run, transfers = await FundingService(session, premium, eligibility).pre_allocate(
+        run, transfers = await service.pre_allocate(
+            session,
+            premium,
+            eligibility,
             principal,
             city=body.city,
             year=body.year,
@@ -102,8 +105,12 @@ async def supplement(
     idempotency_key: IdempotencyKeyHeader,
 ) -> JSONResponse:
     async def effect() -> tuple[int, Any]:
-        run, transfers = await FundingService(session).supplement(
-            principal, city=body.city, year=body.year, value_date=body.value_date or today_in_shanghai()
+        run, transfers = await service.supplement(
+            session,
+            principal,
+            city=body.city,
+            year=body.year,
+            value_date=body.value_date or today_in_shanghai(),
         )
         return 201, run_out(run, transfers).model_dump(mode="json")
 
@@ -132,8 +139,12 @@ async def settle_year(
     idempotency_key: IdempotencyKeyHeader,
 ) -> JSONResponse:
     async def effect() -> tuple[int, Any]:
-        run, transfers = await FundingService(session).settle_year(
-            principal, city=body.city, year=body.year, value_date=body.value_date or date(body.year, 12, 31)
+        run, transfers = await service.settle_year(
+            session,
+            principal,
+            city=body.city,
+            year=body.year,
+            value_date=body.value_date or date(body.year, 12, 31),
         )
         return 201, run_out(run, transfers).model_dump(mode="json")
 
@@ -156,5 +167,5 @@ async def list_runs(
     city: Annotated[str, Query(pattern=r"^[1-9]\d{3}00$")],
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> FundingRunList:
-    runs = await FundingService(session).runs(principal, city, year)
+    runs = await service.runs(session, principal, city, year)
     return FundingRunList(items=[run_out(run, transfers) for run, transfers in runs])

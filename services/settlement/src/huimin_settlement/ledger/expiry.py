@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import structlog
 
-from huimin_settlement.ledger.service import LedgerService
+from huimin_settlement.ledger import service as ledger
 from huimin_shared.jobs import JobContext, JobKind
 
 log = structlog.get_logger(__name__)
@@ -27,7 +27,7 @@ async def sweep_round(context: JobContext) -> None:
     voided_total = int(context.progress.get("voided", 0))
     while True:
         async with context.sessions() as session, session.begin():
-            voided = await LedgerService(session).expire_pending(ACTOR, limit=CHUNK)
+            voided = await ledger.expire_pending(session, ACTOR, limit=CHUNK)
             voided_total += len(voided)
             if len(voided) < CHUNK:
                 await context.complete(session, {"voided": voided_total})

@@ -11,9 +11,8 @@ from fastapi.responses import JSONResponse
 
 from huimin_settlement.deps import FinanceDep, IdempotencyKeyHeader, ReaderDep
 from huimin_settlement.idempotency.service import run_idempotent
-from huimin_settlement.ledger import rules
+from huimin_settlement.ledger import reads, rules, service
 from huimin_settlement.ledger.models import Account, Balance, Transfer
-from huimin_settlement.ledger.reads import LedgerReads
 from huimin_settlement.ledger.schemas import (
     INT64_MAX,
     AccountDetail,
@@ -34,7 +33,7 @@ from huimin_settlement.ledger.schemas import (
     TransfersOut,
     VoidIn,
 )
-from huimin_settlement.ledger.service import LedgerService, NewTransfer, today_in_shanghai
+from huimin_settlement.ledger.service import NewTransfer, today_in_shanghai
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import problem_responses
 from huimin_shared.paging import DEFAULT_LIMIT, AfterId, PageLimit
@@ -86,7 +85,7 @@ def transfer_json(transfer: Transfer) -> dict[str, Any]:
 async def open_chart(body: ChartIn, session: SessionDep, principal: FinanceDep) -> AccountList:
     principal.ensure_covers(body.city)
     districts = body.districts if body.districts is not None else list(rules.known_districts(body.city))
-    rows = await LedgerService(session).open_chart(body.city, districts)
+    rows = await service.open_chart(session, body.city, districts)
     return AccountList(items=[account_out(a, b) for a, b in rows])
 
 
@@ -104,7 +103,7 @@ async def list_accounts(
         str | None, Query(pattern=r"^[1-9]\d{3}00$", description="City code, e.g. 210500.")
     ] = None,
 ) -> AccountList:
-    rows = await LedgerReads(session).accounts(principal, city)
+    rows = await reads.accounts(session, principal, city)
     return AccountList(items=[account_out(a, b) for a, b in rows])
 
 
@@ -116,7 +115,7 @@ async def list_accounts(
     responses=problem_responses(401, 403, 404),
 )
 async def get_account(account_id: AccountIdPath, session: SessionDep, principal: ReaderDep) -> AccountDetail:
-    view = await LedgerReads(session).account(account_id, principal)
+    view = await reads.account(session, account_id, principal)
     # dict(), not model_dump(): amounts stay Decimal, so a stored balance beyond an input amount still reads
     return AccountDetail(**dict(account_out(view.account, view.balance)), entries_total=view.entries_total)
 
@@ -135,7 +134,7 @@ async def account_entries(
     after: AfterId = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> EntryPage:
-    entries = await LedgerReads(session).entries(account_id, principal, after, limit)
+    entries = await reads.entries(session, account_id, principal, after, limit)
     items = [
         EntryOut(
             id=e.id,
@@ -192,8 +191,8 @@ async def create_transfers(
     idempotency_key: IdempotencyKeyHeader,
 ) -> JSONResponse:
     async def effect() -> tuple[int, Any]:
-        created = await LedgerService(session).create_transfers(
-            [_new_transfer(item) for item in body.transfers], principal.subject, principal
+        created = await service.create_transfers(
+            session, [_new_transfer(item) for item in body.transfers], principal.subject, principal
         )
         return 201, {"transfers": [transfer_json(t) for t in created]}
 
@@ -218,7 +217,7 @@ async def list_transfers(
     after: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> TransferPage:
-    found = await LedgerReads(session).transfers(principal, city, batch_id, state, after, limit)
+    found = await reads.transfers(session, principal, city, batch_id, state, after, limit)
     items = [TransferOut.model_validate(t) for t in found]
     return TransferPage(items=items, next_after=items[-1].id if len(items) == limit else None)
 
@@ -231,7 +230,7 @@ async def list_transfers(
     responses=problem_responses(401, 403, 404),
 )
 async def get_transfer(transfer_id: uuid.UUID, session: SessionDep, principal: ReaderDep) -> TransferDetail:
-    view = await LedgerReads(session).transfer(transfer_id, principal)
+    view = await reads.transfer(session, transfer_id, principal)
     return TransferDetail(
         **TransferOut.model_validate(view.transfer).model_dump(),
         entries=[
@@ -264,7 +263,7 @@ async def post_transfer(
     idempotency_key: IdempotencyKeyHeader,
 ) -> JSONResponse:
     async def effect() -> tuple[int, Any]:
-        return 200, transfer_json(await LedgerService(session).post_one(transfer_id, principal))
+        return 200, transfer_json(await service.post_one(session, transfer_id, principal))
 
     return await run_idempotent(session, request, principal, idempotency_key, {}, effect)
 
@@ -286,7 +285,7 @@ async def void_transfer(
     idempotency_key: IdempotencyKeyHeader,
 ) -> JSONResponse:
     async def effect() -> tuple[int, Any]:
-        return 200, transfer_json(await LedgerService(session).void_one(transfer_id, principal, body.reason))
+        return 200, transfer_json(await service.void_one(session, transfer_id, principal, body.reason))
 
     return await run_idempotent(
         session, request, principal, idempotency_key, body.model_dump(mode="json"), effect
@@ -312,8 +311,8 @@ async def reverse_transfer(
     idempotency_key: IdempotencyKeyHeader,
 ) -> JSONResponse:
     async def effect() -> tuple[int, Any]:
-        reversal = await LedgerService(session).reverse(
-            transfer_id, principal, body.value_date or today_in_shanghai(), body.memo
+        reversal = await service.reverse(
+            session, transfer_id, principal, body.value_date or today_in_shanghai(), body.memo
         )
         return 201, transfer_json(reversal)
 
@@ -333,5 +332,5 @@ async def reverse_transfer(
 )
 async def expire_pending(session: SessionDep, principal: FinanceDep) -> ExpiredOut:
     return ExpiredOut(
-        voided=await LedgerService(session).expire_pending(principal.subject, region=principal.region)
+        voided=await service.expire_pending(session, principal.subject, region=principal.region)
     )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
 
 from huimin_settlement.deps import MakerDep
 from huimin_settlement.ledger.service import today_in_shanghai
+from huimin_settlement.own_shares import service
 from huimin_settlement.own_shares.schemas import (
     EXAMPLE,
     CarryIn,
@@ -19,7 +20,6 @@ from huimin_settlement.own_shares.schemas import (
     WaitingItem,
     WaitingOut,
 )
-from huimin_settlement.own_shares.service import OwnShareService
 from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import FieldProblem, PayloadTooLarge, ValidationFailed, problem_responses
@@ -122,7 +122,7 @@ def _items(raw: bytes, content_type: str) -> list[tuple[str, Any]]:
 @body_limit(4 * 1024 * 1024)  # 10,000 payments of ~150 bytes
 async def record_payments(request: Request, session: SessionDep, principal: RecorderDep) -> RecordedOut:
     items = _items(await request.body(), request.headers.get("content-type", ""))
-    return RecordedOut.model_validate(await OwnShareService(session).record_items(items, principal))
+    return RecordedOut.model_validate(await service.record_items(session, items, principal))
 
 
 @router.post(
@@ -146,7 +146,7 @@ async def import_payments(
     raw = await file.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         raise PayloadTooLarge("an own-share file is at most 50 MB")
-    return RecordedOut.model_validate(await OwnShareService(session).import_file(raw, principal))
+    return RecordedOut.model_validate(await service.import_file(session, raw, principal))
 
 
 @router.post(
@@ -163,9 +163,7 @@ async def import_payments(
     responses=problem_responses(401, 403, 409, 422),
 )
 async def carry(body: CarryIn, session: SessionDep, principal: MakerDep) -> CarryOut:
-    result = await OwnShareService(session).carry(
-        body.batch_id, body.paid_by or today_in_shanghai(), principal
-    )
+    result = await service.carry(session, body.batch_id, body.paid_by or today_in_shanghai(), principal)
     return CarryOut.model_validate(result)
 
 
@@ -194,7 +192,7 @@ async def waiting(
     ] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> WaitingOut:
-    result = await OwnShareService(session).waiting(
-        principal, city, year, on or today_in_shanghai(), region, instalment, after, limit
+    result = await service.waiting(
+        session, principal, city, year, on or today_in_shanghai(), region, instalment, after, limit
     )
     return WaitingOut(**{**result, "items": [WaitingItem.model_validate(i) for i in result["items"]]})

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
 
+from huimin_settlement.payees import service
 from huimin_settlement.payees.schemas import DecisionIn, PayeeAccountOut, PayeeOut, PayeeProposalIn
-from huimin_settlement.payees.service import PayeeService, account_out
+from huimin_settlement.payees.service import account_out
 from huimin_shared.app import SessionDep
 from huimin_shared.auth import Principal, Role, require_roles
 from huimin_shared.errors import problem_responses
@@ -46,7 +47,7 @@ AccountIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 async def propose_payee(
     id_number: ResidentIdNumber, body: PayeeProposalIn, session: SessionDep, principal: ProposerDep
 ) -> PayeeAccountOut:
-    account = await PayeeService(session).propose(id_number, body, principal)
+    account = await service.propose(session, id_number, body, principal)
     return PayeeAccountOut.model_validate(account_out(account))
 
 
@@ -62,7 +63,7 @@ async def propose_payee(
 async def approve_payee(
     account_id: AccountIdPath, body: DecisionIn, session: SessionDep, principal: ApproverDep
 ) -> PayeeAccountOut:
-    account = await PayeeService(session).decide(account_id, True, body.reason, principal)
+    account = await service.decide(session, account_id, True, body.reason, principal)
     return PayeeAccountOut.model_validate(account_out(account))
 
 
@@ -77,7 +78,7 @@ async def approve_payee(
 async def reject_payee(
     account_id: AccountIdPath, body: DecisionIn, session: SessionDep, principal: ApproverDep
 ) -> PayeeAccountOut:
-    account = await PayeeService(session).decide(account_id, False, body.reason, principal)
+    account = await service.decide(session, account_id, False, body.reason, principal)
     return PayeeAccountOut.model_validate(account_out(account))
 
 
@@ -90,4 +91,4 @@ async def reject_payee(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_payee(id_number: ResidentIdNumber, session: SessionDep, principal: PayeeReaderDep) -> PayeeOut:
-    return PayeeOut.model_validate(await PayeeService(session).person(id_number, principal))
+    return PayeeOut.model_validate(await service.person(session, id_number, principal))

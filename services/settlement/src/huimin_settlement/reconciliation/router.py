@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from huimin_settlement.deps import ReaderDep
+from huimin_settlement.reconciliation import service
 from huimin_settlement.reconciliation.schemas import FiscalSubsidyOut, ReconciliationOut
-from huimin_settlement.reconciliation.service import ReconciliationService
 from huimin_shared import areas
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import FieldProblem, ValidationFailed, problem_responses
@@ -33,7 +33,7 @@ async def reconcile(
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> ReconciliationOut:
     principal.ensure_covers(city)
-    return ReconciliationOut.model_validate(await ReconciliationService(session).reconcile(city, year))
+    return ReconciliationOut.model_validate(await service.reconcile(session, city, year))
 
 
 @router.get(
@@ -59,4 +59,4 @@ async def fiscal_subsidy(
             ],
         )
     principal.ensure_covers(region)
-    return FiscalSubsidyOut.model_validate(await ReconciliationService(session).fiscal_subsidy(region, year))
+    return FiscalSubsidyOut.model_validate(await service.fiscal_subsidy(session, region, year))

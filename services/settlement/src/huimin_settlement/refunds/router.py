@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from huimin_settlement.deps import BatchReaderDep, FinanceDep
 from huimin_settlement.ledger.schemas import ValueDate
 from huimin_settlement.ledger.service import today_in_shanghai
+from huimin_settlement.refunds import service
 from huimin_settlement.refunds.schemas import (
     ConfirmedOut,
     InstructionOut,
@@ -19,7 +20,6 @@ from huimin_settlement.refunds.schemas import (
     RetryIn,
     WriteIn,
 )
-from huimin_settlement.refunds.service import RefundService
 from huimin_shared.app import SessionDep
 from huimin_shared.errors import PayloadTooLarge, problem_responses
 from huimin_shared.guard import upload_route
@@ -44,7 +44,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 async def write_instructions(
     batch_id: uuid.UUID, body: WriteIn, session: SessionDep, principal: FinanceDep
 ) -> InstructionsOut:
-    result = await RefundService(session).write(batch_id, body.value_date or today_in_shanghai(), principal)
+    result = await service.write(session, batch_id, body.value_date or today_in_shanghai(), principal)
     return InstructionsOut.model_validate(result)
 
 
@@ -65,7 +65,7 @@ async def list_instructions(
     after: Annotated[uuid.UUID | None, Query(description="The `next_after` of the previous page.")] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> InstructionPage:
-    result = await RefundService(session).page(batch_id, principal, state, after, limit)
+    result = await service.page(session, batch_id, principal, state, after, limit)
     return InstructionPage(
         items=[InstructionOut.model_validate(i) for i in result["items"]], next_after=result["next_after"]
     )
@@ -90,7 +90,7 @@ async def bank_file(
     principal: FinanceDep,
     encoding: Annotated[Literal["utf-8", "gb18030"], Query()] = "utf-8",
 ) -> Response:
-    name, body = await RefundService(session).bank_file(batch_id, encoding, principal)
+    name, body = await service.bank_file(session, batch_id, encoding, principal)
     return Response(
         body,
         media_type=f"text/csv; charset={encoding}",
@@ -119,7 +119,7 @@ async def import_refund_confirmations(
     raw = await file.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         raise PayloadTooLarge("a confirmation file is at most 50 MB")
-    result = await RefundService(session).confirm(raw, value_date or today_in_shanghai(), principal)
+    result = await service.confirm(session, raw, value_date or today_in_shanghai(), principal)
     return ConfirmedOut.model_validate(result)
 
 
@@ -136,5 +136,5 @@ async def import_refund_confirmations(
 async def retry_refunds(
     batch_id: uuid.UUID, body: RetryIn, session: SessionDep, principal: FinanceDep
 ) -> InstructionsOut:
-    result = await RefundService(session).retry(batch_id, body.value_date or today_in_shanghai(), principal)
+    result = await service.retry(session, batch_id, body.value_date or today_in_shanghai(), principal)
     return InstructionsOut.model_validate(result)
