@@ -92,18 +92,9 @@ class Batch(Base):
     value_date: Mapped[date | None] = mapped_column(Date)
 
 
-class BatchLine(Base):
-    __tablename__ = "batch_lines"
-    __table_args__ = (
-        CheckConstraint("central + province + city + district_or_county = amount", name="by_payer_adds_up"),
-    )
+class LineColumns:
+    """What a batch line holds, shared by the lines own-share checks withhold (own_shares.models)."""
 
-    # No foreign key: a per-row RI check would double the COPY of a million lines; lines are written in
-    # the transaction that writes their batch, and batches are never deleted.
-    batch_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    # Lines of one region and category share a block of numbers (block × 10,000,000 + n), so each
-    # transfer covers one contiguous range without sorting a million lines.
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18), index=True)
     region_code: Mapped[str] = mapped_column(String(6))
     category: Mapped[str] = mapped_column(String(30))
@@ -118,6 +109,20 @@ class BatchLine(Base):
     citation: Mapped[str] = mapped_column(String(200))
     # Marginal instalment 1 only: bit i set when payer i's assessed part had an odd fen (migration 0004).
     odd_fen: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class BatchLine(LineColumns, Base):
+    __tablename__ = "batch_lines"
+    __table_args__ = (
+        CheckConstraint("central + province + city + district_or_county = amount", name="by_payer_adds_up"),
+    )
+
+    # No foreign key: a per-row RI check would double the COPY of a million lines; lines are written in
+    # the transaction that writes their batch, and batches are never deleted.
+    batch_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    # Lines of one region and category share a block of numbers (block × 10,000,000 + n), so each
+    # transfer covers one contiguous range without sorting a million lines.
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class BatchEvent(Base):

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
-    SmallInteger,
     String,
     UniqueConstraint,
     Uuid,
@@ -25,9 +24,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from huimin_policy.money import MONEY_PRECISION, MONEY_SCALE
+from huimin_settlement.batches.models import LineColumns
 from huimin_settlement.db import Base
 
-MONEY = Numeric(16, 2)
+MONEY = Numeric(MONEY_PRECISION, MONEY_SCALE)
 
 
 class OwnSharePayment(Base):
@@ -55,7 +56,7 @@ class OwnSharePayment(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
 
 
-class WithheldLine(Base):
+class WithheldLine(LineColumns, Base):
     """A marginal instalment line left out of its batch because the person's own share was not recorded as
     paid by the batch's date; carried to a later batch of the same instalment once it is."""
 
@@ -68,18 +69,5 @@ class WithheldLine(Base):
     # row is written (in the same transaction); batches are never deleted.
     batch_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
-    region_code: Mapped[str] = mapped_column(String(6))
-    category: Mapped[str] = mapped_column(String(30))
-    age_group: Mapped[str] = mapped_column(String(10))
-    line_kind: Mapped[str] = mapped_column(String(12))
-    adjusts_version: Mapped[int | None] = mapped_column(Integer)
-    amount: Mapped[Decimal] = mapped_column(MONEY)
-    central: Mapped[Decimal] = mapped_column(MONEY)
-    province: Mapped[Decimal] = mapped_column(MONEY)
-    city: Mapped[Decimal] = mapped_column(MONEY)
-    district_or_county: Mapped[Decimal] = mapped_column(MONEY)
-    citation: Mapped[str] = mapped_column(String(200))
-    odd_fen: Mapped[int | None] = mapped_column(SmallInteger)
     paid_by: Mapped[date] = mapped_column(Date)
     carried_by_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("batches.id"), index=True)

@@ -23,9 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from huimin_policy.money import MONEY_PRECISION, MONEY_SCALE
 from huimin_settlement.db import Base
 
-MONEY = Numeric(16, 2)
+MONEY = Numeric(MONEY_PRECISION, MONEY_SCALE)
 
 
 class RefundInstruction(Base):
